@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what punt needs from Debian's packages and the npm registry.
+# Idempotent and fast when everything is already present.
+#   scripts/install-deps.sh          build + test dependencies
+#   scripts/install-deps.sh --run    only what `make run` needs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_pkgs=(g++ cmake make pkg-config
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev)
+test_pkgs=(googletest libgtest-dev libbenchmark-dev nodejs npm
+  postgresql nginx wrk)
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-}" != "--run" ]]; then want+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# node/npm may come from outside Debian's packages (e.g. a preinstalled Node.js).
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ "${1:-}" != "--run" ]]; then
+  scripts/install-node-tools.sh
+fi

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs the npm packages the tests use (validator, LRS, webhook verifier)
+# into test/peers/node_modules, which git ignores. Fast when present.
+set -euo pipefail
+cd "$(dirname "$0")/../test/peers"
+stamp=node_modules/.punt-installed
+if [[ -f "$stamp" && "$stamp" -nt package.json ]]; then exit 0; fi
+echo "install-node-tools: npm install in test/peers" >&2
+npm install --no-audit --no-fund --loglevel=error >&2
+touch "$stamp"

@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+
+#include "util/base64.h"
+#include "util/json.h"
+#include "util/time.h"
+#include "util/uuid.h"
+
+#include <boost/json/parse.hpp>
+
+namespace punt {
+namespace {
+
+TEST(Base64, EncodesStandardPadded) {
+  EXPECT_EQ(EncodeBase64("lrs_key:p@ss>w?rd~~"), "bHJzX2tleTpwQHNzPnc/cmR+fg==");
+  EXPECT_EQ(EncodeBase64(""), "");
+  EXPECT_EQ(EncodeBase64("f"), "Zg==");
+  EXPECT_EQ(EncodeBase64("fo"), "Zm8=");
+  EXPECT_EQ(EncodeBase64("foo"), "Zm9v");
+}
+
+TEST(Base64, DecodesEitherAlphabetWithOrWithoutPadding) {
+  EXPECT_EQ(DecodeBase64("bHJzX2tleTpwQHNzPnc/cmR+fg=="), "lrs_key:p@ss>w?rd~~");
+  EXPECT_EQ(DecodeBase64("bHJzX2tleTpwQHNzPnc_cmR-fg"), "lrs_key:p@ss>w?rd~~");
+  EXPECT_EQ(DecodeBase64("bHJzX2tleTpwQHNzPnc_cmR-fg=="), "lrs_key:p@ss>w?rd~~");
+  EXPECT_EQ(DecodeBase64("Zm8"), "fo");
+}
+
+TEST(Base64, RejectsWhatNoEncoderMakes) {
+  EXPECT_FALSE(DecodeBase64("Zm9v!"));
+  EXPECT_FALSE(DecodeBase64("Z"));
+  EXPECT_FALSE(DecodeBase64("Zm=9"));
+  EXPECT_FALSE(DecodeBase64("Zh=="));  // non-zero trailing bits
+  EXPECT_FALSE(DecodeBase64("Zm9v==="));
+}
+
+TEST(Uuid5, MatchesKnownVectors) {
+  // Python: uuid.uuid5(uuid.NAMESPACE_URL, "http://python.org/")
+  EXPECT_EQ(Uuid5(kUrlNamespace, "http://python.org/"), "4c565f0d-3f5a-5890-b41b-20cf47701c5e");
+}
+
+TEST(Time, ParsesRfc3339WithOffsetsAndFractions) {
+  auto t = ParseRfc3339("2026-11-28T12:00:00.123Z");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(FormatTimestamp(*t), "2026-11-28T12:00:00.123Z");
+  EXPECT_EQ(FormatTimestamp(*ParseRfc3339("2026-11-28T13:30:00+01:30")),
+            "2026-11-28T12:00:00.000Z");
+  EXPECT_EQ(FormatTimestamp(*ParseRfc3339("2026-11-28t12:00:00.1234567z")),
+            "2026-11-28T12:00:00.123Z");
+  EXPECT_EQ(FormatTimestamp(*ParseRfc3339("2026-12-31T23:30:00-01:00")),
+            "2027-01-01T00:30:00.000Z");
+}
+
+TEST(Time, RejectsWhatIsNotRfc3339) {
+  for (const char* bad : {"", "2026-11-28", "2026-11-28T12:00:00", "2026-02-30T12:00:00Z",
+                          "2026-11-28T24:00:00Z", "2026-11-28T12:00:00.Z", "2026-11-28 12:00:00Z",
+                          "2026-11-28T12:00:00+0100", "2026-11-28T12:00:00Zjunk", "20261128T120000Z"}) {
+    EXPECT_FALSE(ParseRfc3339(bad)) << bad;
+  }
+}
+
+TEST(Time, FormatsIsoDurations) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(FormatIsoDuration(milliseconds(0)), "PT0S");
+  EXPECT_EQ(FormatIsoDuration(milliseconds(1200000)), "PT20M");
+  EXPECT_EQ(FormatIsoDuration(milliseconds(1200123)), "PT20M0.12S");
+  EXPECT_EQ(FormatIsoDuration(milliseconds(3723500)), "PT1H2M3.5S");
+}
+
+TEST(Json, WritesNumbersAsPeopleDo) {
+  auto v = boost::json::parse(R"({"a":0.92,"b":100,"c":92.0,"d":-3,"e":"x\"y","f":[true,null]})");
+  EXPECT_EQ(ToJson(v), R"({"a":0.92,"b":100,"c":92,"d":-3,"e":"x\"y","f":[true,null]})");
+}
+
+}  // namespace
+}  // namespace punt
