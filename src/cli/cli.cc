@@ -1,12 +1,61 @@
 #include "cli/cli.h"
 
+#include <array>
+#include <cstring>
 #include <iostream>
 
-namespace punt::cli {
+#include "cli/commands.h"
 
-int Main(int, char**) {
-  std::cout << "punt " << PUNT_VERSION << "\n";
-  return 0;
+namespace punt::cli {
+namespace {
+
+constexpr std::array kCommands = {
+    Command{"statement", "print the xAPI statement punt would send for an event (stdin)",
+            RunStatement},
+    Command{"webhook-body", "print the webhook body punt would send for an event (stdin)",
+            RunWebhookBody},
+    Command{"webhook-sign", "print Standard Webhooks headers for a body (stdin)", RunWebhookSign},
+    Command{"webhook-verify", "check Standard Webhooks headers against a body (stdin)",
+            RunWebhookVerify},
+    Command{"token", "print the xAPI Basic token for KEY SECRET, or normalise a pasted token",
+            RunToken},
+};
+
+void PrintUsage(std::ostream& out) {
+  out << "punt " << PUNT_VERSION
+      << ": delivers a learning platform's events as webhooks and xAPI statements.\n\n"
+         "Usage: punt COMMAND [OPTIONS]\n\nCommands:\n";
+  for (const auto& c : kCommands) {
+    out << "  " << c.name << std::string(16 - c.name.size(), ' ') << c.summary << "\n";
+  }
+  out << "\nRun `punt COMMAND --help` for a command's options.\n";
+}
+
+}  // namespace
+
+bool WantsHelp(Args args) {
+  for (char* a : args) {
+    if (std::strcmp(a, "-h") == 0 || std::strcmp(a, "--help") == 0) return true;
+  }
+  return false;
+}
+
+int Main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
+      std::strcmp(argv[1], "help") == 0) {
+    PrintUsage(std::cout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (std::strcmp(argv[1], "--version") == 0) {
+    std::cout << "punt " << PUNT_VERSION << "\n";
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (c.name == argv[1]) return c.run(Args(argv + 2, argv + argc));
+  }
+  std::cerr << "punt: unknown command '" << argv[1] << "'\n\n";
+  PrintUsage(std::cerr);
+  return 2;
 }
 
 }  // namespace punt::cli

@@ -1,0 +1,28 @@
+// One function per `punt` command. Each takes the arguments after its name
+// and returns the process exit status: 0 success, 1 failure, 2 bad input or
+// usage.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace punt::cli {
+
+using Args = std::span<char* const>;
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;  // one line for `punt --help`
+  int (*run)(Args args);
+};
+
+int RunStatement(Args args);    // cmd_statement.cc
+int RunWebhookBody(Args args);  // cmd_webhook.cc
+int RunWebhookSign(Args args);  // cmd_webhook.cc
+int RunWebhookVerify(Args args);  // cmd_webhook.cc
+int RunToken(Args args);        // cmd_token.cc
+
+// True when args holds -h or --help.
+bool WantsHelp(Args args);
+
+}  // namespace punt::cli
