@@ -1,4 +1,70 @@
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "catalog/catalog.h"
 #include "cli/commands.h"
+#include "cli/event_input.h"
+#include "xapi/statement.h"
+
 namespace punt::cli {
-int RunStatement(Args) { return 1; }
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: punt statement [OPTIONS] < event.json\n\n"
+    "Prints the xAPI statement punt would send for the event on standard input.\n"
+    "Bad input prints every problem to stderr and exits 2.\n\n"
+    "Options:\n"
+    "  --xapi-version V    1.0.3 (default) or 2.0.0\n"
+    "  --org-id ID         the organisation the event belongs to (default: demo)\n"
+    "  --platform-url URL  the organisation's platform URL\n"
+    "                      (default: https://learning.example.com)\n"
+    "  --mbox              identify the user by email (mbox) instead of account\n";
+
+}  // namespace
+
+int RunStatement(Args args) {
+  if (WantsHelp(args)) {
+    std::cout << kUsage;
+    return 0;
+  }
+  xapi::OrgSettings org{"demo", "https://learning.example.com", false};
+  xapi::Version version = xapi::Version::k1_0_3;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    bool has_value = i + 1 < args.size();
+    if (arg == "--mbox") {
+      org.mbox_opt_in = true;
+    } else if (arg == "--xapi-version" && has_value) {
+      auto parsed = xapi::ParseVersion(args[++i]);
+      if (!parsed) {
+        std::cerr << "punt statement: --xapi-version must be 1.0.3 or 2.0.0\n";
+        return 2;
+      }
+      version = *parsed;
+    } else if (arg == "--org-id" && has_value) {
+      org.org_id = args[++i];
+    } else if (arg == "--platform-url" && has_value) {
+      org.platform_url = args[++i];
+    } else {
+      std::cerr << "punt statement: unknown or incomplete option '" << arg << "'\n\n" << kUsage;
+      return 2;
+    }
+  }
+  if (!org.platform_url.starts_with("http://") && !org.platform_url.starts_with("https://")) {
+    std::cerr << "punt statement: --platform-url must be an http(s) URL\n";
+    return 2;
+  }
+  auto event = ReadEvent(std::cin, std::cerr);
+  if (!event) return 2;
+  std::string_view type = event->at("type").as_string();
+  if (!xapi::HasStatement(type)) {
+    std::cerr << "punt statement: " << type
+              << " events have no xAPI statement; only learning events are sent to an LRS\n";
+    return 2;
+  }
+  std::cout << xapi::StatementJson(org, *event, version) << "\n";
+  return 0;
+}
+
 }  // namespace punt::cli
