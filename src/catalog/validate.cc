@@ -1,4 +1,329 @@
 #include "catalog/validate.h"
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <optional>
+#include <string_view>
+
+#include "catalog/catalog.h"
+#include "util/time.h"
+
 namespace punt::catalog {
-std::vector<Problem> Validate(const boost::json::value&) { return {}; }
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kTimestampMessage =
+    "must be an RFC 3339 timestamp, such as 2026-11-28T12:00:00.000Z";
+constexpr std::string_view kEmailMessage = "must be an email address, such as jane@example.com";
+constexpr std::string_view kUrlMessage = "must be an absolute http or https URL";
+
+// A timestamp that must not be before another in the same object.
+struct OrderRule {
+  std::string_view type;
+  std::string_view object_path;  // JSON Pointer of the object holding both fields
+  std::string_view start;
+  std::string_view end;
+};
+constexpr OrderRule kOrderRules[] = {
+    {"lesson.completed", "", "started_at", "completed_at"},
+    {"training_session.attended", "/session", "starts_at", "ends_at"},
+};
+
+std::string_view View(const json::string& s) { return {s.data(), s.size()}; }
+
+// `path` extended by one reference token, escaped per RFC 6901.
+std::string Child(const std::string& path, std::string_view key) {
+  std::string out = path + "/";
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+std::string Child(const std::string& path, size_t index) {
+  return path + "/" + std::to_string(index);
+}
+
+size_t CodePoints(std::string_view s) {
+  return std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; });
+}
+
+// 100 rather than 100.000000.
+std::string FormatNumber(double d) {
+  char buffer[32];
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, d);
+  return std::string(buffer, result.ptr);
+}
+
+double AsDouble(const json::value& v) {
+  if (v.is_int64()) return static_cast<double>(v.get_int64());
+  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+  return v.get_double();
+}
+
+bool IsInteger(const json::value& v) {
+  if (v.is_int64() || v.is_uint64()) return true;
+  return v.is_double() && std::isfinite(v.get_double()) &&
+         std::trunc(v.get_double()) == v.get_double();
+}
+
+bool IsEmail(std::string_view s) {
+  if (std::any_of(s.begin(), s.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7F; })) {
+    return false;
+  }
+  size_t at = s.find('@');
+  if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  std::string_view domain = s.substr(at + 1);
+  if (domain.find('.') == std::string_view::npos) return false;
+  size_t label_start = 0;
+  for (size_t i = 0; i <= domain.size(); ++i) {
+    if (i == domain.size() || domain[i] == '.') {
+      if (i == label_start) return false;  // an empty label: "a@.b", "a@b..c", "a@b."
+      label_start = i + 1;
+    }
+  }
+  return true;
+}
+
+// parse_uri rather than parse_absolute_uri, which rejects a #fragment; both require a scheme.
+bool IsHttpUrl(std::string_view s) {
+  auto url = boost::urls::parse_uri(s);
+  if (!url) return false;
+  auto scheme = url->scheme_id();
+  if (scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https) return false;
+  return url->has_authority() && !url->encoded_host().empty();
+}
+
+std::optional<TimePoint> TimeOf(const json::object& object, std::string_view name) {
+  const json::value* v = object.if_contains(name);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return ParseRfc3339(View(v->get_string()));
+}
+
+class Validator {
+ public:
+  std::vector<Problem> Run(const json::object& event) {
+    for (const Field& field : CommonFields()) {
+      size_t before = problems_.size();
+      CheckField(field, event, "");
+      if (field.name == "type" && problems_.size() == before) {
+        ResolveType(event.at("type").get_string());
+      }
+    }
+    if (type_ != nullptr) CheckFields(type_->fields, event, "");
+    return std::move(problems_);
+  }
+
+ private:
+  void Add(std::string path, std::string_view message) {
+    problems_.push_back({std::move(path), std::string(message)});
+  }
+
+  void ResolveType(const json::string& name) {
+    type_ = FindEventType(View(name));
+    if (type_ == nullptr) Add("/type", "unknown event type " + json::serialize(name));
+  }
+
+  void CheckFields(const std::vector<Field>& fields, const json::object& object,
+                   const std::string& path) {
+    for (const Field& field : fields) {
+      CheckField(field, object, path);
+      CheckOrder(object, path, field.name);
+    }
+  }
+
+  void CheckField(const Field& field, const json::object& object, const std::string& path) {
+    std::string field_path = Child(path, field.name);
+    const json::value* value = object.if_contains(field.name);
+    if (value == nullptr || value->is_null()) {
+      if (field.required) {
+        Add(std::move(field_path), "is required");
+      } else if (value != nullptr) {
+        Add(std::move(field_path), "must not be null");
+      }
+      return;
+    }
+    CheckValue(field, *value, field_path);
+  }
+
+  void CheckValue(const Field& field, const json::value& v, const std::string& path) {
+    switch (field.kind) {
+      case FieldKind::kString: return CheckString(field, v, path);
+      case FieldKind::kTimestamp: return CheckTimestamp(v, path);
+      case FieldKind::kEmail: return CheckEmail(field, v, path);
+      case FieldKind::kUrl: return CheckUrl(field, v, path);
+      case FieldKind::kInteger: return CheckNumber(field, v, path, /*integer=*/true);
+      case FieldKind::kNumber: return CheckNumber(field, v, path, /*integer=*/false);
+      case FieldKind::kBoolean:
+        if (!v.is_bool()) Add(path, "must be true or false");
+        return;
+      case FieldKind::kObject: return CheckObject(field, v, path);
+      case FieldKind::kObjectArray: return CheckObjectArray(field, v, path);
+      case FieldKind::kStringArray: return CheckStringArray(field, v, path);
+      case FieldKind::kStringOrStringArray: return CheckStringOrStringArray(field, v, path);
+      case FieldKind::kAnyObject:
+        if (!v.is_object()) Add(path, "must be an object");
+        return;
+      case FieldKind::kChanges: return CheckChanges(v, path);
+    }
+  }
+
+  // False (with a problem added) when `s` is shorter or longer than allowed.
+  bool CheckLength(const Field& field, std::string_view s, const std::string& path) {
+    size_t n = CodePoints(s);
+    if (n < field.min_length) {
+      Add(path, field.min_length == 1
+                    ? "must not be empty"
+                    : "must be at least " + std::to_string(field.min_length) + " characters long");
+      return false;
+    }
+    if (field.max_length != 0 && n > field.max_length) {
+      Add(path, "must be at most " + std::to_string(field.max_length) + " characters long");
+      return false;
+    }
+    return true;
+  }
+
+  // False (with a problem added) when `array` has more items than allowed.
+  bool CheckItemCount(const Field& field, const json::array& array, const std::string& path) {
+    if (field.max_length == 0 || array.size() <= field.max_length) return true;
+    Add(path, "must have at most " + std::to_string(field.max_length) + " items");
+    return false;
+  }
+
+  void CheckString(const Field& field, const json::value& v, const std::string& path) {
+    if (!v.is_string()) return Add(path, "must be a string");
+    std::string_view s = View(v.get_string());
+    if (!CheckLength(field, s, path) || field.allowed.empty()) return;
+    if (std::find(field.allowed.begin(), field.allowed.end(), s) != field.allowed.end()) return;
+    std::string message = "must be one of ";
+    for (size_t i = 0; i < field.allowed.size(); ++i) {
+      if (i > 0) message += ", ";
+      message += json::serialize(json::string_view(field.allowed[i]));
+    }
+    Add(path, message);
+  }
+
+  void CheckTimestamp(const json::value& v, const std::string& path) {
+    if (!v.is_string() || !ParseRfc3339(View(v.get_string()))) Add(path, kTimestampMessage);
+  }
+
+  void CheckEmail(const Field& field, const json::value& v, const std::string& path) {
+    if (!v.is_string()) return Add(path, kEmailMessage);
+    std::string_view s = View(v.get_string());
+    if (CheckLength(field, s, path) && !IsEmail(s)) Add(path, kEmailMessage);
+  }
+
+  void CheckUrl(const Field& field, const json::value& v, const std::string& path) {
+    if (!v.is_string()) return Add(path, kUrlMessage);
+    std::string_view s = View(v.get_string());
+    if (CheckLength(field, s, path) && !IsHttpUrl(s)) Add(path, kUrlMessage);
+  }
+
+  void CheckNumber(const Field& field, const json::value& v, const std::string& path,
+                   bool integer) {
+    if (integer ? !IsInteger(v) : !v.is_number()) {
+      return Add(path, integer ? "must be an integer" : "must be a number");
+    }
+    double d = AsDouble(v);
+    if (field.minimum && d < *field.minimum) {
+      Add(path, "must be at least " + FormatNumber(*field.minimum));
+    } else if (field.maximum && d > *field.maximum) {
+      Add(path, "must be at most " + FormatNumber(*field.maximum));
+    }
+  }
+
+  void CheckObject(const Field& field, const json::value& v, const std::string& path) {
+    if (!v.is_object()) return Add(path, "must be an object");
+    CheckFields(field.fields, v.get_object(), path);
+  }
+
+  void CheckObjectArray(const Field& field, const json::value& v, const std::string& path) {
+    if (!v.is_array()) return Add(path, "must be an array of objects");
+    const json::array& array = v.get_array();
+    if (!CheckItemCount(field, array, path)) return;
+    for (size_t i = 0; i < array.size(); ++i) {
+      if (!array[i].is_object()) {
+        Add(Child(path, i), "must be an object");
+      } else {
+        CheckFields(field.fields, array[i].get_object(), Child(path, i));
+      }
+    }
+  }
+
+  // Each item must be a non-empty string.
+  void CheckStringItems(const json::array& array, const std::string& path) {
+    for (size_t i = 0; i < array.size(); ++i) {
+      if (!array[i].is_string()) {
+        Add(Child(path, i), "must be a string");
+      } else if (array[i].get_string().empty()) {
+        Add(Child(path, i), "must not be empty");
+      }
+    }
+  }
+
+  void CheckStringArray(const Field& field, const json::value& v, const std::string& path) {
+    if (!v.is_array()) return Add(path, "must be an array of strings");
+    if (CheckItemCount(field, v.get_array(), path)) CheckStringItems(v.get_array(), path);
+  }
+
+  void CheckStringOrStringArray(const Field& field, const json::value& v,
+                                const std::string& path) {
+    if (v.is_string()) {
+      if (v.get_string().empty()) Add(path, "must not be empty");
+    } else if (v.is_array()) {
+      if (v.get_array().empty()) return Add(path, "must not be empty");
+      if (CheckItemCount(field, v.get_array(), path)) CheckStringItems(v.get_array(), path);
+    } else {
+      Add(path, "must be a string or an array of strings");
+    }
+  }
+
+  void CheckChanges(const json::value& v, const std::string& path) {
+    if (!v.is_object()) return Add(path, "must be an object");
+    for (const auto& [key, change] : v.get_object()) {
+      if (!change.is_array() || change.get_array().size() != 2) {
+        Add(Child(path, key), "must be [old, new]");
+      }
+    }
+  }
+
+  // After the field `name` of `object`: a timestamp before its start is a problem.
+  void CheckOrder(const json::object& object, const std::string& path, std::string_view name) {
+    for (const OrderRule& rule : kOrderRules) {
+      if (type_ == nullptr || type_->name != rule.type || path != rule.object_path ||
+          name != rule.end) {
+        continue;
+      }
+      auto start = TimeOf(object, rule.start);
+      auto end = TimeOf(object, rule.end);
+      if (start && end && *end < *start) {
+        Add(Child(path, rule.end), "must not be before " + std::string(rule.start));
+      }
+    }
+  }
+
+  const EventType* type_ = nullptr;
+  std::vector<Problem> problems_;
+};
+
+}  // namespace
+
+std::vector<Problem> Validate(const boost::json::value& event) {
+  if (!event.is_object()) return {{"", "must be a JSON object"}};
+  return Validator().Run(event.get_object());
+}
+
 }  // namespace punt::catalog
