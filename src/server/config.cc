@@ -1,0 +1,123 @@
+#include "server/config.h"
+
+#include <charconv>
+#include <string_view>
+
+namespace punt::server {
+
+const char* const kServeUsage =
+    "Usage: punt serve [OPTIONS]\n\n"
+    "Runs the punt service: the HTTP API, ingest and delivery, on SQLite in the data dir.\n"
+    "Each option can also be set as the environment variable named beside it.\n\n"
+    "Options:\n"
+    "  --listen HOST:PORT          address to listen on (PUNT_LISTEN; default 127.0.0.1:8080;\n"
+    "                              port 0 picks a free port, which is logged)\n"
+    "  --data-dir DIR              database and key files (PUNT_DATA_DIR; default ./punt-data)\n"
+    "  --allow-destination CIDR    allow deliveries into this private/loopback range; repeatable\n"
+    "                              (PUNT_ALLOW_DESTINATION, comma-separated)\n"
+    "  --allow-http                accept http:// subscription URLs anywhere (PUNT_ALLOW_HTTP=1);\n"
+    "                              without it http:// is only accepted inside allowed ranges\n"
+    "  --admin-key KEY             the admin key for /v1/orgs (PUNT_ADMIN_KEY); without one a\n"
+    "                              random key is generated once into DIR/admin.key (mode 0600)\n"
+    "  --threads N                 HTTP threads (PUNT_THREADS; default 2)\n\n"
+    "Secrets at rest are sealed with PUNT_MASTER_KEY (32 bytes, base64 or hex) or, without it,\n"
+    "a key generated once into DIR/master.key (mode 0600).\n"
+    "SIGTERM or SIGINT stops it cleanly: no new connections, in-flight requests finish.\n";
+
+namespace {
+
+bool Truthy(std::string_view v) { return v == "1" || v == "true" || v == "yes" || v == "on"; }
+
+std::optional<std::string> AddDestinations(std::string_view list, Config& config) {
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    if (item.empty()) continue;
+    auto cidr = net::Cidr::Parse(item);
+    if (!cidr) return "--allow-destination: '" + std::string(item) + "' is not a CIDR range";
+    config.allowed_destinations.push_back(*cidr);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> SetListen(std::string_view v, Config& config) {
+  if (!ParseListen(v, config.host, config.port)) {
+    return "--listen: '" + std::string(v) + "' is not HOST:PORT";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> SetThreads(std::string_view v, Config& config) {
+  int n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 64) {
+    return "--threads: must be a number from 1 to 64";
+  }
+  config.threads = n;
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool ParseListen(std::string_view text, std::string& host, uint16_t& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view h = text.substr(0, colon);
+  std::string_view p = text.substr(colon + 1);
+  if (h.front() == '[') {
+    if (h.back() != ']') return false;
+    h = h.substr(1, h.size() - 2);
+  }
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+  if (p.empty() || ec != std::errc() || end != p.data() + p.size() || value > 65535) return false;
+  host = std::string(h);
+  port = static_cast<uint16_t>(value);
+  return !host.empty();
+}
+
+std::optional<std::string> ParseConfig(std::span<char* const> args, const GetEnv& env,
+                                       Config& config) {
+  if (const char* v = env("PUNT_LISTEN"); v && *v) {
+    if (auto err = SetListen(v, config)) return err;
+  }
+  if (const char* v = env("PUNT_DATA_DIR"); v && *v) config.data_dir = v;
+  if (const char* v = env("PUNT_ALLOW_DESTINATION"); v && *v) {
+    if (auto err = AddDestinations(v, config)) return err;
+  }
+  if (const char* v = env("PUNT_ALLOW_HTTP"); v && *v) config.allow_http = Truthy(v);
+  if (const char* v = env("PUNT_ADMIN_KEY"); v && *v) config.admin_key = v;
+  if (const char* v = env("PUNT_THREADS"); v && *v) {
+    if (auto err = SetThreads(v, config)) return err;
+  }
+
+  bool cleared_destinations = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view flag = args[i];
+    if (flag == "--allow-http") {
+      config.allow_http = true;
+      continue;
+    }
+    if (i + 1 >= args.size()) return "unknown option or missing value: " + std::string(flag);
+    std::string_view value = args[++i];
+    if (flag == "--listen") {
+      if (auto err = SetListen(value, config)) return err;
+    } else if (flag == "--data-dir") {
+      config.data_dir = value;
+    } else if (flag == "--allow-destination") {
+      if (!cleared_destinations) config.allowed_destinations.clear();
+      cleared_destinations = true;
+      if (auto err = AddDestinations(value, config)) return err;
+    } else if (flag == "--admin-key") {
+      config.admin_key = value;
+    } else if (flag == "--threads") {
+      if (auto err = SetThreads(value, config)) return err;
+    } else {
+      return "unknown option: " + std::string(flag);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace punt::server

@@ -1,0 +1,38 @@
+// `punt serve` settings, from flags and PUNT_* environment variables
+// (a flag wins over its variable).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "net/cidr.h"
+
+namespace punt::server {
+
+struct Config {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  std::string data_dir = "./punt-data";
+  std::vector<net::Cidr> allowed_destinations;
+  bool allow_http = false;
+  std::string admin_key;  // empty: load or generate data_dir/admin.key
+  int threads = 2;        // HTTP threads
+};
+
+using GetEnv = std::function<const char*(const char*)>;
+
+// Fills `config` from `args` (the arguments after "serve") and `env`.
+// Returns an error message for a bad flag or value.
+std::optional<std::string> ParseConfig(std::span<char* const> args, const GetEnv& env,
+                                       Config& config);
+
+// "HOST:PORT" or "[V6]:PORT".
+bool ParseListen(std::string_view text, std::string& host, uint16_t& port);
+
+extern const char* const kServeUsage;
+
+}  // namespace punt::server

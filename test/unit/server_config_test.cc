@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "server/config.h"
+
+namespace punt::server {
+namespace {
+
+struct Env {
+  std::map<std::string, std::string> vars;
+  GetEnv get() const {
+    return [this](const char* name) -> const char* {
+      auto it = vars.find(name);
+      return it == vars.end() ? nullptr : it->second.c_str();
+    };
+  }
+};
+
+std::optional<std::string> Parse(std::vector<std::string> args, const Env& env, Config& config) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return ParseConfig(argv, env.get(), config);
+}
+
+TEST(ServeConfig, DefaultsWithoutFlags) {
+  Config config;
+  EXPECT_FALSE(Parse({}, {}, config));
+  EXPECT_EQ(config.host, "127.0.0.1");
+  EXPECT_EQ(config.port, 8080);
+  EXPECT_EQ(config.data_dir, "./punt-data");
+  EXPECT_FALSE(config.allow_http);
+  EXPECT_TRUE(config.allowed_destinations.empty());
+}
+
+TEST(ServeConfig, FlagsWinOverEnvironment) {
+  Env env{{{"PUNT_LISTEN", "127.0.0.1:9000"},
+           {"PUNT_DATA_DIR", "/tmp/env-dir"},
+           {"PUNT_ALLOW_DESTINATION", "10.0.0.0/8,127.0.0.0/8"},
+           {"PUNT_ALLOW_HTTP", "1"},
+           {"PUNT_ADMIN_KEY", "env-admin-key-0123456789"}}};
+  Config config;
+  EXPECT_FALSE(Parse({}, env, config));
+  EXPECT_EQ(config.port, 9000);
+  EXPECT_EQ(config.data_dir, "/tmp/env-dir");
+  EXPECT_EQ(config.allowed_destinations.size(), 2u);
+  EXPECT_TRUE(config.allow_http);
+  EXPECT_EQ(config.admin_key, "env-admin-key-0123456789");
+
+  Config flagged;
+  EXPECT_FALSE(Parse({"--listen", "[::1]:0", "--data-dir", "/tmp/flag-dir", "--allow-destination",
+                      "127.0.0.0/8", "--allow-destination", "::1/128", "--admin-key",
+                      "flag-admin-key-0123456789"},
+                     env, flagged));
+  EXPECT_EQ(flagged.host, "::1");
+  EXPECT_EQ(flagged.port, 0);
+  EXPECT_EQ(flagged.data_dir, "/tmp/flag-dir");
+  ASSERT_EQ(flagged.allowed_destinations.size(), 2u);
+  EXPECT_EQ(flagged.allowed_destinations[1].ToString(), "::1/128");
+  EXPECT_EQ(flagged.admin_key, "flag-admin-key-0123456789");
+}
+
+TEST(ServeConfig, BadValuesAreErrors) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--listen", "8080"}, {"--listen", "host:99999"},
+        {"--allow-destination", "nope"}, {"--threads", "0"}, {"--bogus", "1"}, {"--data-dir"}}) {
+    Config config;
+    EXPECT_TRUE(Parse(args, {}, config)) << args[0];
+  }
+}
+
+}  // namespace
+}  // namespace punt::server
