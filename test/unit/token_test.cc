@@ -1,0 +1,66 @@
+#include "xapi/token.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace punt::xapi {
+namespace {
+
+constexpr std::string_view kStandard = "bHJzX2tleTpwQHNzPnc/cmR+fg==";
+
+std::string Normalised(std::string_view pasted) {
+  auto result = NormaliseToken(pasted);
+  if (auto* error = std::get_if<TokenError>(&result)) return "error: " + error->message;
+  return std::get<NormalisedToken>(result).header_value;
+}
+
+TEST(Token, EncodesKeyAndSecretInStandardPaddedBase64) {
+  auto result = TokenFromKeySecret("lrs_key", "p@ss>w?rd~~");
+  ASSERT_TRUE(std::holds_alternative<NormalisedToken>(result));
+  EXPECT_EQ(std::get<NormalisedToken>(result).header_value, kStandard);
+  EXPECT_EQ(std::get<NormalisedToken>(result).key, "lrs_key");
+}
+
+TEST(Token, RefusesBadKeyOrSecret) {
+  for (auto [key, secret] :
+       {std::pair{"a:b", "s"}, {"", "s"}, {"k", ""}, {"k\n", "s"}, {"k", "s\x7f"}}) {
+    EXPECT_TRUE(std::holds_alternative<TokenError>(TokenFromKeySecret(key, secret))) << key;
+  }
+}
+
+TEST(Token, NormalisesUrlSafeUnpaddedToStandard) {
+  EXPECT_EQ(Normalised("bHJzX2tleTpwQHNzPnc_cmR-fg"), kStandard);
+  EXPECT_EQ(Normalised("bHJzX2tleTpwQHNzPnc_cmR-fg=="), kStandard);
+  EXPECT_EQ(Normalised(kStandard), kStandard);
+  EXPECT_EQ(std::get<NormalisedToken>(NormaliseToken(kStandard)).key, "lrs_key");
+}
+
+TEST(Token, DropsWhitespaceAndBasicScheme) {
+  EXPECT_EQ(Normalised("  Basic bHJzX2tleTpwQHNzPnc_cmR-fg\n"), kStandard);
+  EXPECT_EQ(Normalised("basic\tbHJzX2tleTpwQHNzPnc/cmR+fg=="), kStandard);
+  EXPECT_EQ(Normalised("BASIC   bHJzX2tleTpwQHNzPnc/cmR+fg=="), kStandard);
+}
+
+TEST(Token, KeepsColonsInTheSecret) {
+  auto token = std::get<NormalisedToken>(TokenFromKeySecret("k", "a:b:c"));
+  EXPECT_EQ(Normalised(token.header_value), token.header_value);
+  EXPECT_EQ(std::get<NormalisedToken>(NormaliseToken(token.header_value)).key, "k");
+}
+
+TEST(Token, RefusesWhatIsNotKeyColonSecret) {
+  for (const char* bad : {"", "   ", "Basic ", "not base64!", "Zm9v" /* foo: no colon */,
+                          "OnNlY3JldA==" /* :secret */, "a2V5Og==" /* key: */,
+                          "a2V5OnMKcw==" /* key:s\ns */, "Bearer bHJzX2tleTpwQHNzPnc/cmR+fg=="}) {
+    EXPECT_TRUE(Normalised(bad).starts_with("error: ")) << bad;
+  }
+}
+
+TEST(Token, MasksAllButAFewCharacters) {
+  EXPECT_EQ(MaskToken(kStandard), "bHJz****==");
+  EXPECT_EQ(MaskToken("12345678"), "****");
+  EXPECT_EQ(MaskToken(""), "****");
+}
+
+}  // namespace
+}  // namespace punt::xapi
