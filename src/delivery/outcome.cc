@@ -1,0 +1,47 @@
+#include "delivery/outcome.h"
+
+#include <charconv>
+#include <ctime>
+#include <string>
+
+namespace punt::delivery {
+
+Outcome Classify(const Answer& a) {
+  if (a.status >= 200 && a.status < 300) return {Verdict::kDelivered, SubscriptionEffect::kNone, ""};
+  if (a.status == 0) return {Verdict::kRetry, SubscriptionEffect::kNone, a.error};
+  bool single = a.statements <= 1;
+  if (a.xapi && a.status == 409 && single) {
+    return {Verdict::kDelivered, SubscriptionEffect::kNone,
+            "conflict: the LRS already holds this statement id"};
+  }
+  if (a.xapi && (a.status == 400 || a.status == 409 || a.status == 413 || a.status == 422)) {
+    if (!single) return {Verdict::kSplit, SubscriptionEffect::kNone, "batch refused: splitting"};
+    return {Verdict::kDead, SubscriptionEffect::kNone, "the LRS refused the statement"};
+  }
+  if (a.status == 401 || a.status == 403) {
+    return {Verdict::kRetry, SubscriptionEffect::kCredentialsRefused, "credentials refused"};
+  }
+  if (a.status == 410) {
+    return {Verdict::kRetry, SubscriptionEffect::kDisable, "the receiver answered 410 Gone"};
+  }
+  return {Verdict::kRetry, SubscriptionEffect::kNone, ""};
+}
+
+std::optional<Millis> ParseRetryAfter(std::string_view value, Millis now) {
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\r')) value.remove_suffix(1);
+  if (value.empty()) return std::nullopt;
+  long long seconds = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (ec == std::errc() && end == value.data() + value.size()) {
+    return seconds < 0 ? 0 : seconds * 1000;
+  }
+  std::tm tm{};
+  std::string text(value);
+  const char* parsed = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!parsed || *parsed != '\0') return std::nullopt;
+  Millis at = static_cast<Millis>(timegm(&tm)) * 1000;
+  return at > now ? at - now : 0;
+}
+
+}  // namespace punt::delivery

@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "delivery/destination_guard.h"
+#include "delivery/outcome.h"
+#include "delivery/retry_policy.h"
+
+namespace punt::delivery {
+namespace {
+
+using boost::asio::ip::make_address;
+
+TEST(DestinationGuard, RefusesNonPublicAddressesUnlessAllowed) {
+  DestinationGuard strict({});
+  for (const char* a : {"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
+                        "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fd00::1", "fd00:ec2::254",
+                        "::ffff:127.0.0.1", "224.0.0.1"}) {
+    EXPECT_FALSE(strict.Allows(make_address(a))) << a;
+  }
+  for (const char* a : {"93.184.216.34", "1.1.1.1", "2606:4700::1111"}) {
+    EXPECT_TRUE(strict.Allows(make_address(a))) << a;
+  }
+  DestinationGuard loopback({*net::Cidr::Parse("127.0.0.0/8")});
+  EXPECT_TRUE(loopback.Allows(make_address("127.0.0.1")));
+  EXPECT_FALSE(loopback.Allows(make_address("10.0.0.1")));
+}
+
+TEST(RetryPolicy, FollowsTheScheduleWithJitterThenGivesUp) {
+  RetryPolicy policy;
+  const Millis now = 1'000'000;
+  EXPECT_EQ(policy.NextAttemptAt(now, 1, 0.5), now + 5000);
+  EXPECT_EQ(policy.NextAttemptAt(now, 1, 0.0), now + 4000);    // -20%
+  EXPECT_EQ(policy.NextAttemptAt(now, 2, 0.5), now + 30000);
+  EXPECT_EQ(policy.NextAttemptAt(now, 11, 0.5), now + 24 * 3600 * 1000LL);
+  EXPECT_FALSE(policy.NextAttemptAt(now, 12, 0.5));
+  EXPECT_EQ(policy.max_retries(), 11u);
+  Millis total = 0;
+  for (int i = 1; i <= 11; ++i) total += *policy.NextAttemptAt(0, i, 0.5);
+  EXPECT_NEAR(total / 3600000.0, 70.71, 0.01);  // about three days
+}
+
+TEST(RetryPolicy, RetryAfterIsHonouredAndClamped) {
+  RetryPolicy policy;
+  EXPECT_EQ(policy.NextAttemptAt(0, 1, 0.5, 120000), 120000);
+  EXPECT_EQ(policy.NextAttemptAt(0, 1, 0.5, 0), 1000);
+  EXPECT_EQ(policy.NextAttemptAt(0, 1, 0.5, 7LL * 24 * 3600 * 1000), 24LL * 3600 * 1000);
+}
+
+TEST(Outcome, ClassifiesAnswersAsDesignSection3Says) {
+  EXPECT_EQ(Classify({204, "", false, 1}).verdict, Verdict::kDelivered);
+  EXPECT_EQ(Classify({200, "", true, 100}).verdict, Verdict::kDelivered);
+  EXPECT_EQ(Classify({409, "", true, 1}).verdict, Verdict::kDelivered);
+  EXPECT_EQ(Classify({409, "", false, 1}).verdict, Verdict::kRetry);
+  EXPECT_EQ(Classify({409, "", true, 10}).verdict, Verdict::kSplit);
+  EXPECT_EQ(Classify({400, "", true, 10}).verdict, Verdict::kSplit);
+  EXPECT_EQ(Classify({422, "", true, 1}).verdict, Verdict::kDead);
+  EXPECT_EQ(Classify({413, "", true, 1}).verdict, Verdict::kDead);
+  EXPECT_EQ(Classify({400, "", false, 1}).verdict, Verdict::kRetry);
+  EXPECT_EQ(Classify({401, "", true, 1}).effect, SubscriptionEffect::kCredentialsRefused);
+  EXPECT_EQ(Classify({403, "", false, 1}).verdict, Verdict::kRetry);
+  EXPECT_EQ(Classify({410, "", false, 1}).effect, SubscriptionEffect::kDisable);
+  EXPECT_EQ(Classify({500, "", false, 1}).verdict, Verdict::kRetry);
+  EXPECT_EQ(Classify({302, "", false, 1}).verdict, Verdict::kRetry);
+  EXPECT_EQ(Classify({0, "timeout", true, 1}).verdict, Verdict::kRetry);
+}
+
+TEST(Outcome, ParsesRetryAfterInSecondsOrAsHttpDate) {
+  EXPECT_EQ(ParseRetryAfter("120", 0), 120000);
+  EXPECT_EQ(ParseRetryAfter(" 3 ", 0), 3000);
+  // Sun, 06 Nov 1994 08:49:37 GMT is 784111777 s after the epoch.
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", 784111777000LL - 5000), 5000);
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", 784111777000LL + 5000), 0);
+  EXPECT_FALSE(ParseRetryAfter("soon", 0));
+  EXPECT_FALSE(ParseRetryAfter("", 0));
+}
+
+}  // namespace
+}  // namespace punt::delivery
