@@ -10,6 +10,7 @@ namespace punt::cli {
 namespace {
 
 constexpr std::array kCommands = {
+    Command{"serve", "run the service: HTTP API, ingest and delivery", RunServe},
     Command{"statement", "print the xAPI statement punt would send for an event (stdin)",
             RunStatement},
     Command{"webhook-body", "print the webhook body punt would send for an event (stdin)",

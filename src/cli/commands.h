@@ -16,6 +16,7 @@ struct Command {
   int (*run)(Args args);
 };
 
+int RunServe(Args args);        // cmd_serve.cc
 int RunStatement(Args args);    // cmd_statement.cc
 int RunWebhookBody(Args args);  // cmd_webhook.cc
 int RunWebhookSign(Args args);  // cmd_webhook.cc

@@ -106,6 +106,26 @@ struct Delivery {
   std::vector<Attempt> attempts;  // filled by GetDelivery only
 };
 
+// A delivery the dispatcher claimed (it is now in_flight), with the bytes to
+// send: the body of its event in its subscription's format.
+struct DueDelivery {
+  int64_t delivery_id = 0;
+  std::string subscription_id;
+  std::string org_id;
+  std::string event_id;
+  int attempt_count = 0;  // attempts made before this one
+  std::string body;
+  Millis subscription_updated_at = 0;  // tells the dispatcher when its copy is stale
+};
+
+// What one attempt did to its delivery.
+struct AttemptOutcome {
+  int64_t delivery_id = 0;
+  Attempt attempt;  // its id is assigned by the store
+  DeliveryState new_state = DeliveryState::kRetrying;
+  Millis next_attempt_at = 0;  // when new_state is retrying (or pending)
+};
+
 struct DeliveryQuery {
   std::string org_id;
   std::string subscription_id;

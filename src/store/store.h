@@ -5,7 +5,11 @@
 // serialised through one writer and committed in groups (concurrent callers
 // share a commit); each call returns, or calls back, after its own commit.
 // After a failed commit the store refuses every later write (it never carries
-// on as if the data were safe).
+// on as if the data were safe). Callbacks and the commit listener run on the
+// writer thread: they must not block, nor call the store's writing methods.
+//
+// Timestamps: Create* keeps the created_at/updated_at it is given, or sets
+// those left 0 to the store clock's now; Update* sets updated_at to now.
 #pragma once
 
 #include <functional>
@@ -36,19 +40,24 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Organisations and their keys.
+  // Organisations and their keys. CreateOrg stores both or neither; an id or
+  // key hash in use is a Conflict.
   virtual Status CreateOrg(const Org& org, const ApiKey& key) = 0;
   virtual std::optional<Org> GetOrg(const std::string& org_id) = 0;
   virtual Status UpdateOrg(const Org& org) = 0;
   virtual std::optional<ApiKey> FindApiKey(const std::string& hash) = 0;
 
-  // Subscriptions, always within one organisation.
+  // Subscriptions, always within one organisation: another organisation's
+  // subscription is NotFound / nullopt. CreateSubscription: NotFound for an
+  // unknown organisation, Conflict for an id in use.
   virtual Status CreateSubscription(const Subscription& sub) = 0;
   virtual std::optional<Subscription> GetSubscription(const std::string& org_id,
                                                       const std::string& id) = 0;
   virtual std::vector<Subscription> ListSubscriptions(const std::string& org_id) = 0;
-  // Disabling moves its pending and retrying deliveries to held; enabling
-  // moves held deliveries back to pending.
+  // Replaces the fields of the subscription (sub.org_id, sub.id); its kind
+  // and created_at do not change. Disabling moves its pending and retrying
+  // deliveries to held; enabling moves held deliveries back to pending, due
+  // now. NotFound when the organisation has no such subscription.
   virtual Status UpdateSubscription(const Subscription& sub) = 0;
   // Removes the subscription and its deliveries.
   virtual Status DeleteSubscription(const std::string& org_id, const std::string& id) = 0;
@@ -60,13 +69,43 @@ class Store {
   virtual void Ingest(const std::string& org_id, std::vector<NewEvent> events,
                       IngestCallback done) = 0;
 
-  // Deliveries, newest first is not promised: ordered by id ascending.
+  // The deliveries of one subscription (query.subscription_id is required)
+  // with an id above query.after_id, ordered by id ascending, optionally of
+  // one state; at most query.limit, clamped to 1..500.
   virtual std::vector<Delivery> ListDeliveries(const DeliveryQuery& query) = 0;
-  // With its attempts.
+  // With its attempts, oldest first.
   virtual std::optional<Delivery> GetDelivery(const std::string& org_id, int64_t id) = 0;
 
   // Runs after every commit that made deliveries due (for the dispatcher).
   virtual void SetCommitListener(std::function<void()> listener) = 0;
+
+  // The dispatcher's side. Nothing here is scoped by organisation.
+
+  // How many more requests a subscription may have in flight, given its
+  // configured max_in_flight. Called on the writer thread during ClaimDue.
+  using FreeSlots = std::function<int(const std::string& subscription_id, int max_in_flight)>;
+
+  // Atomically moves up to `limit` due deliveries to in_flight and returns
+  // them. Due: pending or retrying, with next_attempt_at <= now, of an
+  // enabled subscription. No subscription gets more than free_slots(...) of
+  // them, and subscriptions take turns, so a large backlog on one never
+  // starves another. Empty on failure.
+  virtual std::vector<DueDelivery> ClaimDue(Millis now, int limit,
+                                            const FreeSlots& free_slots) = 0;
+  // In one commit, for each outcome: logs the attempt (response cut to its
+  // first 4096 bytes), adds one to attempt_count and sets the new state and
+  // next_attempt_at. A delivery whose subscription was disabled meanwhile goes
+  // to held instead of pending/retrying; one deleted meanwhile is skipped.
+  // Returns after the commit (or its failure: the deliveries then stay
+  // in_flight until ResetInFlight).
+  virtual void RecordAttempts(std::vector<AttemptOutcome> outcomes) = 0;
+  // Crash recovery, at startup before claiming: moves every in_flight
+  // delivery back to pending (held if its subscription is disabled) and
+  // returns how many moved; -1 on failure.
+  virtual int ResetInFlight() = 0;
+  // The earliest next_attempt_at among pending and retrying deliveries of
+  // enabled subscriptions; nullopt when there are none.
+  virtual std::optional<Millis> NextDueTime() = 0;
 };
 
 }  // namespace punt::store

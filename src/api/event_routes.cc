@@ -1,0 +1,84 @@
+// POST /v1/events: one event or an array of up to 1,000. 202 only after the
+// events, their bodies and their deliveries are committed.
+#include "api/request_helpers.h"
+#include "api/routes.h"
+#include "util/time.h"
+#include "webhook/envelope.h"
+#include "xapi/statement.h"
+
+namespace punt::api {
+namespace {
+
+namespace json = boost::json;
+
+constexpr size_t kMaxEventsPerRequest = 1000;
+
+store::NewEvent Prepare(const xapi::OrgSettings& org, const json::value& event) {
+  const json::object& e = event.get_object();
+  store::NewEvent out;
+  out.event_id = e.at("id").get_string();
+  out.type = e.at("type").get_string();
+  out.occurred_at = ParseRfc3339(e.at("occurred_at").get_string())->time_since_epoch().count();
+  out.learning = xapi::HasStatement(out.type);
+  out.webhook_body = webhook::WebhookBody(event);
+  // One statement serves both xAPI versions: only the header differs.
+  if (out.learning) out.statement_body = xapi::StatementJson(org, event, xapi::Version::k1_0_3);
+  return out;
+}
+
+void Ingest(Context& ctx, http::Request& req, http::Respond respond) {
+  auto caller = RequireOrgKey(req, ctx, store::kScopeIngest);
+  if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
+  auto body = ParseJsonBody(req);
+  if (auto* error = std::get_if<http::Response>(&body)) return respond(std::move(*error));
+  json::value& value = std::get<json::value>(body);
+
+  bool batch = value.is_array();
+  if (!batch && !value.is_object()) {
+    return respond(http::Error(400, "bad_json", "send one event object or an array of events"));
+  }
+  json::array single;
+  if (!batch) single.push_back(std::move(value));
+  json::array& events = batch ? value.get_array() : single;
+  if (events.size() > kMaxEventsPerRequest) {
+    return respond(http::Error(413, "too_many_events", "send at most 1000 events per request"));
+  }
+  if (events.empty()) return respond(Invalid({{"", "must hold at least one event"}}));
+
+  std::vector<catalog::Problem> problems;
+  for (size_t i = 0; i < events.size(); ++i) {
+    std::string prefix = batch ? "/" + std::to_string(i) : "";
+    for (auto& p : catalog::Validate(events[i])) problems.push_back({prefix + p.path, p.message});
+  }
+  if (!problems.empty()) {
+    return respond(Invalid(problems, "the request holds invalid events; none was stored"));
+  }
+
+  const std::string& org_id = std::get<Caller>(caller).org_id;
+  auto org = ctx.store.GetOrg(org_id);
+  if (!org) return respond(http::Error(401, "unauthorized", "the organisation no longer exists"));
+  xapi::OrgSettings settings{org->id, org->platform_url, org->mbox_opt_in};
+  std::vector<store::NewEvent> prepared;
+  prepared.reserve(events.size());
+  json::array accepted;
+  for (const auto& event : events) {
+    prepared.push_back(Prepare(settings, event));
+    accepted.emplace_back(prepared.back().event_id);
+  }
+  ctx.store.Ingest(org_id, std::move(prepared),
+                   [respond, accepted = std::move(accepted)](store::IngestResult result) {
+                     if (!result.ok) {
+                       return respond(http::Error(503, "unavailable",
+                                                  "the events were not stored: " + result.error));
+                     }
+                     respond(http::Json(202, json::object{{"accepted", accepted}}));
+                   });
+}
+
+}  // namespace
+
+void AddEventRoutes(http::Router& router, Context& ctx) {
+  router.Add("POST", "/v1/events", [&ctx](auto& r, auto done) { Ingest(ctx, r, done); });
+}
+
+}  // namespace punt::api

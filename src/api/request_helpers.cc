@@ -1,0 +1,67 @@
+#include "api/request_helpers.h"
+
+#include <boost/json/stream_parser.hpp>
+
+#include "security/api_keys.h"
+
+namespace punt::api {
+
+namespace json = boost::json;
+
+std::optional<http::Response> RequireAdmin(const http::Request& req, const Context& ctx) {
+  std::string token = security::BearerToken(req.Header("authorization"));
+  if (!token.empty() && security::ConstantTimeEquals(token, ctx.admin_key)) return std::nullopt;
+  return http::Error(401, "unauthorized", "this route needs the admin key as a Bearer token");
+}
+
+std::variant<Caller, http::Response> RequireOrgKey(const http::Request& req, const Context& ctx,
+                                                   unsigned scope) {
+  std::string token = security::BearerToken(req.Header("authorization"));
+  if (!token.empty()) {
+    auto key = ctx.store.FindApiKey(security::HashApiKey(token));
+    if (key && (key->scopes & scope) == scope) return Caller{key->org_id, key->scopes};
+  }
+  return http::Error(401, "unauthorized",
+                     "this route needs an organisation API key as a Bearer token");
+}
+
+std::variant<json::value, http::Response> ParseJsonBody(const http::Request& req) {
+  std::string_view type = req.Header("content-type");
+  auto semicolon = type.find(';');
+  std::string_view media = type.substr(0, semicolon);
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  if (media != "application/json") {
+    return http::Error(415, "unsupported_media_type", "send the body as application/json");
+  }
+  json::parse_options options;
+  options.max_depth = 32;
+  json::stream_parser parser({}, options);
+  boost::system::error_code ec;
+  parser.write(req.body, ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    return http::Error(400, "bad_json", "the body is not valid JSON: " + ec.message());
+  }
+  return parser.release();
+}
+
+std::variant<json::object, http::Response> ParseJsonObject(const http::Request& req) {
+  auto body = ParseJsonBody(req);
+  if (auto* error = std::get_if<http::Response>(&body)) return std::move(*error);
+  auto& value = std::get<json::value>(body);
+  if (!value.is_object()) return http::Error(400, "bad_json", "the body must be a JSON object");
+  return std::move(value.get_object());
+}
+
+http::Response Invalid(const std::vector<catalog::Problem>& problems, std::string_view message) {
+  std::vector<http::FieldError> fields;
+  fields.reserve(problems.size());
+  for (const auto& p : problems) fields.push_back({p.path, p.message});
+  return http::Error(422, "invalid", message, std::move(fields));
+}
+
+http::Response NotFound(std::string_view what) {
+  return http::Error(404, "not_found", std::string(what) + " not found");
+}
+
+}  // namespace punt::api

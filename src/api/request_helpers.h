@@ -1,0 +1,45 @@
+// Shared steps of the API handlers: authentication and JSON bodies. Each
+// returns either what the handler needs or the error response to send.
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "api/context.h"
+#include "api/http/request.h"
+#include "api/http/response.h"
+#include "catalog/validate.h"
+
+namespace punt::api {
+
+// An organisation key's holder.
+struct Caller {
+  std::string org_id;
+  unsigned scopes = 0;
+};
+
+// nullopt when the request carries the admin key; else a 401 response.
+std::optional<http::Response> RequireAdmin(const http::Request& req, const Context& ctx);
+
+// The organisation whose key the request carries, with `scope`; else 401.
+std::variant<Caller, http::Response> RequireOrgKey(const http::Request& req, const Context& ctx,
+                                                   unsigned scope);
+
+// The JSON body; 415 unless Content-Type is application/json, 400 when the
+// body is not JSON (or nests deeper than 32 levels).
+std::variant<boost::json::value, http::Response> ParseJsonBody(const http::Request& req);
+
+// The body as an object; 400 when it is another JSON value.
+std::variant<boost::json::object, http::Response> ParseJsonObject(const http::Request& req);
+
+// 422 with every problem as a field error.
+http::Response Invalid(const std::vector<catalog::Problem>& problems,
+                       std::string_view message = "the request has invalid fields");
+
+http::Response NotFound(std::string_view what);
+
+}  // namespace punt::api

@@ -1,0 +1,113 @@
+// /v1/subscriptions: create, list, read, change and delete, within the
+// caller's organisation.
+#include "api/request_helpers.h"
+#include "api/routes.h"
+#include "api/subscription_input.h"
+#include "api/views.h"
+#include "security/random.h"
+#include "webhook/signature.h"
+#include "xapi/token.h"
+
+namespace punt::api {
+namespace {
+
+namespace json = boost::json;
+
+http::Response StoreFailure(const store::Status& status) {
+  if (status.code == store::Status::Code::kNotFound) return NotFound("subscription");
+  return http::Error(503, "unavailable", status.message);
+}
+
+// Seals the token (bound to the subscription's id) and keeps a masked hint.
+void SetToken(const Context& ctx, store::Subscription& sub, const std::string& token) {
+  sub.token_sealed = ctx.sealer.Seal(token, sub.id);
+  sub.token_hint = xapi::MaskToken(token);
+}
+
+void Create(Context& ctx, http::Request& req, http::Respond respond) {
+  auto caller = RequireOrgKey(req, ctx, store::kScopeManage);
+  if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
+  auto body = ParseJsonObject(req);
+  if (auto* error = std::get_if<http::Response>(&body)) return respond(std::move(*error));
+
+  store::Subscription sub;
+  SubscriptionSecrets secrets;
+  auto problems = ApplySubscriptionJson(std::get<json::object>(body), true, ctx.destinations,
+                                        sub, secrets);
+  if (!problems.empty()) return respond(Invalid(problems));
+  sub.id = security::NewId("sub");
+  sub.org_id = std::get<Caller>(caller).org_id;
+  sub.created_at = sub.updated_at = ctx.clock.Now();
+  if (secrets.token) SetToken(ctx, sub, *secrets.token);
+  std::string signing_secret;
+  if (sub.kind == store::SubscriptionKind::kWebhook) {
+    signing_secret = webhook::GenerateSecret();
+    sub.secret_sealed = ctx.sealer.Seal(signing_secret, sub.id);
+  }
+  if (auto status = ctx.store.CreateSubscription(sub); !status.ok()) {
+    return respond(StoreFailure(status));
+  }
+  json::object view = SubscriptionView(sub);
+  if (!signing_secret.empty()) view["secret"] = signing_secret;  // shown only this once
+  respond(http::Json(201, view));
+}
+
+void List(Context& ctx, http::Request& req, http::Respond respond) {
+  auto caller = RequireOrgKey(req, ctx, store::kScopeManage);
+  if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
+  json::array data;
+  for (const auto& sub : ctx.store.ListSubscriptions(std::get<Caller>(caller).org_id)) {
+    data.push_back(SubscriptionView(sub));
+  }
+  respond(http::Json(200, json::object{{"data", std::move(data)}}));
+}
+
+void Get(Context& ctx, http::Request& req, http::Respond respond) {
+  auto caller = RequireOrgKey(req, ctx, store::kScopeManage);
+  if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
+  auto sub = ctx.store.GetSubscription(std::get<Caller>(caller).org_id, req.params["id"]);
+  if (!sub) return respond(NotFound("subscription"));
+  respond(http::Json(200, SubscriptionView(*sub)));
+}
+
+void Patch(Context& ctx, http::Request& req, http::Respond respond) {
+  auto caller = RequireOrgKey(req, ctx, store::kScopeManage);
+  if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
+  auto body = ParseJsonObject(req);
+  if (auto* error = std::get_if<http::Response>(&body)) return respond(std::move(*error));
+  auto sub = ctx.store.GetSubscription(std::get<Caller>(caller).org_id, req.params["id"]);
+  if (!sub) return respond(NotFound("subscription"));
+
+  SubscriptionSecrets secrets;
+  auto problems = ApplySubscriptionJson(std::get<json::object>(body), false, ctx.destinations,
+                                        *sub, secrets);
+  if (!problems.empty()) return respond(Invalid(problems));
+  if (secrets.token) SetToken(ctx, *sub, *secrets.token);
+  sub->updated_at = ctx.clock.Now();
+  if (auto status = ctx.store.UpdateSubscription(*sub); !status.ok()) {
+    return respond(StoreFailure(status));
+  }
+  respond(http::Json(200, SubscriptionView(*sub)));
+}
+
+void Delete(Context& ctx, http::Request& req, http::Respond respond) {
+  auto caller = RequireOrgKey(req, ctx, store::kScopeManage);
+  if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
+  auto status = ctx.store.DeleteSubscription(std::get<Caller>(caller).org_id, req.params["id"]);
+  if (!status.ok()) return respond(StoreFailure(status));
+  respond(http::Response{.status = 204, .content_type = "", .body = "", .headers = {}});
+}
+
+}  // namespace
+
+void AddSubscriptionRoutes(http::Router& router, Context& ctx) {
+  router.Add("POST", "/v1/subscriptions", [&ctx](auto& r, auto done) { Create(ctx, r, done); });
+  router.Add("GET", "/v1/subscriptions", [&ctx](auto& r, auto done) { List(ctx, r, done); });
+  router.Add("GET", "/v1/subscriptions/{id}", [&ctx](auto& r, auto done) { Get(ctx, r, done); });
+  router.Add("PATCH", "/v1/subscriptions/{id}",
+             [&ctx](auto& r, auto done) { Patch(ctx, r, done); });
+  router.Add("DELETE", "/v1/subscriptions/{id}",
+             [&ctx](auto& r, auto done) { Delete(ctx, r, done); });
+}
+
+}  // namespace punt::api

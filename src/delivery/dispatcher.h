@@ -1,0 +1,85 @@
+// The dispatcher: one thread running a libcurl multi loop that claims due
+// deliveries, sends them, and hands each attempt's outcome to a recorder
+// thread that commits it. DESIGN.md section 3; docs/architecture.md.
+//
+// Thread-safety: Start, Stop and Wake may be called from any thread; all
+// other state belongs to the dispatcher thread. Wake is what the store's
+// commit listener calls, so a commit starts sending at once.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "delivery/retry_policy.h"
+#include "delivery/target.h"
+#include "delivery/transfer.h"
+#include "security/sealer.h"
+#include "store/store.h"
+
+namespace punt::delivery {
+
+struct DispatcherOptions {
+  int max_in_flight = 256;  // requests in flight in total
+  TransportOptions transport;
+};
+
+class Dispatcher {
+ public:
+  using UnitRandom = std::function<double()>;  // uniform in [0, 1)
+
+  Dispatcher(store::Store& store, const security::Sealer& sealer, const Clock& clock,
+             RetryPolicy policy, DispatcherOptions options, UnitRandom random = {});
+  ~Dispatcher();
+
+  void Start();
+  void Wake();
+  // Stops claiming, gives requests in flight up to `grace` to finish and
+  // records their outcomes. Requests still open after that are abandoned:
+  // their deliveries stay in_flight until the next start resets them.
+  void Stop(std::chrono::milliseconds grace);
+
+ private:
+  void Run();
+  void Claim(Millis now);
+  void StartTransfer(store::DueDelivery due, Millis now);
+  void CompleteFinished();
+  void Record(store::AttemptOutcome outcome);
+  const Target* TargetFor(const store::DueDelivery& due, std::string* error);
+  void RecorderLoop();
+
+  store::Store& store_;
+  const security::Sealer& sealer_;
+  const Clock& clock_;
+  const RetryPolicy policy_;
+  const DispatcherOptions options_;
+  UnitRandom random_;
+
+  CURLM* multi_ = nullptr;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> woken_{true};
+  std::atomic<int64_t> grace_deadline_{0};
+
+  // Dispatcher thread only.
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
+  std::unordered_map<std::string, int> in_flight_by_subscription_;
+  std::unordered_map<std::string, Target> targets_;
+  Millis next_due_at_ = 0;
+
+  // The recorder's queue; guarded by recorder_mutex_.
+  std::mutex recorder_mutex_;
+  std::condition_variable recorder_cv_;
+  std::vector<store::AttemptOutcome> recorder_queue_;
+  bool recorder_stop_ = false;
+  std::thread recorder_;
+};
+
+}  // namespace punt::delivery

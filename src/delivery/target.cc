@@ -1,0 +1,48 @@
+#include "delivery/target.h"
+
+#include "webhook/signature.h"
+
+namespace punt::delivery {
+
+std::optional<Target> MakeTarget(const store::Subscription& sub, const security::Sealer& sealer,
+                                 std::string* error) {
+  Target t;
+  t.id = sub.id;
+  t.org_id = sub.org_id;
+  t.kind = sub.kind;
+  t.url = sub.url;
+  t.xapi_version = sub.xapi_version;
+  t.max_in_flight = sub.max_in_flight;
+  t.updated_at = sub.updated_at;
+  if (!sub.token_sealed.empty()) {
+    auto token = sealer.Open(sub.token_sealed, sub.id);
+    if (!token) {
+      *error = "the subscription's token cannot be unsealed (was the master key changed?)";
+      return std::nullopt;
+    }
+    t.authorization = sub.kind == store::SubscriptionKind::kXapi ? "Basic " + *token : *token;
+  }
+  if (!sub.secret_sealed.empty()) {
+    auto secrets = sealer.Open(sub.secret_sealed, sub.id);
+    if (!secrets) {
+      *error = "the subscription's signing secret cannot be unsealed";
+      return std::nullopt;
+    }
+    std::string_view rest = *secrets;
+    while (!rest.empty()) {
+      auto space = rest.find(' ');
+      auto one = rest.substr(0, space);
+      rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+      if (one.empty()) continue;
+      auto key = webhook::DecodeSecret(one);
+      if (!key) {
+        *error = "the subscription's signing secret is malformed";
+        return std::nullopt;
+      }
+      t.signing_keys.push_back(std::move(*key));
+    }
+  }
+  return t;
+}
+
+}  // namespace punt::delivery

@@ -1,0 +1,30 @@
+// Everything the dispatcher needs to send to one subscription, with its
+// secrets unsealed. Loaded from the store and cached by the dispatcher thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "security/sealer.h"
+#include "store/model.h"
+
+namespace punt::delivery {
+
+struct Target {
+  std::string id;
+  std::string org_id;
+  store::SubscriptionKind kind = store::SubscriptionKind::kWebhook;
+  std::string url;
+  std::string xapi_version;
+  std::string authorization;  // the whole header value, or empty
+  std::vector<std::string> signing_keys;  // webhook: decoded secret bytes
+  int max_in_flight = 4;
+  Millis updated_at = 0;
+};
+
+// nullopt when a sealed secret does not open (wrong master key, tampering).
+std::optional<Target> MakeTarget(const store::Subscription& sub, const security::Sealer& sealer,
+                                 std::string* error);
+
+}  // namespace punt::delivery

@@ -1,0 +1,144 @@
+#include "delivery/transfer.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <boost/asio/ip/address.hpp>
+
+#include <cctype>
+#include <chrono>
+
+#include "webhook/envelope.h"
+#include "webhook/signature.h"
+
+namespace punt::delivery {
+namespace {
+
+boost::asio::ip::address ToAddress(const curl_sockaddr* a) {
+  if (a->family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&a->addr);
+    return boost::asio::ip::address_v4(ntohl(in->sin_addr.s_addr));
+  }
+  const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a->addr);
+  boost::asio::ip::address_v6::bytes_type bytes;
+  std::copy(in6->sin6_addr.s6_addr, in6->sin6_addr.s6_addr + 16, bytes.begin());
+  return boost::asio::ip::address_v6(bytes);
+}
+
+curl_slist* Append(curl_slist* list, const std::string& header) {
+  return curl_slist_append(list, header.c_str());
+}
+
+int SteadyMillis() {
+  using namespace std::chrono;
+  return static_cast<int>(
+      duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace
+
+Transfer::Transfer(const Target& target, store::DueDelivery due, const TransportOptions& options,
+                   Millis now_ms)
+    : due_(std::move(due)), options_(options), started_at_(now_ms) {
+  xapi_ = target.kind == store::SubscriptionKind::kXapi;
+  easy_ = curl_easy_init();
+  headers_ = Append(headers_, "Content-Type: application/json");
+  headers_ = Append(headers_, "Expect:");
+  if (xapi_) {
+    headers_ = Append(headers_, "X-Experience-API-Version: " + target.xapi_version);
+  } else {
+    std::string id = webhook::MessageId(due_.org_id, due_.event_id);
+    auto headers = webhook::MakeHeaders(target.signing_keys, id, now_ms / 1000, due_.body);
+    headers_ = Append(headers_, "webhook-id: " + headers.id);
+    headers_ = Append(headers_, "webhook-timestamp: " + headers.timestamp);
+    headers_ = Append(headers_, "webhook-signature: " + headers.signature);
+  }
+  if (!target.authorization.empty()) {
+    headers_ = Append(headers_, "Authorization: " + target.authorization);
+  }
+
+  curl_easy_setopt(easy_, CURLOPT_URL, target.url.c_str());
+  curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, due_.body.data());
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(due_.body.size()));
+  curl_easy_setopt(easy_, CURLOPT_USERAGENT, "punt/" PUNT_VERSION);
+  curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy_, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+  curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, options_.total_timeout_ms);
+  curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, error_buffer_);
+  curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &Transfer::OnBody);
+  curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
+  curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
+  curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
+  curl_easy_setopt(easy_, CURLOPT_OPENSOCKETFUNCTION, &Transfer::OnOpenSocket);
+  curl_easy_setopt(easy_, CURLOPT_OPENSOCKETDATA, this);
+  curl_easy_setopt(easy_, CURLOPT_PRIVATE, this);
+  if (!options_.ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, options_.ca_file.c_str());
+  latency_start_ = SteadyMillis();
+}
+
+Transfer::~Transfer() {
+  curl_easy_cleanup(easy_);
+  curl_slist_free_all(headers_);
+}
+
+size_t Transfer::OnBody(char* data, size_t size, size_t count, void* self) {
+  auto* t = static_cast<Transfer*>(self);
+  size_t n = size * count;
+  size_t room = t->options_.response_keep - std::min(t->options_.response_keep, t->response_.size());
+  t->response_.append(data, std::min(n, room));
+  return n;  // read the rest, so the connection stays reusable
+}
+
+size_t Transfer::OnHeader(char* data, size_t size, size_t count, void* self) {
+  auto* t = static_cast<Transfer*>(self);
+  std::string_view line(data, size * count);
+  constexpr std::string_view kName = "retry-after:";
+  if (line.size() > kName.size()) {
+    bool match = true;
+    for (size_t i = 0; i < kName.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(line[i])) != kName[i]) match = false;
+    }
+    if (match) t->retry_after_ = std::string(line.substr(kName.size()));
+  }
+  if (line.starts_with("HTTP/")) t->retry_after_.reset();  // a new answer's headers begin
+  return size * count;
+}
+
+curl_socket_t Transfer::OnOpenSocket(void* self, curlsocktype, curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(self);
+  if (address->family != AF_INET && address->family != AF_INET6) return CURL_SOCKET_BAD;
+  auto resolved = ToAddress(address);
+  if (t->options_.guard && !t->options_.guard->Allows(resolved)) {
+    t->destination_refused_ = true;
+    t->refused_address_ = resolved.to_string();
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype, address->protocol);
+}
+
+TransferResult Transfer::Finish(CURLcode code) {
+  TransferResult r;
+  r.latency_ms = SteadyMillis() - latency_start_;
+  if (code == CURLE_OK) {
+    long status = 0;
+    curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
+    r.status = static_cast<int>(status);
+    r.response = std::move(response_);
+    r.retry_after = std::move(retry_after_);
+    return r;
+  }
+  if (destination_refused_) {
+    r.error = "destination refused: " + refused_address_ +
+              " is not a public address and no --allow-destination range holds it";
+  } else {
+    r.error = error_buffer_[0] ? std::string(error_buffer_) : curl_easy_strerror(code);
+  }
+  return r;
+}
+
+}  // namespace punt::delivery

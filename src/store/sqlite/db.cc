@@ -1,0 +1,158 @@
+#include "store/sqlite/db.h"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+namespace punt::store::sqlite {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+}  // namespace
+
+Query::Query(Db* db, sqlite3_stmt* stmt, bool* in_use, int rc, std::string error)
+    : db_(db), stmt_(stmt), in_use_(in_use), rc_(rc), error_(std::move(error)) {}
+
+Query::Query(Query&& other) noexcept
+    : db_(other.db_),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      in_use_(std::exchange(other.in_use_, nullptr)),
+      rc_(other.rc_),
+      error_(std::move(other.error_)) {}
+
+Query::~Query() {
+  if (stmt_ == nullptr) return;
+  if (in_use_ == nullptr) {
+    sqlite3_finalize(stmt_);
+    return;
+  }
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  *in_use_ = false;
+}
+
+void Query::Check(int rc) {
+  if (rc == SQLITE_OK || rc_ != SQLITE_OK) return;
+  rc_ = rc;
+  error_ = db_->LastError();
+}
+
+Query& Query::BindInt(int index, int64_t value) {
+  if (ok()) Check(sqlite3_bind_int64(stmt_, index, value));
+  return *this;
+}
+
+Query& Query::BindText(int index, std::string_view value) {
+  if (ok()) {
+    Check(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
+                              SQLITE_UTF8));
+  }
+  return *this;
+}
+
+Query& Query::BindBlob(int index, std::string_view value) {
+  // A zero-length blob with a null pointer would bind NULL; keep it a blob.
+  const char* data = value.data() != nullptr ? value.data() : "";
+  if (ok()) Check(sqlite3_bind_blob64(stmt_, index, data, value.size(), SQLITE_TRANSIENT));
+  return *this;
+}
+
+Query& Query::BindNull(int index) {
+  if (ok()) Check(sqlite3_bind_null(stmt_, index));
+  return *this;
+}
+
+bool Query::Step() {
+  if (!ok()) return false;
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) Check(rc);
+  return false;
+}
+
+bool Query::Run() {
+  while (Step()) {
+  }
+  return ok();
+}
+
+bool Query::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+int64_t Query::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::string Query::Text(int column) const {
+  auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  return text ? std::string(text, sqlite3_column_bytes(stmt_, column)) : std::string();
+}
+
+std::string Query::Blob(int column) const {
+  auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+  return data ? std::string(data, sqlite3_column_bytes(stmt_, column)) : std::string();
+}
+
+std::unique_ptr<Db> Db::Open(const std::string& path, std::string* error) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  std::unique_ptr<Db> db(new Db(raw));  // closes `raw` even when opening failed
+  if (rc != SQLITE_OK) {
+    *error = "cannot open database " + path + ": " +
+             (raw ? db->LastError() : std::string(sqlite3_errstr(rc)));
+    return nullptr;
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  return db;
+}
+
+Db::~Db() {
+  for (auto& [sql, cached] : cache_) sqlite3_finalize(cached.stmt);
+  sqlite3_close_v2(db_);
+}
+
+Query Db::Prepare(std::string_view sql) {
+  auto [it, inserted] = cache_.try_emplace(std::string(sql));
+  Cached& cached = it->second;
+  bool use_cache = !cached.in_use;
+  sqlite3_stmt* stmt = nullptr;
+  if (use_cache && cached.stmt != nullptr) {
+    stmt = cached.stmt;
+  } else {
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                use_cache ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, nullptr);
+    if (rc != SQLITE_OK || stmt == nullptr) {
+      if (inserted) cache_.erase(it);
+      if (stmt != nullptr) sqlite3_finalize(stmt);
+      return Query(this, nullptr, nullptr, rc != SQLITE_OK ? rc : SQLITE_MISUSE,
+                   LastError() + " in: " + std::string(sql));
+    }
+    if (use_cache) cached.stmt = stmt;
+  }
+  if (!use_cache) return Query(this, stmt, nullptr, SQLITE_OK, {});
+  cached.in_use = true;
+  return Query(this, stmt, &cached.in_use, SQLITE_OK, {});
+}
+
+bool Db::Exec(std::string_view sql, std::string* error) {
+  char* message = nullptr;
+  int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &message);
+  if (rc == SQLITE_OK) return true;
+  if (error != nullptr) *error = message ? message : sqlite3_errstr(rc);
+  sqlite3_free(message);
+  return false;
+}
+
+int64_t Db::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
+
+int Db::Changes() const { return sqlite3_changes(db_); }
+
+bool Db::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+std::string Db::LastError() const { return sqlite3_errmsg(db_); }
+
+bool IsUniqueViolation(int rc) {
+  return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+}  // namespace punt::store::sqlite

@@ -1,0 +1,100 @@
+// A thin RAII layer over one sqlite3 connection and its prepared statements.
+//
+// Thread-safety: a Db and its Queries are used by one thread at a time (the
+// connection is opened with SQLITE_OPEN_NOMUTEX). Errors are values: a Query
+// remembers the first failing result code and every later call is a no-op.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace punt::store::sqlite {
+
+class Db;
+
+// One execution of a prepared statement. Binds are 1-based, columns 0-based.
+// Destroying it resets a cached statement (so the Db can hand it out again)
+// or finalizes an uncached one.
+class Query {
+ public:
+  Query(Query&& other) noexcept;
+  Query& operator=(Query&&) = delete;
+  ~Query();
+
+  Query& BindInt(int index, int64_t value);
+  Query& BindText(int index, std::string_view value);
+  Query& BindBlob(int index, std::string_view value);
+  Query& BindNull(int index);
+
+  // True when a row is ready to be read; false when done or on error.
+  bool Step();
+  // Steps to completion; true on success.
+  bool Run();
+
+  bool ok() const { return rc_ == 0; }
+  int rc() const { return rc_; }  // extended result code of the first failure
+  const std::string& error() const { return error_; }
+
+  bool IsNull(int column) const;
+  int64_t Int(int column) const;
+  std::string Text(int column) const;
+  std::string Blob(int column) const;
+
+ private:
+  friend class Db;
+  Query(Db* db, sqlite3_stmt* stmt, bool* in_use, int rc, std::string error);
+  void Check(int rc);
+
+  Db* db_;
+  sqlite3_stmt* stmt_;
+  bool* in_use_;  // the cache entry's flag; null for an uncached statement
+  int rc_;
+  std::string error_;
+};
+
+class Db {
+ public:
+  // Opens (creating if needed) the database file at `path` and sets a busy
+  // timeout. Returns null with `*error` set on failure.
+  static std::unique_ptr<Db> Open(const std::string& path, std::string* error);
+
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db();
+
+  // A statement for `sql`, prepared once and cached for the connection's
+  // life. If that statement is still in use (a nested query of the same
+  // text), a fresh uncached one is prepared. A prepare error shows in the
+  // Query's rc()/error().
+  Query Prepare(std::string_view sql);
+
+  // Runs one or more statements that return no rows of interest.
+  bool Exec(std::string_view sql, std::string* error);
+
+  int64_t LastInsertRowid() const;
+  int Changes() const;
+  bool InTransaction() const;
+  std::string LastError() const;
+
+ private:
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
+
+  explicit Db(sqlite3* db) : db_(db) {}
+
+  sqlite3* db_;
+  std::unordered_map<std::string, Cached> cache_;
+};
+
+// True for the result codes a UNIQUE or PRIMARY KEY constraint gives.
+bool IsUniqueViolation(int rc);
+
+}  // namespace punt::store::sqlite

@@ -1,0 +1,181 @@
+#include "store/sqlite/schema.h"
+
+#include <array>
+#include <string_view>
+
+namespace punt::store::sqlite {
+namespace {
+
+// Each step runs in one transaction together with its user_version bump.
+// Never edit a released step: append a new one.
+constexpr std::array<std::string_view, 1> kMigrations = {
+    // 1: the initial schema.
+    R"sql(
+CREATE TABLE orgs (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  platform_url TEXT NOT NULL,
+  mbox_opt_in INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  hash TEXT NOT NULL UNIQUE,
+  scopes INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX api_keys_by_org ON api_keys(org_id);
+
+CREATE TABLE subscriptions (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK (kind IN ('webhook', 'xapi')),
+  url TEXT NOT NULL,
+  description TEXT NOT NULL,
+  events TEXT NOT NULL,  -- JSON array of type names, or ["*"]
+  enabled INTEGER NOT NULL,
+  xapi_version TEXT NOT NULL,
+  token_sealed BLOB NOT NULL,
+  secret_sealed BLOB NOT NULL,
+  token_hint TEXT NOT NULL,
+  max_in_flight INTEGER NOT NULL,
+  batch_size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX subscriptions_by_org ON subscriptions(org_id);
+
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  event_id TEXT NOT NULL CHECK (event_id <> ''),
+  type TEXT NOT NULL CHECK (type <> ''),
+  occurred_at INTEGER NOT NULL,
+  accepted_at INTEGER NOT NULL,
+  UNIQUE (org_id, event_id)
+);
+CREATE INDEX events_by_accepted ON events(org_id, accepted_at);
+
+-- One body per event and format (0 webhook envelope, 1 xAPI statement),
+-- shared by every delivery of that event in that format.
+CREATE TABLE bodies (
+  event_seq INTEGER NOT NULL REFERENCES events(seq) ON DELETE CASCADE,
+  format INTEGER NOT NULL CHECK (format IN (0, 1)),
+  body BLOB NOT NULL,
+  PRIMARY KEY (event_seq, format)
+);
+
+-- Only state: the body comes from bodies via event_seq and the kind of the
+-- subscription.
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY,
+  subscription_id TEXT NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+  event_seq INTEGER NOT NULL REFERENCES events(seq) ON DELETE CASCADE,
+  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 5),
+  attempt_count INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
+CREATE INDEX deliveries_by_subscription ON deliveries(subscription_id, id);
+CREATE INDEX deliveries_due_by_subscription ON deliveries(subscription_id, state, next_attempt_at);
+CREATE INDEX deliveries_by_event ON deliveries(event_seq);
+
+CREATE TABLE attempts (
+  id INTEGER PRIMARY KEY,
+  delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  latency_ms INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  response BLOB NOT NULL
+);
+CREATE INDEX attempts_by_delivery ON attempts(delivery_id);
+)sql",
+};
+
+bool ReadUserVersion(Db& db, int* version, std::string* error) {
+  Query q = db.Prepare("PRAGMA user_version");
+  if (!q.Step()) {
+    *error = "cannot read schema version: " + q.error();
+    return false;
+  }
+  *version = static_cast<int>(q.Int(0));
+  return true;
+}
+
+std::string NewerSchemaError(int version) {
+  return "the database has schema version " + std::to_string(version) +
+         " but this punt knows only up to " + std::to_string(LatestSchemaVersion()) +
+         "; it was written by a newer punt: upgrade punt or use another data directory";
+}
+
+// One transaction: reads the version under the write lock (so concurrent
+// openers cannot both apply a step) and applies the next step, if any.
+enum class StepResult { kApplied, kUpToDate, kFailed };
+
+StepResult ApplyNextStep(Db& db, std::string* error) {
+  if (!db.Exec("BEGIN IMMEDIATE", error)) {
+    *error = "cannot start a schema migration: " + *error;
+    return StepResult::kFailed;
+  }
+  int version = 0;
+  if (!ReadUserVersion(db, &version, error)) {
+    db.Exec("ROLLBACK", nullptr);
+    return StepResult::kFailed;
+  }
+  if (version >= LatestSchemaVersion()) {
+    db.Exec("ROLLBACK", nullptr);
+    if (version == LatestSchemaVersion()) return StepResult::kUpToDate;
+    *error = NewerSchemaError(version);
+    return StepResult::kFailed;
+  }
+  int next = version + 1;
+  std::string sql = std::string(kMigrations[next - 1]) +
+                    "\nPRAGMA user_version = " + std::to_string(next) + ";\nCOMMIT;";
+  if (db.Exec(sql, error)) return StepResult::kApplied;
+  if (db.InTransaction()) db.Exec("ROLLBACK", nullptr);
+  *error = "schema migration " + std::to_string(next) + " failed: " + *error;
+  return StepResult::kFailed;
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
+
+bool ConfigureConnection(Db& db, bool reader, std::string* error) {
+  Query wal = db.Prepare("PRAGMA journal_mode = WAL");
+  if (!wal.Step() || wal.Text(0) != "wal") {
+    *error =
+        "cannot switch the database to WAL mode" + (wal.ok() ? std::string() : ": " + wal.error());
+    return false;
+  }
+  std::string sql = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+  if (reader) sql += " PRAGMA query_only = ON;";
+  if (!db.Exec(sql, error)) {
+    *error = "cannot configure the database: " + *error;
+    return false;
+  }
+  return true;
+}
+
+bool Migrate(Db& db, int* applied, std::string* error) {
+  *applied = 0;
+  for (;;) {
+    switch (ApplyNextStep(db, error)) {
+      case StepResult::kApplied:
+        ++*applied;
+        break;
+      case StepResult::kUpToDate:
+        return true;
+      case StepResult::kFailed:
+        return false;
+    }
+  }
+}
+
+}  // namespace punt::store::sqlite

@@ -1,0 +1,27 @@
+// The SQLite schema, versioned in code: PRAGMA user_version is the number of
+// migration steps applied. Steps are only ever appended.
+#pragma once
+
+#include <string>
+
+#include "store/sqlite/db.h"
+
+namespace punt::store::sqlite {
+
+// Delivery states and body formats are stored as the integer values of
+// model.h's enums.
+
+// The version Migrate brings a database to.
+int LatestSchemaVersion();
+
+// Sets the per-connection pragmas: WAL, synchronous=FULL, foreign keys.
+// A reader connection is also made query-only.
+bool ConfigureConnection(Db& db, bool reader, std::string* error);
+
+// Applies every step past the database's user_version, each in its own
+// IMMEDIATE transaction that also reads the version (so concurrent openers do
+// not apply a step twice); `*applied` counts them. Refuses a database written
+// by a newer punt. REQUIRES: `db` is a writer connection.
+bool Migrate(Db& db, int* applied, std::string* error);
+
+}  // namespace punt::store::sqlite

@@ -1,0 +1,242 @@
+// Deliveries: what the API lists and what the dispatcher claims and records.
+#include <algorithm>
+#include <utility>
+
+#include "store/sqlite/rows.h"
+#include "store/sqlite/sqlite_store_impl.h"
+
+namespace punt::store::sqlite {
+namespace {
+
+constexpr int kMaxListLimit = 500;
+constexpr size_t kMaxResponseBytes = 4096;
+
+constexpr int64_t StateValue(DeliveryState state) { return static_cast<int64_t>(state); }
+
+bool IsWaiting(DeliveryState state) {
+  return state == DeliveryState::kPending || state == DeliveryState::kRetrying;
+}
+
+struct ClaimCandidate {
+  std::string id;
+  std::string org_id;
+  int format = 0;
+  int max_in_flight = 0;
+  Millis updated_at = 0;
+};
+
+std::vector<ClaimCandidate> EnabledSubscriptions(Db& db) {
+  Query q = db.Prepare(
+      "SELECT id, org_id, CASE kind WHEN 'xapi' THEN 1 ELSE 0 END, max_in_flight, updated_at "
+      "FROM subscriptions WHERE enabled = 1 ORDER BY id");
+  std::vector<ClaimCandidate> subs;
+  while (q.Step()) {
+    subs.push_back({q.Text(0), q.Text(1), static_cast<int>(q.Int(2)),
+                    static_cast<int>(q.Int(3)), q.Int(4)});
+  }
+  return subs;
+}
+
+// One subscription's due deliveries in one waiting state, earliest first
+// (walks deliveries_due_by_subscription).
+Status FindDue(Db& db, const ClaimCandidate& sub, DeliveryState state, Millis now, int limit,
+               std::vector<std::pair<Millis, DueDelivery>>* due) {
+  Query q = db.Prepare(
+      "SELECT d.id, e.event_id, d.attempt_count, b.body, d.next_attempt_at FROM deliveries d "
+      "JOIN events e ON e.seq = d.event_seq "
+      "JOIN bodies b ON b.event_seq = d.event_seq AND b.format = ?4 "
+      "WHERE d.subscription_id = ?1 AND d.state = ?2 AND d.next_attempt_at <= ?3 "
+      "ORDER BY d.next_attempt_at LIMIT ?5");
+  q.BindText(1, sub.id).BindInt(2, StateValue(state)).BindInt(3, now).BindInt(4, sub.format)
+      .BindInt(5, limit);
+  while (q.Step()) {
+    DueDelivery d;
+    d.delivery_id = q.Int(0);
+    d.subscription_id = sub.id;
+    d.org_id = sub.org_id;
+    d.event_id = q.Text(1);
+    d.attempt_count = static_cast<int>(q.Int(2));
+    d.body = q.Blob(3);
+    d.subscription_updated_at = sub.updated_at;
+    due->emplace_back(q.Int(4), std::move(d));
+  }
+  return q.ok() ? Status::Ok() : QueryStatus(q, "cannot find due deliveries");
+}
+
+// Claims up to `limit` for one subscription, retries and first attempts
+// merged by due time.
+Status ClaimFor(Db& db, const ClaimCandidate& sub, Millis now, int limit,
+                std::vector<DueDelivery>* claimed) {
+  std::vector<std::pair<Millis, DueDelivery>> due;
+  for (DeliveryState state : {DeliveryState::kPending, DeliveryState::kRetrying}) {
+    Status status = FindDue(db, sub, state, now, limit, &due);
+    if (!status.ok()) return status;
+  }
+  std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.first, a.second.delivery_id) < std::pair(b.first, b.second.delivery_id);
+  });
+  if (due.size() > static_cast<size_t>(limit)) due.resize(limit);
+  for (auto& [next_attempt_at, delivery] : due) {
+    Query q = db.Prepare("UPDATE deliveries SET state = ?2, updated_at = ?3 WHERE id = ?1");
+    q.BindInt(1, delivery.delivery_id)
+        .BindInt(2, StateValue(DeliveryState::kInFlight))
+        .BindInt(3, now);
+    if (!q.Run()) return QueryStatus(q, "cannot claim delivery");
+    claimed->push_back(std::move(delivery));
+  }
+  return Status::Ok();
+}
+
+// Subscriptions take turns: each claim starts one subscription further on.
+Status Claim(Db& db, Millis now, int limit, const Store::FreeSlots& free_slots, size_t turn,
+             std::vector<DueDelivery>* claimed) {
+  std::vector<ClaimCandidate> subs = EnabledSubscriptions(db);
+  for (size_t i = 0; i < subs.size() && static_cast<int>(claimed->size()) < limit; ++i) {
+    const ClaimCandidate& sub = subs[(turn + i) % subs.size()];
+    int slots = std::min(free_slots(sub.id, sub.max_in_flight),
+                         limit - static_cast<int>(claimed->size()));
+    if (slots <= 0) continue;
+    Status status = ClaimFor(db, sub, now, slots, claimed);
+    if (!status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+// Returns OK with nothing written when the delivery no longer exists.
+Status Record(Db& db, const AttemptOutcome& outcome, Millis now) {
+  Query update = db.Prepare(
+      "UPDATE deliveries SET state = CASE WHEN ?2 IN (?5, ?6) AND (SELECT enabled FROM "
+      "subscriptions s WHERE s.id = deliveries.subscription_id) = 0 THEN ?7 ELSE ?2 END, "
+      "attempt_count = attempt_count + 1, next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1");
+  update.BindInt(1, outcome.delivery_id)
+      .BindInt(2, StateValue(outcome.new_state))
+      .BindInt(3, outcome.next_attempt_at)
+      .BindInt(4, now)
+      .BindInt(5, StateValue(DeliveryState::kPending))
+      .BindInt(6, StateValue(DeliveryState::kRetrying))
+      .BindInt(7, StateValue(DeliveryState::kHeld));
+  if (!update.Run()) return QueryStatus(update, "cannot update delivery");
+  if (db.Changes() == 0) return Status::Ok();
+
+  const Attempt& a = outcome.attempt;
+  Query insert = db.Prepare(
+      "INSERT INTO attempts (delivery_id, at, status, latency_ms, error, response) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  insert.BindInt(1, outcome.delivery_id)
+      .BindInt(2, a.at)
+      .BindInt(3, a.status)
+      .BindInt(4, a.latency_ms)
+      .BindText(5, a.error)
+      .BindBlob(6, std::string_view(a.response).substr(0, kMaxResponseBytes));
+  return insert.Run() ? Status::Ok() : QueryStatus(insert, "cannot log attempt");
+}
+
+}  // namespace
+
+std::vector<Delivery> SqliteStore::ListDeliveries(const DeliveryQuery& query) {
+  static const std::string kSql =
+      "SELECT " + std::string(kDeliveryColumns) +
+      " FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
+      "JOIN events e ON e.seq = d.event_seq "
+      "WHERE d.subscription_id = ?1 AND s.org_id = ?2 AND d.id > ?3 "
+      "AND (?4 < 0 OR d.state = ?4) ORDER BY d.id LIMIT ?5";
+  std::vector<Delivery> deliveries;
+  std::string error;
+  ReadPool::Lease db = readers_.Acquire(&error);
+  if (!db) return deliveries;
+  Query q = db->Prepare(kSql);
+  q.BindText(1, query.subscription_id)
+      .BindText(2, query.org_id)
+      .BindInt(3, query.after_id)
+      .BindInt(4, query.state ? StateValue(*query.state) : -1)
+      .BindInt(5, std::clamp(query.limit, 1, kMaxListLimit));
+  while (q.Step()) deliveries.push_back(ReadDelivery(q));
+  return deliveries;
+}
+
+std::optional<Delivery> SqliteStore::GetDelivery(const std::string& org_id, int64_t id) {
+  static const std::string kDeliverySql =
+      "SELECT " + std::string(kDeliveryColumns) +
+      " FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
+      "JOIN events e ON e.seq = d.event_seq WHERE d.id = ?1 AND s.org_id = ?2";
+  static const std::string kAttemptsSql = "SELECT " + std::string(kAttemptColumns) +
+                                          " FROM attempts WHERE delivery_id = ?1 ORDER BY at, id";
+  std::string error;
+  ReadPool::Lease db = readers_.Acquire(&error);
+  if (!db || !db->Exec("BEGIN", &error)) return std::nullopt;  // one snapshot for both reads
+  std::optional<Delivery> delivery;
+  {
+    Query q = db->Prepare(kDeliverySql);
+    if (q.BindInt(1, id).BindText(2, org_id).Step()) delivery = ReadDelivery(q);
+  }
+  if (delivery) {
+    Query q = db->Prepare(kAttemptsSql);
+    q.BindInt(1, id);
+    while (q.Step()) delivery->attempts.push_back(ReadAttempt(q));
+  }
+  db->Exec("COMMIT", nullptr);
+  return delivery;
+}
+
+std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
+                                               const FreeSlots& free_slots) {
+  std::vector<DueDelivery> claimed;
+  if (limit <= 0) return claimed;
+  size_t turn = claim_turn_++;
+  Status status = writer_.RunSync([&](Db& db, bool*) {
+    claimed.clear();
+    return Claim(db, now, limit, free_slots, turn, &claimed);
+  });
+  if (!status.ok()) claimed.clear();
+  return claimed;
+}
+
+void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
+  if (outcomes.empty()) return;
+  writer_.RunSync([&](Db& db, bool* made_due) {
+    Millis now = clock_.Now();
+    for (const AttemptOutcome& outcome : outcomes) {
+      Status status = Record(db, outcome, now);
+      if (!status.ok()) return status;
+      *made_due = *made_due || (IsWaiting(outcome.new_state) && outcome.next_attempt_at <= now);
+    }
+    return Status::Ok();
+  });
+}
+
+int SqliteStore::ResetInFlight() {
+  int moved = 0;
+  Status status = writer_.RunSync([&](Db& db, bool* made_due) {
+    Query q = db.Prepare(
+        "UPDATE deliveries SET state = CASE WHEN (SELECT enabled FROM subscriptions s "
+        "WHERE s.id = deliveries.subscription_id) = 1 THEN ?2 ELSE ?3 END, updated_at = ?4 "
+        "WHERE state = ?1");
+    q.BindInt(1, StateValue(DeliveryState::kInFlight))
+        .BindInt(2, StateValue(DeliveryState::kPending))
+        .BindInt(3, StateValue(DeliveryState::kHeld))
+        .BindInt(4, clock_.Now());
+    if (!q.Run()) return QueryStatus(q, "cannot reset in-flight deliveries");
+    moved = db.Changes();
+    *made_due = moved > 0;
+    return Status::Ok();
+  });
+  return status.ok() ? moved : -1;
+}
+
+std::optional<Millis> SqliteStore::NextDueTime() {
+  std::string error;
+  ReadPool::Lease db = readers_.Acquire(&error);
+  if (!db || !db->Exec("BEGIN", &error)) return std::nullopt;
+  std::optional<Millis> next;
+  for (DeliveryState state : {DeliveryState::kPending, DeliveryState::kRetrying}) {
+    Query q = db->Prepare(
+        "SELECT d.next_attempt_at FROM deliveries d "
+        "JOIN subscriptions s ON s.id = d.subscription_id "
+        "WHERE d.state = ?1 AND s.enabled = 1 ORDER BY d.next_attempt_at LIMIT 1");
+    if (q.BindInt(1, StateValue(state)).Step()) next = std::min(next.value_or(q.Int(0)), q.Int(0));
+  }
+  db->Exec("COMMIT", nullptr);
+  return next;
+}
+
+}  // namespace punt::store::sqlite

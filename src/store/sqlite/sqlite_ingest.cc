@@ -1,0 +1,123 @@
+// Ingest: events, their bodies and their fan-out, as one job per request.
+#include <memory>
+#include <utility>
+
+#include "store/sqlite/rows.h"
+#include "store/sqlite/sqlite_store_impl.h"
+
+namespace punt::store::sqlite {
+namespace {
+
+// The organisation's subscriptions, loaded once per job. Only the fields
+// Matches and the fan-out read are filled.
+Status LoadSubscriptions(Db& db, const std::string& org_id, std::vector<Subscription>* subs) {
+  Query org = db.Prepare("SELECT 1 FROM orgs WHERE id = ?1");
+  if (!org.BindText(1, org_id).Step()) {
+    return org.ok() ? Status::NotFound("no organisation " + org_id)
+                    : QueryStatus(org, "cannot read organisation");
+  }
+  Query q = db.Prepare("SELECT id, kind, events, enabled FROM subscriptions WHERE org_id = ?1");
+  q.BindText(1, org_id);
+  while (q.Step()) {
+    Subscription sub;
+    sub.id = q.Text(0);
+    sub.kind = ParseKind(q.Text(1)).value_or(SubscriptionKind::kWebhook);
+    sub.events = DecodeEventTypes(q.Text(2));
+    sub.enabled = q.Int(3) != 0;
+    subs->push_back(std::move(sub));
+  }
+  return q.ok() ? Status::Ok() : QueryStatus(q, "cannot read subscriptions");
+}
+
+// Inserts the event; *seq is 0 when the organisation already has its id.
+Status InsertEvent(Db& db, const std::string& org_id, const NewEvent& event, Millis now,
+                   int64_t* seq) {
+  // ON CONFLICT names the one constraint a duplicate breaks; INSERT OR IGNORE
+  // would also swallow CHECK and NOT NULL failures.
+  Query q = db.Prepare(
+      "INSERT INTO events (org_id, event_id, type, occurred_at, accepted_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (org_id, event_id) DO NOTHING");
+  q.BindText(1, org_id)
+      .BindText(2, event.event_id)
+      .BindText(3, event.type)
+      .BindInt(4, event.occurred_at)
+      .BindInt(5, now);
+  if (!q.Run()) return QueryStatus(q, "cannot store event '" + event.event_id + "'");
+  *seq = db.Changes() > 0 ? db.LastInsertRowid() : 0;
+  return Status::Ok();
+}
+
+Status InsertBody(Db& db, int64_t seq, BodyFormat format, const std::string& body) {
+  Query q = db.Prepare("INSERT INTO bodies (event_seq, format, body) VALUES (?1, ?2, ?3)");
+  q.BindInt(1, seq).BindInt(2, static_cast<int>(format)).BindBlob(3, body);
+  return q.Run() ? Status::Ok() : QueryStatus(q, "cannot store body");
+}
+
+Status InsertDelivery(Db& db, const Subscription& sub, int64_t seq, Millis now) {
+  Query q = db.Prepare(
+      "INSERT INTO deliveries (subscription_id, event_seq, state, attempt_count, "
+      "next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, 0, ?4, ?4, ?4)");
+  DeliveryState state = sub.enabled ? DeliveryState::kPending : DeliveryState::kHeld;
+  q.BindText(1, sub.id).BindInt(2, seq).BindInt(3, static_cast<int>(state)).BindInt(4, now);
+  return q.Run() ? Status::Ok() : QueryStatus(q, "cannot store delivery");
+}
+
+Status StoreEvent(Db& db, const std::string& org_id, const NewEvent& event,
+                  const std::vector<Subscription>& subs, Millis now, IngestResult* result,
+                  bool* made_due) {
+  int64_t seq = 0;
+  Status status = InsertEvent(db, org_id, event, now, &seq);
+  if (!status.ok()) return status;
+  if (seq == 0) {
+    ++result->duplicates;
+    return Status::Ok();
+  }
+  ++result->stored;
+  status = InsertBody(db, seq, BodyFormat::kWebhook, event.webhook_body);
+  if (status.ok() && event.learning) {
+    status = InsertBody(db, seq, BodyFormat::kStatement, event.statement_body);
+  }
+  for (const Subscription& sub : subs) {
+    if (!status.ok()) break;
+    if (!Matches(sub, event.type, event.learning)) continue;
+    status = InsertDelivery(db, sub, seq, now);
+    ++result->deliveries;
+    *made_due = *made_due || sub.enabled;
+  }
+  return status;
+}
+
+Status IngestBatch(Db& db, const std::string& org_id, const std::vector<NewEvent>& events,
+                   Millis now, IngestResult* result, bool* made_due) {
+  std::vector<Subscription> subs;
+  Status status = LoadSubscriptions(db, org_id, &subs);
+  for (const NewEvent& event : events) {
+    if (!status.ok()) break;
+    status = StoreEvent(db, org_id, event, subs, now, result, made_due);
+  }
+  return status;
+}
+
+}  // namespace
+
+void SqliteStore::Ingest(const std::string& org_id, std::vector<NewEvent> events,
+                         IngestCallback done) {
+  auto result = std::make_shared<IngestResult>();
+  WriteJob job;
+  job.run = [this, org_id, events = std::move(events), result](Db& db, bool* made_due) {
+    *result = IngestResult{};
+    return IngestBatch(db, org_id, events, clock_.Now(), result.get(), made_due);
+  };
+  job.finish = [result, done = std::move(done)](const Status& status) {
+    if (status.ok()) {
+      result->ok = true;
+    } else {
+      *result = IngestResult{};
+      result->error = status.message;
+    }
+    if (done) done(*result);
+  };
+  writer_.Submit(std::move(job));
+}
+
+}  // namespace punt::store::sqlite

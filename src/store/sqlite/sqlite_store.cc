@@ -1,0 +1,229 @@
+// Opening the store; organisations, keys and subscriptions.
+#include "store/sqlite/sqlite_store.h"
+
+#include <utility>
+
+#include "store/sqlite/rows.h"
+#include "store/sqlite/schema.h"
+#include "store/sqlite/sqlite_store_impl.h"
+
+namespace punt::store {
+
+std::unique_ptr<Store> OpenSqliteStore(const std::string& path, const Clock& clock,
+                                       std::string* error) {
+  std::unique_ptr<sqlite::Db> db = sqlite::Db::Open(path, error);
+  int applied = 0;
+  if (db == nullptr || !sqlite::ConfigureConnection(*db, /*reader=*/false, error) ||
+      !sqlite::Migrate(*db, &applied, error)) {
+    return nullptr;
+  }
+  return std::make_unique<sqlite::SqliteStore>(path, clock, std::move(db), applied);
+}
+
+namespace sqlite {
+namespace {
+
+constexpr size_t kIdleReaders = 4;
+
+Millis OrNow(Millis value, Millis now) { return value != 0 ? value : now; }
+
+bool OrgExists(Db& db, const std::string& org_id) {
+  Query q = db.Prepare("SELECT 1 FROM orgs WHERE id = ?1");
+  return q.BindText(1, org_id).Step();
+}
+
+// Disabling holds the subscription's pending and retrying deliveries;
+// enabling makes its held ones pending, due now.
+Status MoveDeliveriesOnEnable(Db& db, const std::string& sub_id, bool enabled, Millis now,
+                              int* moved) {
+  Query q = db.Prepare(
+      "UPDATE deliveries SET state = ?2, updated_at = ?3, "
+      "next_attempt_at = CASE WHEN ?2 = ?6 THEN ?3 ELSE next_attempt_at END "
+      "WHERE subscription_id = ?1 AND state IN (?4, ?5)");
+  auto value = [](DeliveryState state) { return static_cast<int64_t>(state); };
+  DeliveryState to = enabled ? DeliveryState::kPending : DeliveryState::kHeld;
+  DeliveryState from1 = enabled ? DeliveryState::kHeld : DeliveryState::kPending;
+  DeliveryState from2 = enabled ? DeliveryState::kHeld : DeliveryState::kRetrying;
+  q.BindText(1, sub_id)
+      .BindInt(2, value(to))
+      .BindInt(3, now)
+      .BindInt(4, value(from1))
+      .BindInt(5, value(from2))
+      .BindInt(6, value(DeliveryState::kPending));
+  if (!q.Run()) return QueryStatus(q, "cannot move deliveries");
+  *moved = db.Changes();
+  return Status::Ok();
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path, const Clock& clock, std::unique_ptr<Db> writer_db,
+                         int migrations_applied)
+    : clock_(clock),
+      migrations_applied_(migrations_applied),
+      readers_(path, kIdleReaders),
+      writer_(std::move(writer_db), [this] { NotifyCommitListener(); }) {}
+
+void SqliteStore::SetCommitListener(std::function<void()> listener) {
+  std::lock_guard lock(listener_mu_);
+  listener_ = std::move(listener);
+}
+
+void SqliteStore::NotifyCommitListener() {
+  std::function<void()> listener;
+  {
+    std::lock_guard lock(listener_mu_);
+    listener = listener_;
+  }
+  if (listener) listener();
+}
+
+Status SqliteStore::CreateOrg(const Org& org, const ApiKey& key) {
+  return writer_.RunSync([&](Db& db, bool*) {
+    Millis now = clock_.Now();
+    Query insert_org = db.Prepare(
+        "INSERT INTO orgs (id, name, platform_url, mbox_opt_in, created_at, updated_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    insert_org.BindText(1, org.id)
+        .BindText(2, org.name)
+        .BindText(3, org.platform_url)
+        .BindInt(4, org.mbox_opt_in ? 1 : 0)
+        .BindInt(5, OrNow(org.created_at, now))
+        .BindInt(6, OrNow(org.updated_at, now));
+    if (!insert_org.Run()) return QueryStatus(insert_org, "cannot create organisation");
+    Query insert_key = db.Prepare(
+        "INSERT INTO api_keys (id, org_id, hash, scopes, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    insert_key.BindText(1, key.id)
+        .BindText(2, org.id)
+        .BindText(3, key.hash)
+        .BindInt(4, key.scopes)
+        .BindInt(5, OrNow(key.created_at, now));
+    if (!insert_key.Run()) return QueryStatus(insert_key, "cannot create API key");
+    return Status::Ok();
+  });
+}
+
+std::optional<Org> SqliteStore::GetOrg(const std::string& org_id) {
+  static const std::string kSql = "SELECT " + std::string(kOrgColumns) + " FROM orgs WHERE id = ?1";
+  std::string error;
+  ReadPool::Lease db = readers_.Acquire(&error);
+  if (!db) return std::nullopt;
+  Query q = db->Prepare(kSql);
+  if (!q.BindText(1, org_id).Step()) return std::nullopt;
+  return ReadOrg(q);
+}
+
+Status SqliteStore::UpdateOrg(const Org& org) {
+  return writer_.RunSync([&](Db& db, bool*) {
+    Query q = db.Prepare(
+        "UPDATE orgs SET name = ?2, platform_url = ?3, mbox_opt_in = ?4, updated_at = ?5 "
+        "WHERE id = ?1");
+    q.BindText(1, org.id)
+        .BindText(2, org.name)
+        .BindText(3, org.platform_url)
+        .BindInt(4, org.mbox_opt_in ? 1 : 0)
+        .BindInt(5, clock_.Now());
+    if (!q.Run()) return QueryStatus(q, "cannot update organisation");
+    if (db.Changes() == 0) return Status::NotFound("no organisation " + org.id);
+    return Status::Ok();
+  });
+}
+
+std::optional<ApiKey> SqliteStore::FindApiKey(const std::string& hash) {
+  static const std::string kSql =
+      "SELECT " + std::string(kApiKeyColumns) + " FROM api_keys WHERE hash = ?1";
+  std::string error;
+  ReadPool::Lease db = readers_.Acquire(&error);
+  if (!db) return std::nullopt;
+  Query q = db->Prepare(kSql);
+  if (!q.BindText(1, hash).Step()) return std::nullopt;
+  return ReadApiKey(q);
+}
+
+Status SqliteStore::CreateSubscription(const Subscription& sub) {
+  static const std::string kSql = "INSERT INTO subscriptions (" +
+                                  std::string(kSubscriptionColumns) +
+                                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                                  "?12, ?13, ?14, ?15)";
+  return writer_.RunSync([&](Db& db, bool*) {
+    if (!OrgExists(db, sub.org_id)) return Status::NotFound("no organisation " + sub.org_id);
+    Subscription row = sub;
+    Millis now = clock_.Now();
+    row.created_at = OrNow(sub.created_at, now);
+    row.updated_at = OrNow(sub.updated_at, now);
+    Query q = db.Prepare(kSql);
+    BindSubscription(q, row);
+    if (!q.Run()) return QueryStatus(q, "cannot create subscription");
+    return Status::Ok();
+  });
+}
+
+std::optional<Subscription> SqliteStore::GetSubscription(const std::string& org_id,
+                                                         const std::string& id) {
+  static const std::string kSql = "SELECT " + std::string(kSubscriptionColumns) +
+                                  " FROM subscriptions WHERE id = ?1 AND org_id = ?2";
+  std::string error;
+  ReadPool::Lease db = readers_.Acquire(&error);
+  if (!db) return std::nullopt;
+  Query q = db->Prepare(kSql);
+  if (!q.BindText(1, id).BindText(2, org_id).Step()) return std::nullopt;
+  return ReadSubscription(q);
+}
+
+std::vector<Subscription> SqliteStore::ListSubscriptions(const std::string& org_id) {
+  static const std::string kSql = "SELECT " + std::string(kSubscriptionColumns) +
+                                  " FROM subscriptions WHERE org_id = ?1 ORDER BY created_at, id";
+  std::vector<Subscription> subs;
+  std::string error;
+  ReadPool::Lease db = readers_.Acquire(&error);
+  if (!db) return subs;
+  Query q = db->Prepare(kSql);
+  q.BindText(1, org_id);
+  while (q.Step()) subs.push_back(ReadSubscription(q));
+  return subs;
+}
+
+Status SqliteStore::UpdateSubscription(const Subscription& sub) {
+  return writer_.RunSync([&](Db& db, bool* made_due) {
+    bool was_enabled = false;
+    {
+      Query current = db.Prepare("SELECT enabled FROM subscriptions WHERE id = ?1 AND org_id = ?2");
+      if (!current.BindText(1, sub.id).BindText(2, sub.org_id).Step()) {
+        if (!current.ok()) return QueryStatus(current, "cannot read subscription");
+        return Status::NotFound("no subscription " + sub.id);
+      }
+      was_enabled = current.Int(0) != 0;
+    }
+    Millis now = clock_.Now();
+    Subscription row = sub;
+    row.updated_at = now;
+    Query update = db.Prepare(
+        "UPDATE subscriptions SET url = ?4, description = ?5, events = ?6, enabled = ?7, "
+        "xapi_version = ?8, token_sealed = ?9, secret_sealed = ?10, token_hint = ?11, "
+        "max_in_flight = ?12, batch_size = ?13, updated_at = ?15 WHERE id = ?1 AND org_id = ?2");
+    BindSubscription(update, row);
+    if (!update.Run()) return QueryStatus(update, "cannot update subscription");
+    if (was_enabled == sub.enabled) return Status::Ok();
+
+    int moved = 0;
+    Status status = MoveDeliveriesOnEnable(db, sub.id, sub.enabled, now, &moved);
+    *made_due = sub.enabled && moved > 0;
+    return status;
+  });
+}
+
+Status SqliteStore::DeleteSubscription(const std::string& org_id, const std::string& id) {
+  return writer_.RunSync([&](Db& db, bool*) {
+    // Deliveries and their attempts go by ON DELETE CASCADE.
+    Query q = db.Prepare("DELETE FROM subscriptions WHERE id = ?1 AND org_id = ?2");
+    if (!q.BindText(1, id).BindText(2, org_id).Run()) {
+      return QueryStatus(q, "cannot delete subscription");
+    }
+    if (db.Changes() == 0) return Status::NotFound("no subscription " + id);
+    return Status::Ok();
+  });
+}
+
+}  // namespace sqlite
+}  // namespace punt::store

@@ -1,0 +1,72 @@
+// SqliteStore: the Store over one write connection (owned by the Writer's
+// thread) and a pool of read connections. Only sqlite_store.cc and tests
+// include this header; everyone else uses OpenSqliteStore.
+//
+// Thread-safety: as Store. Write methods build a job and hand it to the
+// writer; read methods lease a read connection.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/read_pool.h"
+#include "store/sqlite/writer.h"
+#include "store/store.h"
+#include "util/clock.h"
+
+namespace punt::store::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  // REQUIRES: `writer_db` is configured and migrated.
+  SqliteStore(const std::string& path, const Clock& clock, std::unique_ptr<Db> writer_db,
+              int migrations_applied);
+
+  Status CreateOrg(const Org& org, const ApiKey& key) override;
+  std::optional<Org> GetOrg(const std::string& org_id) override;
+  Status UpdateOrg(const Org& org) override;
+  std::optional<ApiKey> FindApiKey(const std::string& hash) override;
+
+  Status CreateSubscription(const Subscription& sub) override;
+  std::optional<Subscription> GetSubscription(const std::string& org_id,
+                                              const std::string& id) override;
+  std::vector<Subscription> ListSubscriptions(const std::string& org_id) override;
+  Status UpdateSubscription(const Subscription& sub) override;
+  Status DeleteSubscription(const std::string& org_id, const std::string& id) override;
+
+  void Ingest(const std::string& org_id, std::vector<NewEvent> events,
+              IngestCallback done) override;
+
+  std::vector<Delivery> ListDeliveries(const DeliveryQuery& query) override;
+  std::optional<Delivery> GetDelivery(const std::string& org_id, int64_t id) override;
+  void SetCommitListener(std::function<void()> listener) override;
+
+  std::vector<DueDelivery> ClaimDue(Millis now, int limit, const FreeSlots& free_slots) override;
+  void RecordAttempts(std::vector<AttemptOutcome> outcomes) override;
+  int ResetInFlight() override;
+  std::optional<Millis> NextDueTime() override;
+
+  // For tests and metrics.
+  WriterStats writer_stats() const { return writer_.stats(); }
+  int migrations_applied() const { return migrations_applied_; }
+  Writer& writer_for_test() { return writer_; }
+
+ private:
+  void NotifyCommitListener();
+
+  const Clock& clock_;
+  const int migrations_applied_;
+  ReadPool readers_;
+
+  std::mutex listener_mu_;
+  std::function<void()> listener_;  // protected by listener_mu_
+  std::atomic<size_t> claim_turn_{0};
+
+  Writer writer_;  // last: its thread runs jobs that use the members above
+};
+
+}  // namespace punt::store::sqlite

@@ -1,0 +1,147 @@
+#include "store/sqlite/writer.h"
+
+#include <algorithm>
+#include <future>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace punt::store::sqlite {
+
+Writer::Writer(std::unique_ptr<Db> db, std::function<void()> on_due)
+    : db_(std::move(db)), on_due_(std::move(on_due)), thread_([this] { Loop(); }) {}
+
+Writer::~Writer() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  work_.notify_one();
+  thread_.join();
+}
+
+void Writer::Submit(WriteJob job) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(job));
+  }
+  work_.notify_one();
+}
+
+Status Writer::RunSync(std::function<Status(Db& db, bool* made_due)> run) {
+  if (std::this_thread::get_id() == thread_.get_id()) {
+    return Status::Failed("a synchronous store write was called on the writer thread");
+  }
+  // Shared: the waiting caller may return while set_value is still finishing.
+  auto promise = std::make_shared<std::promise<Status>>();
+  std::future<Status> result = promise->get_future();
+  Submit({std::move(run), [promise](const Status& status) { promise->set_value(status); }});
+  return result.get();
+}
+
+WriterStats Writer::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void Writer::PauseForTest() {
+  std::lock_guard lock(mu_);
+  paused_ = true;
+}
+
+void Writer::ResumeForTest() {
+  {
+    std::lock_guard lock(mu_);
+    paused_ = false;
+  }
+  work_.notify_one();
+}
+
+void Writer::FailNextCommitForTest() {
+  std::lock_guard lock(mu_);
+  fail_next_commit_ = true;
+}
+
+void Writer::Loop() {
+  for (;;) {
+    std::deque<WriteJob> group;
+    {
+      std::unique_lock lock(mu_);
+      work_.wait(lock, [this] { return stopping_ || (!paused_ && !queue_.empty()); });
+      if (queue_.empty()) return;  // stopping, and nothing left to do
+      group.swap(queue_);
+    }
+    RunGroup(group);
+  }
+}
+
+void Writer::RunGroup(std::deque<WriteJob>& group) {
+  std::string bg_error;
+  bool fail_commit = false;
+  {
+    std::lock_guard lock(mu_);
+    bg_error = bg_error_;
+    fail_commit = std::exchange(fail_next_commit_, false);
+  }
+  if (!bg_error.empty()) {
+    Fail(group, "the store refuses writes after a failed commit: " + bg_error);
+    return;
+  }
+  std::string error;
+  if (!db_->Exec("BEGIN IMMEDIATE", &error)) {  // nothing was written: no bg_error
+    Fail(group, "cannot begin a transaction: " + error);
+    return;
+  }
+  std::vector<Outcome> outcomes;
+  outcomes.reserve(group.size());
+  bool committed = RunJobs(group, outcomes, &error);
+  if (committed && fail_commit) {
+    committed = false;
+    error = "injected commit failure";
+  }
+  if (committed) committed = db_->Exec("COMMIT", &error);
+  if (!committed) {
+    if (db_->InTransaction()) db_->Exec("ROLLBACK", nullptr);
+    {
+      std::lock_guard lock(mu_);
+      bg_error_ = error;
+    }
+    Fail(group, "commit failed: " + error);
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.commits;
+    stats_.jobs += static_cast<int64_t>(group.size());
+    stats_.largest_group = std::max(stats_.largest_group, static_cast<int64_t>(group.size()));
+  }
+  // The listener runs first: by the time a caller hears of its commit, the
+  // dispatcher has heard of the deliveries it made due.
+  bool made_due = std::any_of(outcomes.begin(), outcomes.end(),
+                              [](const Outcome& o) { return o.status.ok() && o.made_due; });
+  if (made_due && on_due_) on_due_();
+  for (size_t i = 0; i < group.size(); ++i) group[i].finish(outcomes[i].status);
+}
+
+bool Writer::RunJobs(std::deque<WriteJob>& group, std::vector<Outcome>& outcomes,
+                     std::string* error) {
+  for (WriteJob& job : group) {
+    if (!db_->Exec("SAVEPOINT job", error)) return false;
+    Outcome outcome;
+    outcome.status = job.run(*db_, &outcome.made_due);
+    if (!db_->InTransaction()) {  // SQLite rolled back everything (e.g. disk full)
+      *error = "the transaction was rolled back: " + outcome.status.message;
+      return false;
+    }
+    if (!outcome.status.ok() && !db_->Exec("ROLLBACK TO job", error)) return false;
+    if (!db_->Exec("RELEASE job", error)) return false;
+    outcomes.push_back(std::move(outcome));
+  }
+  return true;
+}
+
+void Writer::Fail(std::deque<WriteJob>& group, const std::string& error) {
+  for (WriteJob& job : group) job.finish(Status::Failed(error));
+}
+
+}  // namespace punt::store::sqlite

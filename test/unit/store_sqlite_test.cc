@@ -1,0 +1,763 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/sqlite/schema.h"
+#include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_store_impl.h"
+#include "util/clock.h"
+
+namespace punt::store {
+namespace {
+
+// No per-subscription cap: these tests claim by the total limit alone.
+const Store::FreeSlots kUnlimited = [](const std::string&, int) { return 1 << 20; };
+
+namespace fs = std::filesystem;
+using sqlite::SqliteStore;
+
+constexpr std::string_view kSealedBytes{"\x01\x00\x02sealed", 9};  // binary, with a NUL
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / ("punt_store_" + std::string(info->name()) + "_" +
+                                        std::to_string(getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    Open();
+  }
+
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  std::string path() const { return (dir_ / "punt.db").string(); }
+
+  void Open() {
+    std::string error;
+    store_ = OpenSqliteStore(path(), clock_, &error);
+    ASSERT_NE(store_, nullptr) << error;
+  }
+
+  SqliteStore& impl() { return static_cast<SqliteStore&>(*store_); }
+
+  void CreateOrg(const std::string& id) {
+    Org org;
+    org.id = id;
+    org.name = "Org " + id;
+    org.platform_url = "https://" + id + ".example";
+    ApiKey key;
+    key.id = "key_" + id;
+    key.hash = "hash_" + id;
+    ASSERT_TRUE(store_->CreateOrg(org, key).ok());
+  }
+
+  Subscription MakeSub(const std::string& org, const std::string& id, SubscriptionKind kind,
+                       std::vector<std::string> events, bool enabled = true) {
+    Subscription sub;
+    sub.id = id;
+    sub.org_id = org;
+    sub.kind = kind;
+    sub.url = "https://receiver.example/" + id;
+    sub.events = std::move(events);
+    sub.enabled = enabled;
+    return sub;
+  }
+
+  void CreateSub(const std::string& org, const std::string& id, SubscriptionKind kind,
+                 std::vector<std::string> events, bool enabled = true) {
+    Status status = store_->CreateSubscription(MakeSub(org, id, kind, std::move(events), enabled));
+    ASSERT_TRUE(status.ok()) << status.message;
+  }
+
+  static NewEvent Event(const std::string& id, const std::string& type = "lesson.completed") {
+    NewEvent e;
+    e.event_id = id;
+    e.type = type;
+    e.occurred_at = 1000;
+    e.learning = type.rfind("user.", 0) != 0;
+    e.webhook_body = "{\"webhook\":\"" + id + "\"}";
+    if (e.learning) e.statement_body = "{\"statement\":\"" + id + "\"}";
+    return e;
+  }
+
+  IngestResult IngestSync(const std::string& org, std::vector<NewEvent> events) {
+    auto promise = std::make_shared<std::promise<IngestResult>>();
+    std::future<IngestResult> result = promise->get_future();
+    store_->Ingest(org, std::move(events),
+                   [promise](IngestResult r) { promise->set_value(std::move(r)); });
+    return result.get();
+  }
+
+  // Counts rows through a connection of its own, as another process would.
+  int64_t Count(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
+    int64_t n = -1;
+    if (sqlite3_step(stmt) == SQLITE_ROW) n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
+  }
+
+  std::vector<Delivery> List(const std::string& org, const std::string& sub,
+                             std::optional<DeliveryState> state = std::nullopt) {
+    DeliveryQuery query;
+    query.org_id = org;
+    query.subscription_id = sub;
+    query.state = state;
+    query.limit = 500;
+    return store_->ListDeliveries(query);
+  }
+
+  std::vector<std::string> EventIds(const std::vector<Delivery>& deliveries) {
+    std::vector<std::string> ids;
+    for (const Delivery& d : deliveries) ids.push_back(d.event_id);
+    return ids;
+  }
+
+  ManualClock clock_;
+  fs::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+using Strings = std::vector<std::string>;
+
+TEST_F(SqliteStoreTest, CreatesOrgAndFindsItsKey) {
+  CreateOrg("org_a");
+  std::optional<Org> org = store_->GetOrg("org_a");
+  ASSERT_TRUE(org);
+  EXPECT_EQ(org->name, "Org org_a");
+  EXPECT_EQ(org->platform_url, "https://org_a.example");
+  EXPECT_EQ(org->created_at, clock_.Now());
+
+  std::optional<ApiKey> key = store_->FindApiKey("hash_org_a");
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->id, "key_org_a");
+  EXPECT_EQ(key->org_id, "org_a");
+  EXPECT_EQ(key->scopes, kScopeAll);
+  EXPECT_FALSE(store_->FindApiKey("hash_nope"));
+  EXPECT_FALSE(store_->GetOrg("org_nope"));
+}
+
+TEST_F(SqliteStoreTest, CreateOrgConflictsStoreNothing) {
+  CreateOrg("org_a");
+  Org again;
+  again.id = "org_a";
+  ApiKey other_key;
+  other_key.id = "key_other";
+  other_key.hash = "hash_other";
+  EXPECT_EQ(store_->CreateOrg(again, other_key).code, Status::Code::kConflict);
+  EXPECT_FALSE(store_->FindApiKey("hash_other"));
+
+  Org org_b;
+  org_b.id = "org_b";
+  ApiKey reused;
+  reused.id = "key_b";
+  reused.hash = "hash_org_a";  // in use: the org must not be stored either
+  EXPECT_EQ(store_->CreateOrg(org_b, reused).code, Status::Code::kConflict);
+  EXPECT_FALSE(store_->GetOrg("org_b"));
+}
+
+TEST_F(SqliteStoreTest, UpdatesOrg) {
+  CreateOrg("org_a");
+  clock_.Advance(5000);
+  Org org = *store_->GetOrg("org_a");
+  org.name = "Renamed";
+  org.mbox_opt_in = true;
+  ASSERT_TRUE(store_->UpdateOrg(org).ok());
+  Org read = *store_->GetOrg("org_a");
+  EXPECT_EQ(read.name, "Renamed");
+  EXPECT_TRUE(read.mbox_opt_in);
+  EXPECT_EQ(read.updated_at, clock_.Now());
+  EXPECT_EQ(read.created_at, clock_.Now() - 5000);
+
+  org.id = "org_nope";
+  EXPECT_EQ(store_->UpdateOrg(org).code, Status::Code::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, SubscriptionRoundTripsEveryField) {
+  CreateOrg("org_a");
+  Subscription sub = MakeSub("org_a", "sub_1", SubscriptionKind::kXapi, {"lesson.completed"});
+  sub.description = "LRS";
+  sub.xapi_version = "2.0.0";
+  sub.token_sealed = std::string(kSealedBytes.data(), kSealedBytes.size());
+  sub.secret_sealed = "whsec_sealed";
+  sub.token_hint = "abcd…wxyz";
+  sub.max_in_flight = 7;
+  sub.batch_size = 42;
+  ASSERT_TRUE(store_->CreateSubscription(sub).ok());
+
+  std::optional<Subscription> read = store_->GetSubscription("org_a", "sub_1");
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->kind, SubscriptionKind::kXapi);
+  EXPECT_EQ(read->url, sub.url);
+  EXPECT_EQ(read->description, "LRS");
+  EXPECT_EQ(read->events, Strings{"lesson.completed"});
+  EXPECT_TRUE(read->enabled);
+  EXPECT_EQ(read->xapi_version, "2.0.0");
+  EXPECT_EQ(read->token_sealed, sub.token_sealed);
+  EXPECT_EQ(read->secret_sealed, "whsec_sealed");
+  EXPECT_EQ(read->token_hint, "abcd…wxyz");
+  EXPECT_EQ(read->max_in_flight, 7);
+  EXPECT_EQ(read->batch_size, 42);
+  EXPECT_EQ(read->created_at, clock_.Now());
+}
+
+TEST_F(SqliteStoreTest, SubscriptionCrud) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "sub_1", SubscriptionKind::kWebhook, {"*"});
+  clock_.Advance(1);
+  CreateSub("org_a", "sub_2", SubscriptionKind::kXapi, {"*"});
+  EXPECT_EQ(
+      store_->CreateSubscription(MakeSub("org_a", "sub_1", SubscriptionKind::kWebhook, {})).code,
+      Status::Code::kConflict);
+  EXPECT_EQ(
+      store_->CreateSubscription(MakeSub("org_x", "sub_9", SubscriptionKind::kWebhook, {})).code,
+      Status::Code::kNotFound);
+
+  std::vector<Subscription> subs = store_->ListSubscriptions("org_a");
+  ASSERT_EQ(subs.size(), 2u);
+  EXPECT_EQ(subs[0].id, "sub_1");
+  EXPECT_EQ(subs[1].id, "sub_2");
+
+  clock_.Advance(1000);
+  Subscription sub = subs[0];
+  sub.url = "https://new.example/hook";
+  sub.events = {"user.created", "user.updated"};
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+  Subscription read = *store_->GetSubscription("org_a", "sub_1");
+  EXPECT_EQ(read.url, "https://new.example/hook");
+  EXPECT_EQ(read.events, (Strings{"user.created", "user.updated"}));
+  EXPECT_EQ(read.updated_at, clock_.Now());
+  EXPECT_EQ(read.created_at, subs[0].created_at);
+
+  ASSERT_TRUE(store_->DeleteSubscription("org_a", "sub_1").ok());
+  EXPECT_FALSE(store_->GetSubscription("org_a", "sub_1"));
+  EXPECT_EQ(store_->DeleteSubscription("org_a", "sub_1").code, Status::Code::kNotFound);
+  sub.id = "sub_nope";
+  EXPECT_EQ(store_->UpdateSubscription(sub).code, Status::Code::kNotFound);
+  EXPECT_EQ(store_->ListSubscriptions("org_a").size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, AnotherOrgCannotSeeUpdateOrDeleteASubscription) {
+  CreateOrg("org_a");
+  CreateOrg("org_b");
+  CreateSub("org_a", "sub_1", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1")}).ok);
+  int64_t delivery_id = List("org_a", "sub_1").at(0).id;
+
+  EXPECT_FALSE(store_->GetSubscription("org_b", "sub_1"));
+  EXPECT_TRUE(store_->ListSubscriptions("org_b").empty());
+  Subscription hijack = MakeSub("org_b", "sub_1", SubscriptionKind::kWebhook, {"*"});
+  hijack.url = "https://evil.example";
+  EXPECT_EQ(store_->UpdateSubscription(hijack).code, Status::Code::kNotFound);
+  EXPECT_EQ(store_->DeleteSubscription("org_b", "sub_1").code, Status::Code::kNotFound);
+  EXPECT_TRUE(List("org_b", "sub_1").empty());
+  EXPECT_FALSE(store_->GetDelivery("org_b", delivery_id));
+
+  EXPECT_EQ(store_->GetSubscription("org_a", "sub_1")->url, "https://receiver.example/sub_1");
+  EXPECT_TRUE(store_->GetDelivery("org_a", delivery_id));
+}
+
+TEST_F(SqliteStoreTest, IngestFansOutToMatchingSubscriptionsOnly) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook_all", SubscriptionKind::kWebhook, {"*"});
+  CreateSub("org_a", "xapi_all", SubscriptionKind::kXapi, {"*"});
+  CreateSub("org_a", "hook_users", SubscriptionKind::kWebhook, {"user.created"});
+  CreateSub("org_a", "xapi_lessons", SubscriptionKind::kXapi, {"lesson.completed"});
+
+  IngestResult result = IngestSync(
+      "org_a",
+      {Event("u1", "user.created"), Event("l1", "lesson.completed"), Event("t1", "term.searched")});
+  ASSERT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.stored, 3);
+  EXPECT_EQ(result.duplicates, 0);
+  EXPECT_EQ(result.deliveries, 7);
+
+  EXPECT_EQ(EventIds(List("org_a", "hook_all")), (Strings{"u1", "l1", "t1"}));
+  EXPECT_EQ(EventIds(List("org_a", "xapi_all")), (Strings{"l1", "t1"}));
+  EXPECT_EQ(EventIds(List("org_a", "hook_users")), (Strings{"u1"}));
+  EXPECT_EQ(EventIds(List("org_a", "xapi_lessons")), (Strings{"l1"}));
+
+  Delivery d = List("org_a", "xapi_all").at(0);
+  EXPECT_EQ(d.org_id, "org_a");
+  EXPECT_EQ(d.event_type, "lesson.completed");
+  EXPECT_EQ(d.state, DeliveryState::kPending);
+  EXPECT_EQ(d.attempt_count, 0);
+  EXPECT_EQ(d.next_attempt_at, clock_.Now());
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 3);
+  EXPECT_EQ(Count("SELECT accepted_at FROM events WHERE event_id = 'u1'"), clock_.Now());
+}
+
+TEST_F(SqliteStoreTest, BodyIsStoredOncePerEventAndFormat) {
+  CreateOrg("org_a");
+  for (std::string id : {"x1", "x2", "x3"}) CreateSub("org_a", id, SubscriptionKind::kXapi, {"*"});
+  for (std::string id : {"w1", "w2"}) CreateSub("org_a", id, SubscriptionKind::kWebhook, {"*"});
+
+  IngestResult result = IngestSync("org_a", {Event("l1", "lesson.completed")});
+  ASSERT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.deliveries, 5);
+  EXPECT_EQ(Count("SELECT count(*) FROM bodies WHERE format = 1"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM bodies WHERE format = 0"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 5);
+
+  // Every delivery sends the one body of its subscription's format.
+  std::vector<DueDelivery> due = store_->ClaimDue(clock_.Now(), 10, kUnlimited);
+  ASSERT_EQ(due.size(), 5u);
+  for (const DueDelivery& d : due) {
+    bool xapi = d.subscription_id[0] == 'x';
+    EXPECT_EQ(d.body, xapi ? "{\"statement\":\"l1\"}" : "{\"webhook\":\"l1\"}")
+        << d.subscription_id;
+  }
+}
+
+TEST_F(SqliteStoreTest, UserEventStoresOnlyTheWebhookBody) {
+  CreateOrg("org_a");
+  ASSERT_TRUE(IngestSync("org_a", {Event("u1", "user.created")}).ok);
+  EXPECT_EQ(Count("SELECT count(*) FROM bodies"), 1);
+  EXPECT_EQ(Count("SELECT format FROM bodies"), 0);
+}
+
+TEST_F(SqliteStoreTest, DuplicateIdsAreNotStoredTwice) {
+  CreateOrg("org_a");
+  CreateOrg("org_b");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+
+  IngestResult first = IngestSync("org_a", {Event("a"), Event("b"), Event("a")});
+  ASSERT_TRUE(first.ok) << first.error;
+  EXPECT_EQ(first.stored, 2);
+  EXPECT_EQ(first.duplicates, 1);
+  EXPECT_EQ(first.deliveries, 2);
+
+  IngestResult second = IngestSync("org_a", {Event("b"), Event("c")});
+  ASSERT_TRUE(second.ok) << second.error;
+  EXPECT_EQ(second.stored, 1);
+  EXPECT_EQ(second.duplicates, 1);
+  EXPECT_EQ(second.deliveries, 1);
+
+  IngestResult other_org = IngestSync("org_b", {Event("a")});  // ids are per organisation
+  EXPECT_EQ(other_org.stored, 1);
+
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE org_id = 'org_a'"), 3);
+  EXPECT_EQ(Count("SELECT count(*) FROM bodies"), 4 * 2);
+  EXPECT_EQ(EventIds(List("org_a", "hook")), (Strings{"a", "b", "c"}));
+}
+
+TEST_F(SqliteStoreTest, IngestForUnknownOrgFails) {
+  IngestResult result = IngestSync("org_nope", {Event("a")});
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("org_nope"), std::string::npos) << result.error;
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 0);
+}
+
+TEST_F(SqliteStoreTest, FailingBatchStoresNothingWhileItsGroupCommits) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  int64_t commits_before = impl().writer_stats().commits;
+
+  std::vector<std::future<IngestResult>> results;
+  auto submit = [&](std::vector<NewEvent> events) {
+    auto promise = std::make_shared<std::promise<IngestResult>>();
+    results.push_back(promise->get_future());
+    store_->Ingest("org_a", std::move(events),
+                   [promise](IngestResult r) { promise->set_value(std::move(r)); });
+  };
+  impl().writer_for_test().PauseForTest();  // so the three batches form one group
+  submit({Event("g1"), Event("g2")});
+  submit({Event("bad1"), Event("")});  // an empty id breaks a CHECK constraint
+  submit({Event("g3")});
+  impl().writer_for_test().ResumeForTest();
+
+  IngestResult good1 = results[0].get(), bad = results[1].get(), good2 = results[2].get();
+  EXPECT_TRUE(good1.ok) << good1.error;
+  EXPECT_TRUE(good2.ok) << good2.error;
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.error.find("CHECK"), std::string::npos) << bad.error;
+  EXPECT_EQ(bad.stored, 0);
+  EXPECT_EQ(impl().writer_stats().commits, commits_before + 1);
+
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 3);
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE event_id = 'bad1'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM bodies"), 3 * 2);
+  EXPECT_EQ(EventIds(List("org_a", "hook")), (Strings{"g1", "g2", "g3"}));
+}
+
+TEST_F(SqliteStoreTest, ConcurrentIngestsShareCommits) {
+  constexpr int kThreads = 8;
+  constexpr int kCallsPerThread = 200;
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  std::atomic<int> wakeups{0};
+  store_->SetCommitListener([&] { ++wakeups; });
+  sqlite::WriterStats before = impl().writer_stats();
+
+  // Each thread is a client that waits for each answer before sending again.
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCallsPerThread; ++i) {
+        std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+        IngestResult r = IngestSync("org_a", {Event(id)});
+        if (r.ok && r.stored == 1 && r.deliveries == 1) ++ok;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  constexpr int kCalls = kThreads * kCallsPerThread;
+  sqlite::WriterStats after = impl().writer_stats();
+  int64_t commits = after.commits - before.commits;
+  std::printf("[ group commit ] %d ingest calls, %lld commits, largest group %lld\n", kCalls,
+              static_cast<long long>(commits), static_cast<long long>(after.largest_group));
+  EXPECT_EQ(ok.load(), kCalls);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), kCalls);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), kCalls);
+  EXPECT_EQ(after.jobs - before.jobs, kCalls);
+  EXPECT_LT(commits, kCalls / 2);
+  EXPECT_GT(after.largest_group, 1);
+  EXPECT_EQ(wakeups.load(), commits);  // once per group, not per call
+}
+
+TEST_F(SqliteStoreTest, OutstandingIngestsShareCommits) {
+  constexpr int kThreads = 8;
+  constexpr int kCallsPerThread = 200;
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  sqlite::WriterStats before = impl().writer_stats();
+
+  // Clients that do not wait for one answer before sending the next (as an
+  // event loop serving many connections).
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::future<void>> answers;
+      for (int i = 0; i < kCallsPerThread; ++i) {
+        auto answered = std::make_shared<std::promise<void>>();
+        answers.push_back(answered->get_future());
+        std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+        store_->Ingest("org_a", {Event(id)}, [&ok, answered](IngestResult r) {
+          if (r.ok && r.stored == 1) ++ok;
+          answered->set_value();
+        });
+      }
+      for (auto& answer : answers) answer.wait();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  constexpr int kCalls = kThreads * kCallsPerThread;
+  int64_t commits = impl().writer_stats().commits - before.commits;
+  std::printf("[ group commit ] %d outstanding ingest calls, %lld commits\n", kCalls,
+              static_cast<long long>(commits));
+  EXPECT_EQ(ok.load(), kCalls);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), kCalls);
+  EXPECT_LT(commits, kCalls / 4);
+}
+
+TEST_F(SqliteStoreTest, DisabledSubscriptionHoldsAndEnablingReleases) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"}, /*enabled=*/false);
+  std::atomic<int> wakeups{0};
+  store_->SetCommitListener([&] { ++wakeups; });
+
+  IngestResult result = IngestSync("org_a", {Event("e1"), Event("e2")});
+  ASSERT_TRUE(result.ok);
+  EXPECT_EQ(result.deliveries, 2);
+  EXPECT_EQ(wakeups.load(), 0);  // nothing is due
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kHeld).size(), 2u);
+  EXPECT_FALSE(store_->NextDueTime());
+  EXPECT_TRUE(store_->ClaimDue(clock_.Now(), 10, kUnlimited).empty());
+
+  clock_.Advance(60'000);
+  Subscription sub = *store_->GetSubscription("org_a", "hook");
+  sub.enabled = true;
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+  EXPECT_EQ(wakeups.load(), 1);
+  std::vector<Delivery> pending = List("org_a", "hook", DeliveryState::kPending);
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[0].next_attempt_at, clock_.Now());
+  EXPECT_EQ(store_->NextDueTime(), clock_.Now());
+
+  // Disabling again holds pending and retrying deliveries, not in-flight ones.
+  ASSERT_EQ(store_->ClaimDue(clock_.Now(), 1, kUnlimited).size(), 1u);
+  sub.enabled = false;
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kHeld).size(), 1u);
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kInFlight).size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, ClaimDueMovesDueDeliveriesToInFlight) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1")}).ok);
+  clock_.Advance(10);
+  ASSERT_TRUE(IngestSync("org_a", {Event("e2"), Event("e3")}).ok);
+
+  EXPECT_TRUE(store_->ClaimDue(clock_.Now() - 11, 10, kUnlimited).empty());  // none due yet
+  std::vector<DueDelivery> first = store_->ClaimDue(clock_.Now(), 2, kUnlimited);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].event_id, "e1");  // earliest first
+  EXPECT_EQ(first[0].org_id, "org_a");
+  EXPECT_EQ(first[0].subscription_id, "hook");
+  EXPECT_EQ(first[0].attempt_count, 0);
+  EXPECT_EQ(first[0].body, "{\"webhook\":\"e1\"}");
+  EXPECT_EQ(store_->GetDelivery("org_a", first[0].delivery_id)->state, DeliveryState::kInFlight);
+
+  std::vector<DueDelivery> second = store_->ClaimDue(clock_.Now(), 10, kUnlimited);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].event_id, "e3");
+  EXPECT_TRUE(store_->ClaimDue(clock_.Now(), 10, kUnlimited).empty());
+  EXPECT_FALSE(store_->NextDueTime());
+}
+
+TEST_F(SqliteStoreTest, RecordAttemptsLogsTheAttemptAndMovesTheState) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1")}).ok);
+  DueDelivery due = store_->ClaimDue(clock_.Now(), 1, kUnlimited).at(0);
+
+  AttemptOutcome failed;
+  failed.delivery_id = due.delivery_id;
+  failed.attempt.at = clock_.Now();
+  failed.attempt.status = 503;
+  failed.attempt.latency_ms = 12;
+  failed.attempt.error = "service unavailable";
+  failed.attempt.response = std::string(5000, 'r');
+  failed.new_state = DeliveryState::kRetrying;
+  failed.next_attempt_at = clock_.Now() + 5000;
+  store_->RecordAttempts({failed});
+
+  Delivery d = *store_->GetDelivery("org_a", due.delivery_id);
+  EXPECT_EQ(d.state, DeliveryState::kRetrying);
+  EXPECT_EQ(d.attempt_count, 1);
+  EXPECT_EQ(d.next_attempt_at, clock_.Now() + 5000);
+  ASSERT_EQ(d.attempts.size(), 1u);
+  EXPECT_EQ(d.attempts[0].status, 503);
+  EXPECT_EQ(d.attempts[0].latency_ms, 12);
+  EXPECT_EQ(d.attempts[0].error, "service unavailable");
+  EXPECT_EQ(d.attempts[0].response, std::string(4096, 'r'));
+  EXPECT_EQ(store_->NextDueTime(), clock_.Now() + 5000);
+
+  EXPECT_TRUE(store_->ClaimDue(clock_.Now(), 10, kUnlimited).empty());
+  clock_.Advance(5000);
+  std::vector<DueDelivery> retry = store_->ClaimDue(clock_.Now(), 10, kUnlimited);
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_EQ(retry[0].attempt_count, 1);
+
+  AttemptOutcome delivered;
+  delivered.delivery_id = due.delivery_id;
+  delivered.attempt.at = clock_.Now();
+  delivered.attempt.status = 204;
+  delivered.new_state = DeliveryState::kDelivered;
+  store_->RecordAttempts({delivered});
+  d = *store_->GetDelivery("org_a", due.delivery_id);
+  EXPECT_EQ(d.state, DeliveryState::kDelivered);
+  EXPECT_EQ(d.attempt_count, 2);
+  ASSERT_EQ(d.attempts.size(), 2u);
+  EXPECT_EQ(d.attempts[0].status, 503);
+  EXPECT_EQ(d.attempts[1].status, 204);
+  EXPECT_FALSE(store_->NextDueTime());
+}
+
+TEST_F(SqliteStoreTest, RecordAttemptsHoldsWhenTheSubscriptionWasDisabledMeanwhile) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1")}).ok);
+  DueDelivery due = store_->ClaimDue(clock_.Now(), 1, kUnlimited).at(0);
+  Subscription sub = *store_->GetSubscription("org_a", "hook");
+  sub.enabled = false;
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+
+  AttemptOutcome outcome;
+  outcome.delivery_id = due.delivery_id;
+  outcome.attempt.status = 500;
+  outcome.new_state = DeliveryState::kRetrying;
+  outcome.next_attempt_at = clock_.Now() + 1000;
+  AttemptOutcome gone = outcome;
+  gone.delivery_id = 999'999;  // skipped, not an error
+  store_->RecordAttempts({outcome, gone});
+  Delivery d = *store_->GetDelivery("org_a", due.delivery_id);
+  EXPECT_EQ(d.state, DeliveryState::kHeld);
+  EXPECT_EQ(d.attempts.size(), 1u);
+  EXPECT_EQ(Count("SELECT count(*) FROM attempts"), 1);
+}
+
+TEST_F(SqliteStoreTest, ResetInFlightReturnsClaimedDeliveries) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  CreateSub("org_a", "off", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1"), Event("e2")}).ok);
+  ASSERT_EQ(store_->ClaimDue(clock_.Now(), 10, kUnlimited).size(), 4u);
+  EXPECT_FALSE(store_->NextDueTime());
+  Subscription off = *store_->GetSubscription("org_a", "off");
+  off.enabled = false;
+  ASSERT_TRUE(store_->UpdateSubscription(off).ok());
+
+  // A crash here, then a restart.
+  store_.reset();
+  Open();
+  EXPECT_EQ(store_->ResetInFlight(), 4);
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kPending).size(), 2u);
+  EXPECT_EQ(List("org_a", "off", DeliveryState::kHeld).size(), 2u);
+  EXPECT_EQ(store_->NextDueTime(), clock_.Now());
+  EXPECT_EQ(store_->ClaimDue(clock_.Now(), 10, kUnlimited).size(), 2u);
+  EXPECT_EQ(store_->ResetInFlight(), 2);
+  EXPECT_EQ(store_->ResetInFlight(), 0);
+}
+
+TEST_F(SqliteStoreTest, NextDueTimeIsTheEarliestWaitingDelivery) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  EXPECT_FALSE(store_->NextDueTime());
+  Millis start = clock_.Now();
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1")}).ok);
+  clock_.Advance(100);
+  ASSERT_TRUE(IngestSync("org_a", {Event("e2")}).ok);
+  EXPECT_EQ(store_->NextDueTime(), start);
+
+  DueDelivery first = store_->ClaimDue(start, 1, kUnlimited).at(0);
+  EXPECT_EQ(store_->NextDueTime(), start + 100);
+  AttemptOutcome soon;
+  soon.delivery_id = first.delivery_id;
+  soon.new_state = DeliveryState::kRetrying;
+  soon.next_attempt_at = start + 50;  // a retry earlier than the pending one
+  store_->RecordAttempts({soon});
+  EXPECT_EQ(store_->NextDueTime(), start + 50);
+}
+
+TEST_F(SqliteStoreTest, DeleteSubscriptionRemovesItsDeliveriesAndAttempts) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  CreateSub("org_a", "keep", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1"), Event("e2")}).ok);
+  std::vector<DueDelivery> due = store_->ClaimDue(clock_.Now(), 10, kUnlimited);
+  std::vector<AttemptOutcome> outcomes;
+  for (const DueDelivery& d : due) {
+    AttemptOutcome o;
+    o.delivery_id = d.delivery_id;
+    o.new_state = DeliveryState::kDelivered;
+    outcomes.push_back(o);
+  }
+  store_->RecordAttempts(outcomes);
+  ASSERT_EQ(Count("SELECT count(*) FROM attempts"), 4);
+
+  ASSERT_TRUE(store_->DeleteSubscription("org_a", "hook").ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM attempts"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 2);  // events stay for replay
+}
+
+TEST_F(SqliteStoreTest, ListDeliveriesPagesWithACursor) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  std::vector<NewEvent> events;
+  for (int i = 1; i <= 7; ++i) events.push_back(Event("e" + std::to_string(i)));
+  ASSERT_TRUE(IngestSync("org_a", events).ok);
+
+  DeliveryQuery query;
+  query.org_id = "org_a";
+  query.subscription_id = "hook";
+  query.limit = 3;
+  std::vector<std::string> seen;
+  std::vector<size_t> page_sizes;
+  for (;;) {
+    std::vector<Delivery> page = store_->ListDeliveries(query);
+    if (page.empty()) break;
+    page_sizes.push_back(page.size());
+    for (const Delivery& d : page) seen.push_back(d.event_id);
+    query.after_id = page.back().id;
+  }
+  EXPECT_EQ(page_sizes, (std::vector<size_t>{3, 3, 1}));
+  EXPECT_EQ(seen, (Strings{"e1", "e2", "e3", "e4", "e5", "e6", "e7"}));
+
+  query.after_id = 0;
+  query.limit = 0;  // clamped to 1
+  EXPECT_EQ(store_->ListDeliveries(query).size(), 1u);
+  query.limit = 10'000;  // clamped to 500
+  EXPECT_EQ(store_->ListDeliveries(query).size(), 7u);
+
+  ASSERT_EQ(store_->ClaimDue(clock_.Now(), 2, kUnlimited).size(), 2u);
+  query.state = DeliveryState::kInFlight;
+  EXPECT_EQ(EventIds(store_->ListDeliveries(query)), (Strings{"e1", "e2"}));
+  query.state = DeliveryState::kPending;
+  EXPECT_EQ(store_->ListDeliveries(query).size(), 5u);
+}
+
+TEST_F(SqliteStoreTest, ReopenKeepsDataAndDoesNotRerunMigrations) {
+  EXPECT_EQ(impl().migrations_applied(), sqlite::LatestSchemaVersion());
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1")}).ok);
+
+  store_.reset();
+  Open();
+  EXPECT_EQ(impl().migrations_applied(), 0);
+  EXPECT_EQ(Count("PRAGMA user_version"), sqlite::LatestSchemaVersion());
+  EXPECT_TRUE(store_->GetOrg("org_a"));
+  EXPECT_EQ(EventIds(List("org_a", "hook")), (Strings{"e1"}));
+  IngestResult again = IngestSync("org_a", {Event("e1")});
+  EXPECT_EQ(again.duplicates, 1);
+}
+
+TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerPunt) {
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 999", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  std::string error;
+  EXPECT_EQ(OpenSqliteStore(path(), clock_, &error), nullptr);
+  EXPECT_NE(error.find("newer punt"), std::string::npos) << error;
+}
+
+TEST_F(SqliteStoreTest, RefusesAFileThatIsNotADatabase) {
+  store_.reset();
+  fs::remove(path());
+  fs::remove(path() + "-wal");
+  fs::remove(path() + "-shm");
+  {
+    std::FILE* f = std::fopen(path().c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fputs("this is not a database, just some text that is long enough......", f);
+    std::fclose(f);
+  }
+  std::string error;
+  EXPECT_EQ(OpenSqliteStore(path(), clock_, &error), nullptr);
+  EXPECT_FALSE(error.empty());
+}
+
+TEST_F(SqliteStoreTest, FailedCommitRefusesEveryLaterWrite) {
+  CreateOrg("org_a");
+  impl().writer_for_test().FailNextCommitForTest();
+  IngestResult lost = IngestSync("org_a", {Event("e1")});
+  EXPECT_FALSE(lost.ok);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 0);
+
+  Status later = store_->UpdateOrg(*store_->GetOrg("org_a"));  // reads still work
+  EXPECT_EQ(later.code, Status::Code::kFailed);
+  EXPECT_NE(later.message.find("refuses writes"), std::string::npos) << later.message;
+  EXPECT_FALSE(IngestSync("org_a", {Event("e2")}).ok);
+  EXPECT_TRUE(store_->ClaimDue(clock_.Now(), 10, kUnlimited).empty());
+  EXPECT_EQ(store_->ResetInFlight(), -1);
+}
+
+}  // namespace
+}  // namespace punt::store
