@@ -14,7 +14,7 @@ build:
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	@scripts/run.sh $(BUILD)/punt
+	@scripts/run.sh $(BUILD)/punt $(ARGS)
 
 test: deps
 	@cmake -S . -B $(BUILD) -DPUNT_BUILD_BENCH=OFF >/dev/null
