@@ -11,6 +11,10 @@ namespace {
 
 constexpr std::array kCommands = {
     Command{"serve", "run the service: HTTP API, ingest and delivery", RunServe},
+    Command{"org", "create, show and change organisations (admin key)", RunOrg},
+    Command{"sub", "manage an organisation's subscriptions and see their deliveries", RunSub},
+    Command{"emit", "post events from a file or standard input", RunEmit},
+    Command{"delivery", "show one delivery with its attempts", RunDelivery},
     Command{"statement", "print the xAPI statement punt would send for an event (stdin)",
             RunStatement},
     Command{"webhook-body", "print the webhook body punt would send for an event (stdin)",

@@ -17,6 +17,10 @@ struct Command {
 };
 
 int RunServe(Args args);        // cmd_serve.cc
+int RunOrg(Args args);          // cmd_client.cc
+int RunSub(Args args);          // cmd_client.cc
+int RunEmit(Args args);         // cmd_client.cc
+int RunDelivery(Args args);     // cmd_client.cc
 int RunStatement(Args args);    // cmd_statement.cc
 int RunWebhookBody(Args args);  // cmd_webhook.cc
 int RunWebhookSign(Args args);  // cmd_webhook.cc

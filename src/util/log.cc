@@ -3,12 +3,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/json/string.hpp>
 #include <cerrno>
 #include <chrono>
 #include <mutex>
 #include <utility>
-
-#include <boost/json/string.hpp>
 
 #include "util/json.h"
 

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <boost/json/object.hpp>
-
 #include <functional>
 #include <optional>
 #include <string>

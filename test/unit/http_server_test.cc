@@ -10,7 +10,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
-
 #include <chrono>
 #include <future>
 #include <mutex>
@@ -40,8 +39,7 @@ class Client {
     socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   }
 
-  void Send(bhttp::verb method, std::string target, std::string body = "",
-            bool keep_alive = true) {
+  void Send(bhttp::verb method, std::string target, std::string body = "", bool keep_alive = true) {
     bhttp::request<bhttp::string_body> request(method, target, 11);
     request.set(bhttp::field::host, "127.0.0.1");
     if (!body.empty()) request.set(bhttp::field::content_type, "application/json");
@@ -113,9 +111,8 @@ class HttpServerTest : public ::testing::Test {
       slow_started_.set_value();
       RespondLater(std::chrono::milliseconds(200), std::move(respond));
     });
-    router_.Add("GET", "/throw", [](Request&, Respond) -> void {
-      throw std::runtime_error("boom");
-    });
+    router_.Add("GET", "/throw",
+                [](Request&, Respond) -> void { throw std::runtime_error("boom"); });
     router_.Add("GET", "/forget", [](Request&, Respond) {});
     previous_sink_ = SetLogSink([this](std::string_view line) {
       std::lock_guard lock(mu_);
@@ -125,8 +122,12 @@ class HttpServerTest : public ::testing::Test {
 
   void TearDown() override {
     if (server_) server_->Stop(0ms);
-    std::lock_guard lock(mu_);
-    for (auto& thread : threads_) thread.join();
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lock(mu_);
+      threads.swap(threads_);
+    }
+    for (auto& thread : threads) thread.join();
     SetLogSink(std::move(previous_sink_));
   }
 
@@ -156,8 +157,8 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
   std::promise<void> slow_started_;
   std::mutex mu_;
-  std::vector<std::thread> threads_;        // Guarded by mu_.
-  std::vector<std::string> log_lines_;      // Guarded by mu_.
+  std::vector<std::thread> threads_;    // Guarded by mu_.
+  std::vector<std::string> log_lines_;  // Guarded by mu_.
   LogSink previous_sink_;
 };
 
@@ -176,9 +177,9 @@ TEST_F(HttpServerTest, ServesJsonWithStandardHeaders) {
 TEST_F(HttpServerTest, FillsPathParamsAndDecodesQuery) {
   StartServer();
   Client client(server_->port());
-  auto response =
-      client.Call(bhttp::verb::get, "/v1/subscriptions/sub%201/deliveries?state=dead&limit=5"
-                                    "&cursor=a%20b&plus=c+d&empty");
+  auto response = client.Call(bhttp::verb::get,
+                              "/v1/subscriptions/sub%201/deliveries?state=dead&limit=5"
+                              "&cursor=a%20b&plus=c+d&empty");
   ASSERT_EQ(response.result_int(), 200u) << response.body();
   auto body = BodyJson(response);
   EXPECT_EQ(body["path"], "/v1/subscriptions/sub 1/deliveries");
@@ -290,8 +291,9 @@ TEST_F(HttpServerTest, HonoursConnectionClose) {
 TEST_F(HttpServerTest, SendsContinueBeforeReadingAnExpectedBody) {
   StartServer();
   Client client(server_->port());
-  client.WriteRaw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
-                  "Expect: 100-continue\r\n\r\n");
+  client.WriteRaw(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+      "Expect: 100-continue\r\n\r\n");
   std::string interim(25, '\0');
   asio::read(client.socket(), asio::buffer(interim));
   EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
@@ -369,9 +371,8 @@ TEST(HttpResponse, ErrorHasTheOneShapeWithFields) {
   auto response = Error(422, "invalid_event", "bad event", {{"/3/user/id", "required"}});
   EXPECT_EQ(response.status, 422u);
   EXPECT_EQ(response.content_type, "application/json");
-  EXPECT_EQ(response.body,
-            R"({"error":{"code":"invalid_event","message":"bad event","fields":)"
-            R"([{"path":"/3/user/id","message":"required"}]}})");
+  EXPECT_EQ(response.body, R"({"error":{"code":"invalid_event","message":"bad event","fields":)"
+                           R"([{"path":"/3/user/id","message":"required"}]}})");
 }
 
 // Router on its own: responses are captured synchronously.

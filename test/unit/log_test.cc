@@ -1,12 +1,11 @@
+#include "util/log.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
-
 #include <cctype>
 #include <string>
 #include <vector>
-
-#include "util/log.h"
 
 namespace punt {
 namespace {

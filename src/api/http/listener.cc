@@ -18,8 +18,9 @@ Listener::Listener(std::shared_ptr<ServerState> state)
 bool Listener::Open(const asio::ip::tcp::endpoint& endpoint, std::string* error) {
   error_code ec;
   auto fail = [&](const char* what) {
-    if (error) *error = std::string(what) + " " + endpoint.address().to_string() + ":" +
-                        std::to_string(endpoint.port()) + ": " + ec.message();
+    if (error)
+      *error = std::string(what) + " " + endpoint.address().to_string() + ":" +
+               std::to_string(endpoint.port()) + ": " + ec.message();
     error_code ignored;
     acceptor_.close(ignored);
     return false;

@@ -16,10 +16,10 @@
 namespace punt::http {
 
 struct Request {
-  std::string method;                               // As sent: "GET", "POST".
-  std::string path;                                 // Percent-decoded, no query.
-  std::map<std::string, std::string> query;         // Decoded; '+' is a space; first wins.
-  std::map<std::string, std::string> params;        // From the route's {name} segments.
+  std::string method;                                        // As sent: "GET", "POST".
+  std::string path;                                          // Percent-decoded, no query.
+  std::map<std::string, std::string> query;                  // Decoded; '+' is a space; first wins.
+  std::map<std::string, std::string> params;                 // From the route's {name} segments.
   std::vector<std::pair<std::string, std::string>> headers;  // In arrival order.
   std::string body;
   std::string remote;  // Peer "ip:port" ("[::1]:port" for IPv6).

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <boost/json/value.hpp>
-
 #include <string>
 #include <string_view>
 #include <utility>

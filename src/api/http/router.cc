@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <array>
-#include <stdexcept>
-
 #include <boost/url/pct_string_view.hpp>
+#include <stdexcept>
 
 namespace punt::http {
 namespace {
@@ -70,8 +69,8 @@ void Router::Add(std::string method, std::string_view pattern, Handler handler) 
                            });
     if (!same) continue;
     for (auto& [m, h] : existing.methods) {
-      if (m == method) throw std::invalid_argument("duplicate route: " + method + " " +
-                                                   std::string(pattern));
+      if (m == method)
+        throw std::invalid_argument("duplicate route: " + method + " " + std::string(pattern));
     }
     existing.methods.emplace_back(std::move(method), std::move(handler));
     return;

@@ -1,7 +1,6 @@
 #include "api/http/server.h"
 
 #include <boost/asio/ip/address.hpp>
-
 #include <exception>
 #include <optional>
 

@@ -1,13 +1,12 @@
 #include "api/http/session.h"
 
+#include <array>
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/url/parse.hpp>
-
-#include <array>
-#include <atomic>
 #include <exception>
 #include <utility>
 
@@ -83,9 +82,10 @@ void Session::Deliver(Response response) {
   }
   std::lock_guard lock(state_->mu);
   if (state_->closed) return;  // The threads are gone or going; drop it.
-  asio::post(socket_.get_executor(), [self = shared_from_this(), r = std::move(response)]() mutable {
-    self->OnResponse(std::move(r));
-  });
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), r = std::move(response)]() mutable {
+               self->OnResponse(std::move(r));
+             });
 }
 
 void Session::OnStart() {
@@ -120,10 +120,9 @@ void Session::ReadRequest() {
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
   parser_->body_limit(state_->options.body_limit);
-  beast_http::async_read_header(socket_, buffer_, *parser_,
-                                [self = shared_from_this()](error_code ec, size_t) {
-                                  self->OnHeader(ec);
-                                });
+  beast_http::async_read_header(
+      socket_, buffer_, *parser_,
+      [self = shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
 }
 
 void Session::OnHeader(error_code ec) {
@@ -153,8 +152,9 @@ void Session::ReadBody() {
 
 void Session::OnReadError(error_code ec) {
   if (ec == beast_http::error::body_limit) {
-    return SendErrorAndClose(Error(413, "payload_too_large", "request body exceeds " +
-                                   std::to_string(state_->options.body_limit) + " bytes"));
+    return SendErrorAndClose(
+        Error(413, "payload_too_large",
+              "request body exceeds " + std::to_string(state_->options.body_limit) + " bytes"));
   }
   if (ec == beast_http::error::header_limit) {
     return SendErrorAndClose(Error(431, "header_too_large", "request header fields too large"));
@@ -221,8 +221,8 @@ Respond Session::MakeRespond() {
 void Session::OnResponse(Response response) {
   if (phase_ != Phase::kHandling) return;
   if (state_->options.log_requests) {
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() -
-                                                                        request_start_);
+    auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_);
     LogInfo("request", {{"method", request_.method},
                         {"path", request_.path},
                         {"status", response.status},
@@ -259,9 +259,8 @@ void Session::WriteResponse(Response response) {
   }
   SetPhase(Phase::kWriting, state_->options.idle_timeout);
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body_)};
-  asio::async_write(socket_, buffers, [self = shared_from_this()](error_code ec, size_t) {
-    self->OnWritten(ec);
-  });
+  asio::async_write(socket_, buffers,
+                    [self = shared_from_this()](error_code ec, size_t) { self->OnWritten(ec); });
 }
 
 void Session::OnWritten(error_code ec) {

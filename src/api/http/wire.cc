@@ -1,7 +1,6 @@
 #include "api/http/wire.h"
 
 #include <boost/beast/http/status.hpp>
-
 #include <charconv>
 #include <string_view>
 
@@ -43,7 +42,8 @@ void WriteResponseHead(std::string& out, const Response& response, ConnectionHea
   out += "HTTP/1.1 ";
   AppendNumber(out, status);
   out += ' ';
-  auto reason = boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+  auto reason =
+      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
   out.append(reason.data(), reason.size());
   out += "\r\nServer: punt\r\n";
   bool no_body = StatusHasNoBody(status);

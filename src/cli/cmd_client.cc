@@ -1,0 +1,209 @@
+// The client commands: punt org, punt sub, punt emit, punt delivery. Each is a
+// thin layer over one API call (docs/openapi.yaml).
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "cli/api_client.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "util/json.h"
+
+namespace punt::cli {
+namespace {
+
+namespace json = boost::json;
+
+constexpr const char* kConnection =
+    "\nEvery command takes --server URL (PUNT_SERVER, default http://127.0.0.1:8080)\n"
+    "and --key KEY (PUNT_API_KEY): the admin key for `punt org create`, otherwise an\n"
+    "organisation's API key. Answers are printed as JSON; errors go to stderr, exit 1.\n";
+
+constexpr const char* kOrgUsage =
+    "Usage: punt org create --name NAME --platform-url URL [--mbox]\n"
+    "       punt org get ID\n"
+    "       punt org update ID [--name NAME] [--platform-url URL] [--mbox true|false]\n";
+
+constexpr const char* kSubUsage =
+    "Usage: punt sub list\n"
+    "       punt sub get ID\n"
+    "       punt sub create --kind webhook|xapi --url URL --events a,b|* [--token TOKEN]\n"
+    "                       [--lrs-key KEY --lrs-secret SECRET] [--description TEXT]\n"
+    "                       [--xapi-version 1.0.3|2.0.0] [--disabled]\n"
+    "       punt sub update ID [--url URL] [--events a,b] [--token TOKEN] [--description TEXT]\n"
+    "                          [--enabled true|false]\n"
+    "       punt sub delete ID\n"
+    "       punt sub deliveries ID [--state STATE] [--limit N] [--cursor C]\n";
+
+constexpr const char* kEmitUsage =
+    "Usage: punt emit [FILE]\n\n"
+    "Posts the event or array of events in FILE (or standard input) to /v1/events.\n";
+
+constexpr const char* kDeliveryUsage = "Usage: punt delivery get ID\n";
+
+int Usage(const char* usage, const std::string& error = "") {
+  if (!error.empty()) std::cerr << "punt: " << error << "\n\n";
+  (error.empty() ? std::cout : std::cerr) << usage << kConnection;
+  return error.empty() ? 0 : 2;
+}
+
+json::array SplitList(const std::string& text) {
+  json::array out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.emplace_back(item);
+  }
+  return out;
+}
+
+std::optional<bool> ParseBool(const std::string& text) {
+  if (text == "true") return true;
+  if (text == "false") return false;
+  return std::nullopt;
+}
+
+// Copies --flag values into `body` under their JSON names.
+void CopyStrings(const ParsedFlags& flags,
+                 std::initializer_list<std::pair<const char*, const char*>> names,
+                 json::object& body) {
+  for (auto [flag, key] : names) {
+    if (auto v = flags.Get(flag)) body[key] = *v;
+  }
+}
+
+int Org(const ClientOptions& client, const ParsedFlags& f) {
+  const auto& p = f.positional;
+  if (p.empty()) return Usage(kOrgUsage, "which org command?");
+  if (p[0] == "create" && p.size() == 1) {
+    json::object body;
+    CopyStrings(f, {{"--name", "name"}, {"--platform-url", "platform_url"}}, body);
+    if (f.switches.count("--mbox")) body["mbox_opt_in"] = true;
+    return Report(CallApi(client, "POST", "/v1/orgs", ToJson(body)), "org create");
+  }
+  if (p[0] == "get" && p.size() == 2) {
+    return Report(CallApi(client, "GET", "/v1/orgs/" + p[1]), "org get");
+  }
+  if (p[0] == "update" && p.size() == 2) {
+    json::object body;
+    CopyStrings(f, {{"--name", "name"}, {"--platform-url", "platform_url"}}, body);
+    if (auto v = f.Get("--mbox")) {
+      auto b = ParseBool(*v);
+      if (!b) return Usage(kOrgUsage, "--mbox takes true or false");
+      body["mbox_opt_in"] = *b;
+    }
+    return Report(CallApi(client, "PATCH", "/v1/orgs/" + p[1], ToJson(body)), "org update");
+  }
+  return Usage(kOrgUsage, "unknown org command");
+}
+
+json::object SubscriptionBody(const ParsedFlags& f) {
+  json::object body;
+  CopyStrings(f,
+              {{"--kind", "kind"},
+               {"--url", "url"},
+               {"--token", "token"},
+               {"--lrs-key", "lrs_key"},
+               {"--lrs-secret", "lrs_secret"},
+               {"--description", "description"},
+               {"--xapi-version", "xapi_version"}},
+              body);
+  if (auto v = f.Get("--events")) body["events"] = SplitList(*v);
+  return body;
+}
+
+int Sub(const ClientOptions& client, const ParsedFlags& f) {
+  const auto& p = f.positional;
+  if (p.empty()) return Usage(kSubUsage, "which sub command?");
+  const std::string& verb = p[0];
+  if (verb == "list" && p.size() == 1) {
+    return Report(CallApi(client, "GET", "/v1/subscriptions"), "sub list");
+  }
+  if (verb == "create" && p.size() == 1) {
+    json::object body = SubscriptionBody(f);
+    if (f.switches.count("--disabled")) body["enabled"] = false;
+    return Report(CallApi(client, "POST", "/v1/subscriptions", ToJson(body)), "sub create");
+  }
+  if (p.size() != 2) return Usage(kSubUsage, "unknown sub command or missing ID");
+  std::string path = "/v1/subscriptions/" + p[1];
+  if (verb == "get") return Report(CallApi(client, "GET", path), "sub get");
+  if (verb == "delete") return Report(CallApi(client, "DELETE", path), "sub delete");
+  if (verb == "update") {
+    json::object body = SubscriptionBody(f);
+    if (auto v = f.Get("--enabled")) {
+      auto b = ParseBool(*v);
+      if (!b) return Usage(kSubUsage, "--enabled takes true or false");
+      body["enabled"] = *b;
+    }
+    return Report(CallApi(client, "PATCH", path, ToJson(body)), "sub update");
+  }
+  if (verb == "deliveries") {
+    std::string query;
+    for (auto [flag, key] : {std::pair{"--state", "state"}, {"--limit", "limit"},
+                             {"--cursor", "cursor"}}) {
+      if (auto v = f.Get(flag)) query += (query.empty() ? "?" : "&") + std::string(key) + "=" + *v;
+    }
+    return Report(CallApi(client, "GET", path + "/deliveries" + query), "sub deliveries");
+  }
+  return Usage(kSubUsage, "unknown sub command");
+}
+
+// Runs `body` with the client options and flags taken from args.
+int RunClient(Args args, const char* usage, const std::set<std::string>& value_flags,
+              const std::set<std::string>& switch_flags,
+              int (*body)(const ClientOptions&, const ParsedFlags&)) {
+  if (WantsHelp(args)) return Usage(usage);
+  ClientOptions client;
+  std::string error;
+  auto rest = TakeClientOptions(args, client, &error);
+  if (!rest) return Usage(usage, error);
+  auto flags = ParseFlags(*rest, value_flags, switch_flags, &error);
+  if (!flags) return Usage(usage, error);
+  return body(client, *flags);
+}
+
+}  // namespace
+
+int RunOrg(Args args) {
+  return RunClient(args, kOrgUsage, {"--name", "--platform-url", "--mbox"}, {}, &Org);
+}
+
+int RunSub(Args args) {
+  return RunClient(args, kSubUsage,
+                   {"--kind", "--url", "--events", "--token", "--lrs-key", "--lrs-secret",
+                    "--description", "--xapi-version", "--enabled", "--state", "--limit",
+                    "--cursor"},
+                   {"--disabled"}, &Sub);
+}
+
+int RunEmit(Args args) {
+  return RunClient(args, kEmitUsage, {}, {}, [](const ClientOptions& client, const ParsedFlags& f) {
+    if (f.positional.size() > 1) return Usage(kEmitUsage, "give at most one FILE");
+    std::string text;
+    if (f.positional.empty() || f.positional[0] == "-") {
+      text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    } else {
+      std::ifstream in(f.positional[0], std::ios::binary);
+      if (!in) return Usage(kEmitUsage, "cannot read " + f.positional[0]);
+      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    return Report(CallApi(client, "POST", "/v1/events", text), "emit");
+  });
+}
+
+int RunDelivery(Args args) {
+  return RunClient(args, kDeliveryUsage, {}, {},
+                   [](const ClientOptions& client, const ParsedFlags& f) {
+                     const auto& p = f.positional;
+                     if (p.size() == 2 && p[0] == "get") {
+                       return Report(CallApi(client, "GET", "/v1/deliveries/" + p[1]),
+                                     "delivery get");
+                     }
+                     return Usage(kDeliveryUsage, "unknown delivery command");
+                   });
+}
+
+}  // namespace punt::cli

@@ -1,0 +1,30 @@
+#include "cli/flags.h"
+
+namespace punt::cli {
+
+std::optional<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
+                                      const std::set<std::string>& value_flags,
+                                      const std::set<std::string>& switch_flags,
+                                      std::string* error) {
+  ParsedFlags parsed;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (!arg.starts_with("--")) {
+      parsed.positional.push_back(arg);
+    } else if (switch_flags.count(arg)) {
+      parsed.switches.insert(arg);
+    } else if (value_flags.count(arg)) {
+      if (i + 1 >= args.size()) {
+        *error = arg + " needs a value";
+        return std::nullopt;
+      }
+      parsed.values[arg] = args[++i];
+    } else {
+      *error = "unknown option " + arg;
+      return std::nullopt;
+    }
+  }
+  return parsed;
+}
+
+}  // namespace punt::cli

@@ -1,0 +1,30 @@
+// A small parser for "SUBCOMMAND [POSITIONAL...] [--flag value | --switch]".
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace punt::cli {
+
+struct ParsedFlags {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> values;  // "--name" → value
+  std::set<std::string> switches;             // "--mbox"
+
+  std::optional<std::string> Get(const std::string& flag) const {
+    auto it = values.find(flag);
+    return it == values.end() ? std::nullopt : std::optional(it->second);
+  }
+};
+
+// `value_flags` take a value, `switch_flags` do not; anything else starting
+// with "--" is an error (returned in `error`).
+std::optional<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
+                                      const std::set<std::string>& value_flags,
+                                      const std::set<std::string>& switch_flags,
+                                      std::string* error);
+
+}  // namespace punt::cli

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The client commands (punt org, sub, emit, delivery) against a real punt serve.
+set -euo pipefail
+punt=${1:?usage: cli_client.test.sh PATH_TO_PUNT}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+server_pid=""
+cleanup() { [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+admin=cli-test-admin-key-0123456789
+"$punt" serve --listen 127.0.0.1:0 --data-dir "$tmp/data" --admin-key "$admin" 2> "$tmp/log" &
+server_pid=$!
+for _ in $(seq 100); do grep -q '"punt listening"' "$tmp/log" && break; sleep 0.1; done
+address=$(grep -o '"address":"[^"]*"' "$tmp/log" | head -1 | cut -d'"' -f4)
+[[ -n "$address" ]] || fail "punt did not start: $(cat "$tmp/log")"
+export PUNT_SERVER=$address
+
+"$punt" org create --key "$admin" --name Acme --platform-url https://acme.example > "$tmp/org"
+key=$(field '["api_key"]' < "$tmp/org")
+org=$(field '["id"]' < "$tmp/org")
+[[ "$key" == punt_* ]] || fail "org create gave no key"
+[[ $("$punt" org get "$org" --key "$admin" | field '["name"]') == Acme ]] || fail "org get"
+[[ $("$punt" org update "$org" --key "$admin" --mbox true | field '["mbox_opt_in"]') == True ]] \
+  || fail "org update"
+echo "ok: org create/get/update"
+
+export PUNT_API_KEY=$key
+"$punt" sub create --kind xapi --url https://lrs.example/xapi --events '*' \
+  --lrs-key lrs_key --lrs-secret 'p@ss>w?rd~~' --disabled > "$tmp/sub"
+sub=$(field '["id"]' < "$tmp/sub")
+[[ $(field '["url"]' < "$tmp/sub") == https://lrs.example/xapi/statements ]] || fail "url not normalised"
+[[ $("$punt" sub list | field '["data"][0]["id"]') == "$sub" ]] || fail "sub list"
+echo "ok: sub create/list"
+
+set +e
+"$punt" sub create --kind xapi --url ftp://x --events user.created > /dev/null 2> "$tmp/err"
+status=$?
+set -e
+[[ $status -eq 1 ]] || fail "bad subscription exit $status"
+grep -q '/events/0' "$tmp/err" && grep -q '/url' "$tmp/err" || fail "field errors not shown: $(cat "$tmp/err")"
+echo "ok: field errors on stderr, exit 1"
+
+"$punt" emit "$root/test/golden/events/lesson.liked.json" | grep -q evt-8813 || fail "emit"
+"$punt" sub deliveries "$sub" --state held > "$tmp/deliveries"
+delivery=$(field '["data"][0]["id"]' < "$tmp/deliveries")
+[[ $("$punt" delivery get "$delivery" | field '["state"]') == held ]] || fail "delivery get"
+"$punt" sub update "$sub" --description "the LRS" | grep -q '"the LRS"' || fail "sub update"
+"$punt" sub delete "$sub"
+set +e
+"$punt" sub get "$sub" 2> "$tmp/err"
+status=$?
+set -e
+[[ $status -eq 1 ]] && grep -q 404 "$tmp/err" || fail "deleted subscription still there"
+echo "ok: emit, deliveries, delivery get, update, delete"
+
+set +e
+PUNT_SERVER=http://127.0.0.1:1 "$punt" sub list 2> "$tmp/err"
+status=$?
+set -e
+[[ $status -eq 1 ]] && grep -q "cannot reach" "$tmp/err" || fail "unreachable server"
+echo "ok: all client commands"
