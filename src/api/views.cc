@@ -34,6 +34,16 @@ json::object SubscriptionView(const store::Subscription& sub) {
   if (sub.kind == store::SubscriptionKind::kXapi) view["batch_size"] = sub.batch_size;
   view["created_at"] = TimeText(sub.created_at);
   view["updated_at"] = TimeText(sub.updated_at);
+  json::object health{{"state", store::HealthState(sub)},
+                      {"consecutive_failures", sub.consecutive_failures}};
+  if (sub.last_success_at) health["last_success_at"] = TimeText(sub.last_success_at);
+  if (sub.last_failure_at) health["last_failure_at"] = TimeText(sub.last_failure_at);
+  if (sub.failing_since) health["failing_since"] = TimeText(sub.failing_since);
+  if (!sub.enabled && !sub.disabled_reason.empty()) health["reason"] = sub.disabled_reason;
+  if (sub.enabled && sub.credentials_refused) {
+    health["reason"] = "the receiver refused the credentials (401/403)";
+  }
+  view["health"] = std::move(health);
   return view;
 }
 

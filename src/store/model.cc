@@ -37,3 +37,14 @@ std::optional<DeliveryState> ParseState(std::string_view text) {
 }
 
 }  // namespace punt::store
+
+namespace punt::store {
+
+std::string_view HealthState(const Subscription& sub) {
+  if (!sub.enabled) return "disabled";
+  if (sub.credentials_refused) return "credentials_refused";
+  if (sub.consecutive_failures > 0) return "failing";
+  return "healthy";
+}
+
+}  // namespace punt::store

@@ -51,7 +51,18 @@ struct Subscription {
   int batch_size = 100;
   Millis created_at = 0;
   Millis updated_at = 0;
+
+  // Health, kept by the store from attempt outcomes (read-only to the API).
+  Millis last_success_at = 0;
+  Millis last_failure_at = 0;
+  Millis failing_since = 0;  // the first failure since the last success; 0 if none
+  int consecutive_failures = 0;
+  bool credentials_refused = false;  // the receiver answered 401/403 last
+  std::string disabled_reason;       // why it is disabled, when !enabled
 };
+
+// "healthy", "failing", "credentials_refused" or "disabled".
+std::string_view HealthState(const Subscription& sub);
 
 // True when `sub` receives events of `type`.
 bool Matches(const Subscription& sub, std::string_view type, bool learning_event);
@@ -124,6 +135,13 @@ struct AttemptOutcome {
   Attempt attempt;  // its id is assigned by the store
   DeliveryState new_state = DeliveryState::kRetrying;
   Millis next_attempt_at = 0;  // when new_state is retrying (or pending)
+
+  // What the attempt says about its subscription's health.
+  enum class Signal { kNone, kSuccess, kFailure, kCredentialsRefused, kGone };
+  Signal signal = Signal::kNone;
+  // A failing subscription whose failing_since is before this is disabled
+  // (0: never). kGone disables it at once, with `attempt.error` as reason.
+  Millis disable_if_failing_since_before = 0;
 };
 
 struct DeliveryQuery {

@@ -759,5 +759,117 @@ TEST_F(SqliteStoreTest, FailedCommitRefusesEveryLaterWrite) {
   EXPECT_EQ(store_->ResetInFlight(), -1);
 }
 
+// Subscription health, kept from attempt outcomes (DESIGN.md section 3).
+class SqliteHealthTest : public SqliteStoreTest {
+ protected:
+  using Signal = AttemptOutcome::Signal;
+
+  void SetUp() override {
+    SqliteStoreTest::SetUp();
+    CreateOrg("org_a");
+    CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  }
+
+  // Ingests one event and claims its delivery.
+  DueDelivery IngestAndClaim(const std::string& event_id) {
+    EXPECT_TRUE(IngestSync("org_a", {Event(event_id)}).ok);
+    auto due = store_->ClaimDue(clock_.Now(), 1, kUnlimited);
+    EXPECT_EQ(due.size(), 1u);
+    return due.empty() ? DueDelivery{} : due[0];
+  }
+
+  void Record(const DueDelivery& due, DeliveryState state, Signal signal, int status,
+              Millis disable_before = 0) {
+    AttemptOutcome outcome;
+    outcome.delivery_id = due.delivery_id;
+    outcome.attempt.at = clock_.Now();
+    outcome.attempt.status = status;
+    outcome.attempt.error = status == 410 ? "the receiver answered 410 Gone" : "";
+    outcome.new_state = state;
+    outcome.next_attempt_at = clock_.Now() + 5000;
+    outcome.signal = signal;
+    outcome.disable_if_failing_since_before = disable_before;
+    store_->RecordAttempts({outcome});
+  }
+
+  Subscription Sub() { return *store_->GetSubscription("org_a", "hook"); }
+};
+
+TEST_F(SqliteHealthTest, FailuresThenASuccess) {
+  Millis start = clock_.Now();
+  Record(IngestAndClaim("e1"), DeliveryState::kRetrying, Signal::kFailure, 500);
+  clock_.Advance(1000);
+  Record(IngestAndClaim("e2"), DeliveryState::kRetrying, Signal::kFailure, 503);
+  Subscription failing = Sub();
+  EXPECT_EQ(HealthState(failing), "failing");
+  EXPECT_EQ(failing.consecutive_failures, 2);
+  EXPECT_EQ(failing.failing_since, start);
+  EXPECT_EQ(failing.last_failure_at, start + 1000);
+
+  clock_.Advance(1000);
+  Record(IngestAndClaim("e3"), DeliveryState::kDelivered, Signal::kSuccess, 204);
+  Subscription healthy = Sub();
+  EXPECT_EQ(HealthState(healthy), "healthy");
+  EXPECT_EQ(healthy.consecutive_failures, 0);
+  EXPECT_EQ(healthy.failing_since, 0);
+  EXPECT_EQ(healthy.last_success_at, start + 2000);
+  EXPECT_EQ(healthy.last_failure_at, start + 1000);
+}
+
+TEST_F(SqliteHealthTest, CredentialsRefusedIsShownUntilASuccess) {
+  Record(IngestAndClaim("e1"), DeliveryState::kRetrying, Signal::kCredentialsRefused, 401);
+  EXPECT_EQ(HealthState(Sub()), "credentials_refused");
+  EXPECT_TRUE(Sub().enabled);
+  Record(IngestAndClaim("e2"), DeliveryState::kDelivered, Signal::kSuccess, 200);
+  EXPECT_EQ(HealthState(Sub()), "healthy");
+}
+
+TEST_F(SqliteHealthTest, GoneDisablesAndHoldsTheRest) {
+  DueDelivery gone = IngestAndClaim("e1");
+  ASSERT_TRUE(IngestSync("org_a", {Event("e2"), Event("e3")}).ok);
+  Record(gone, DeliveryState::kRetrying, Signal::kGone, 410);
+  Subscription sub = Sub();
+  EXPECT_FALSE(sub.enabled);
+  EXPECT_EQ(HealthState(sub), "disabled");
+  EXPECT_EQ(sub.disabled_reason, "the receiver answered 410 Gone");
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kHeld).size(), 3u);
+  EXPECT_TRUE(store_->ClaimDue(clock_.Now() + 10000, 10, kUnlimited).empty());
+}
+
+TEST_F(SqliteHealthTest, DisabledAfterFailingForTooLong) {
+  constexpr Millis kFiveDays = 5LL * 24 * 3600 * 1000;
+  Record(IngestAndClaim("e1"), DeliveryState::kRetrying, Signal::kFailure, 500,
+         clock_.Now() - kFiveDays);
+  EXPECT_TRUE(Sub().enabled);
+  clock_.Advance(kFiveDays + 1000);
+  Record(IngestAndClaim("e2"), DeliveryState::kRetrying, Signal::kFailure, 500,
+         clock_.Now() - kFiveDays);
+  Subscription sub = Sub();
+  EXPECT_FALSE(sub.enabled);
+  EXPECT_NE(sub.disabled_reason.find("failing since"), std::string::npos) << sub.disabled_reason;
+}
+
+TEST_F(SqliteHealthTest, EnablingRequeuesWhatDiedWhileFailing) {
+  DueDelivery before = IngestAndClaim("e0");
+  Record(before, DeliveryState::kDead, Signal::kNone, 422);  // died while healthy: stays dead
+  clock_.Advance(1000);
+  Record(IngestAndClaim("e1"), DeliveryState::kDead, Signal::kFailure, 500);
+  ASSERT_TRUE(IngestSync("org_a", {Event("e2")}).ok);
+
+  Subscription sub = Sub();
+  sub.enabled = false;
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+  EXPECT_EQ(Sub().disabled_reason, "disabled by an admin");
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kHeld).size(), 1u);
+
+  sub.enabled = true;
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kPending).size(), 2u);  // e1 and e2
+  ASSERT_EQ(List("org_a", "hook", DeliveryState::kDead).size(), 1u);
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kDead)[0].event_id, "e0");
+  EXPECT_EQ(HealthState(Sub()), "healthy");
+  EXPECT_EQ(Sub().disabled_reason, "");
+}
+
 }  // namespace
 }  // namespace punt::store

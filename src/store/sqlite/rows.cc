@@ -41,6 +41,12 @@ Subscription ReadSubscription(const Query& q) {
   sub.batch_size = static_cast<int>(q.Int(12));
   sub.created_at = q.Int(13);
   sub.updated_at = q.Int(14);
+  sub.last_success_at = q.Int(15);
+  sub.last_failure_at = q.Int(16);
+  sub.failing_since = q.Int(17);
+  sub.consecutive_failures = static_cast<int>(q.Int(18));
+  sub.credentials_refused = q.Int(19) != 0;
+  sub.disabled_reason = q.Text(20);
   return sub;
 }
 

@@ -17,6 +17,14 @@ inline constexpr std::string_view kSubscriptionColumns =
     "id, org_id, kind, url, description, events, enabled, xapi_version, token_sealed, "
     "secret_sealed, token_hint, max_in_flight, batch_size, created_at, updated_at";
 
+// What ReadSubscription reads: kSubscriptionColumns, then the health columns
+// the store keeps itself.
+inline constexpr std::string_view kSubscriptionReadColumns =
+    "id, org_id, kind, url, description, events, enabled, xapi_version, token_sealed, "
+    "secret_sealed, token_hint, max_in_flight, batch_size, created_at, updated_at, "
+    "last_success_at, last_failure_at, failing_since, consecutive_failures, "
+    "credentials_refused, disabled_reason";
+
 void BindSubscription(Query& q, const Subscription& sub);
 Subscription ReadSubscription(const Query& q);
 

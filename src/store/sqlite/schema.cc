@@ -44,7 +44,13 @@ CREATE TABLE subscriptions (
   max_in_flight INTEGER NOT NULL,
   batch_size INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  last_success_at INTEGER NOT NULL DEFAULT 0,
+  last_failure_at INTEGER NOT NULL DEFAULT 0,
+  failing_since INTEGER NOT NULL DEFAULT 0,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  credentials_refused INTEGER NOT NULL DEFAULT 0,
+  disabled_reason TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX subscriptions_by_org ON subscriptions(org_id);
 

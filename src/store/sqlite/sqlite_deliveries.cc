@@ -4,6 +4,7 @@
 
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store_impl.h"
+#include "util/time.h"
 
 namespace punt::store::sqlite {
 namespace {
@@ -102,6 +103,65 @@ Status Claim(Db& db, Millis now, int limit, const Store::FreeSlots& free_slots, 
   return Status::Ok();
 }
 
+Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Millis now) {
+  Query off = db.Prepare(
+      "UPDATE subscriptions SET enabled = 0, disabled_reason = ?2, updated_at = ?3 "
+      "WHERE id = ?1 AND enabled = 1");
+  if (!off.BindText(1, sub_id).BindText(2, reason).BindInt(3, now).Run()) {
+    return QueryStatus(off, "cannot disable subscription");
+  }
+  if (db.Changes() == 0) return Status::Ok();
+  Query hold = db.Prepare(
+      "UPDATE deliveries SET state = ?2, updated_at = ?3 WHERE subscription_id = ?1 "
+      "AND state IN (?4, ?5)");
+  hold.BindText(1, sub_id)
+      .BindInt(2, StateValue(DeliveryState::kHeld))
+      .BindInt(3, now)
+      .BindInt(4, StateValue(DeliveryState::kPending))
+      .BindInt(5, StateValue(DeliveryState::kRetrying));
+  return hold.Run() ? Status::Ok() : QueryStatus(hold, "cannot hold deliveries");
+}
+
+// Keeps the subscription's health from what one attempt said, and disables
+// it on a 410 or when it has failed for too long.
+Status UpdateHealth(Db& db, const AttemptOutcome& outcome, Millis now) {
+  using Signal = AttemptOutcome::Signal;
+  if (outcome.signal == Signal::kNone) return Status::Ok();
+  std::string sub_id;
+  Millis failing_since = 0;
+  {
+    Query q = db.Prepare(
+        "SELECT s.id, s.failing_since FROM deliveries d JOIN subscriptions s "
+        "ON s.id = d.subscription_id WHERE d.id = ?1");
+    if (!q.BindInt(1, outcome.delivery_id).Step()) return Status::Ok();
+    sub_id = q.Text(0);
+    failing_since = q.Int(1);
+  }
+  if (outcome.signal == Signal::kSuccess) {
+    Query q = db.Prepare(
+        "UPDATE subscriptions SET last_success_at = ?2, failing_since = 0, "
+        "consecutive_failures = 0, credentials_refused = 0 WHERE id = ?1");
+    return q.BindText(1, sub_id).BindInt(2, now).Run() ? Status::Ok()
+                                                        : QueryStatus(q, "cannot keep health");
+  }
+  if (failing_since == 0) failing_since = now;
+  Query q = db.Prepare(
+      "UPDATE subscriptions SET last_failure_at = ?2, failing_since = ?3, "
+      "consecutive_failures = consecutive_failures + 1, credentials_refused = ?4 WHERE id = ?1");
+  q.BindText(1, sub_id)
+      .BindInt(2, now)
+      .BindInt(3, failing_since)
+      .BindInt(4, outcome.signal == Signal::kCredentialsRefused ? 1 : 0);
+  if (!q.Run()) return QueryStatus(q, "cannot keep health");
+  if (outcome.signal == Signal::kGone) return Disable(db, sub_id, outcome.attempt.error, now);
+  if (outcome.disable_if_failing_since_before > 0 &&
+      failing_since < outcome.disable_if_failing_since_before) {
+    std::string since = FormatTimestamp(TimePoint(std::chrono::milliseconds(failing_since)));
+    return Disable(db, sub_id, "failing since " + since + " without a success: disabled", now);
+  }
+  return Status::Ok();
+}
+
 // Returns OK with nothing written when the delivery no longer exists.
 Status Record(Db& db, const AttemptOutcome& outcome, Millis now) {
   Query update = db.Prepare(
@@ -128,7 +188,8 @@ Status Record(Db& db, const AttemptOutcome& outcome, Millis now) {
       .BindInt(4, a.latency_ms)
       .BindText(5, a.error)
       .BindBlob(6, std::string_view(a.response).substr(0, kMaxResponseBytes));
-  return insert.Run() ? Status::Ok() : QueryStatus(insert, "cannot log attempt");
+  if (!insert.Run()) return QueryStatus(insert, "cannot log attempt");
+  return UpdateHealth(db, outcome, now);
 }
 
 }  // namespace

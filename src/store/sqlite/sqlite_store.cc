@@ -55,6 +55,35 @@ Status MoveDeliveriesOnEnable(Db& db, const std::string& sub_id, bool enabled, M
   return Status::Ok();
 }
 
+// Enabling a subscription sends again what died while it was failing, and
+// starts its health afresh.
+Status RequeueAndResetHealth(Db& db, const std::string& sub_id, Millis now, int* moved) {
+  Query requeue = db.Prepare(
+      "UPDATE deliveries SET state = ?2, next_attempt_at = ?3, updated_at = ?3 "
+      "WHERE subscription_id = ?1 AND state = ?4 AND updated_at >= "
+      "(SELECT failing_since FROM subscriptions WHERE id = ?1) "
+      "AND (SELECT failing_since FROM subscriptions WHERE id = ?1) > 0");
+  requeue.BindText(1, sub_id)
+      .BindInt(2, static_cast<int64_t>(DeliveryState::kPending))
+      .BindInt(3, now)
+      .BindInt(4, static_cast<int64_t>(DeliveryState::kDead));
+  if (!requeue.Run()) return QueryStatus(requeue, "cannot re-queue dead deliveries");
+  *moved += db.Changes();
+  Query reset = db.Prepare(
+      "UPDATE subscriptions SET failing_since = 0, consecutive_failures = 0, "
+      "credentials_refused = 0, disabled_reason = '' WHERE id = ?1");
+  if (!reset.BindText(1, sub_id).Run()) return QueryStatus(reset, "cannot reset health");
+  return Status::Ok();
+}
+
+Status SetDisabledReason(Db& db, const std::string& sub_id, std::string_view reason) {
+  Query q = db.Prepare("UPDATE subscriptions SET disabled_reason = ?2 WHERE id = ?1");
+  if (!q.BindText(1, sub_id).BindText(2, reason).Run()) {
+    return QueryStatus(q, "cannot set disabled reason");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 SqliteStore::SqliteStore(const std::string& path, const Clock& clock, std::unique_ptr<Db> writer_db,
@@ -161,7 +190,7 @@ Status SqliteStore::CreateSubscription(const Subscription& sub) {
 
 std::optional<Subscription> SqliteStore::GetSubscription(const std::string& org_id,
                                                          const std::string& id) {
-  static const std::string kSql = "SELECT " + std::string(kSubscriptionColumns) +
+  static const std::string kSql = "SELECT " + std::string(kSubscriptionReadColumns) +
                                   " FROM subscriptions WHERE id = ?1 AND org_id = ?2";
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
@@ -172,7 +201,7 @@ std::optional<Subscription> SqliteStore::GetSubscription(const std::string& org_
 }
 
 std::vector<Subscription> SqliteStore::ListSubscriptions(const std::string& org_id) {
-  static const std::string kSql = "SELECT " + std::string(kSubscriptionColumns) +
+  static const std::string kSql = "SELECT " + std::string(kSubscriptionReadColumns) +
                                   " FROM subscriptions WHERE org_id = ?1 ORDER BY created_at, id";
   std::vector<Subscription> subs;
   std::string error;
@@ -208,6 +237,10 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
 
     int moved = 0;
     Status status = MoveDeliveriesOnEnable(db, sub.id, sub.enabled, now, &moved);
+    if (status.ok()) {
+      status = sub.enabled ? RequeueAndResetHealth(db, sub.id, now, &moved)
+                           : SetDisabledReason(db, sub.id, "disabled by an admin");
+    }
     *made_due = sub.enabled && moved > 0;
     return status;
   });
