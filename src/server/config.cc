@@ -19,7 +19,15 @@ const char* const kServeUsage =
     "                              without it http:// is only accepted inside allowed ranges\n"
     "  --admin-key KEY             the admin key for /v1/orgs (PUNT_ADMIN_KEY); without one a\n"
     "                              random key is generated once into DIR/admin.key (mode 0600)\n"
-    "  --threads N                 HTTP threads (PUNT_THREADS; default 2)\n\n"
+    "  --threads N                 HTTP threads (PUNT_THREADS; default 2)\n"
+    "  --ca-file FILE              also trust this CA (PEM) for HTTPS receivers (PUNT_CA_FILE)\n"
+    "  --max-in-flight N           delivery requests in flight in total (PUNT_MAX_IN_FLIGHT;\n"
+    "                              default 256; each subscription also has its own limit)\n"
+    "  --retry-schedule LIST       delays between attempts, e.g. 5s,30s,2m,10m\n"
+    "                              (PUNT_RETRY_SCHEDULE; default 5s,30s,2m,10m,30m,1h,3h,6h,\n"
+    "                              12h,24h,24h, each with +/-20% jitter; then the delivery is dead)\n"
+    "  --disable-after DURATION    disable a subscription failing this long without a success\n"
+    "                              (PUNT_DISABLE_AFTER; default 5d)\n\n"
     "Secrets at rest are sealed with PUNT_MASTER_KEY (32 bytes, base64 or hex) or, without it,\n"
     "a key generated once into DIR/master.key (mode 0600).\n"
     "SIGTERM or SIGINT stops it cleanly: no new connections, in-flight requests finish.\n";
@@ -58,7 +66,51 @@ std::optional<std::string> SetThreads(std::string_view v, Config& config) {
   return std::nullopt;
 }
 
+std::optional<std::string> SetNumber(std::string_view flag, std::string_view v, int low, int high,
+                                     int& out) {
+  int n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n < low || n > high) {
+    return std::string(flag) + ": must be a number from " + std::to_string(low) + " to " +
+           std::to_string(high);
+  }
+  out = n;
+  return std::nullopt;
+}
+
+std::optional<std::string> SetSchedule(std::string_view v, Config& config) {
+  auto delays = ParseDurations(v);
+  if (!delays) return "--retry-schedule: '" + std::string(v) + "' is not a list like 5s,30s,2m";
+  config.retry_schedule = *delays;
+  return std::nullopt;
+}
+
+std::optional<std::string> SetDisableAfter(std::string_view v, Config& config) {
+  auto d = ParseDurations(v);
+  if (!d || d->size() != 1) return "--disable-after: '" + std::string(v) + "' is not a duration";
+  config.disable_after_ms = d->front();
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::optional<std::vector<int64_t>> ParseDurations(std::string_view text) {
+  std::vector<int64_t> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
+    std::string_view unit(end, item.data() + item.size() - end);
+    int64_t scale = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000
+                  : unit == "h" ? 3600000 : unit == "d" ? 86400000 : 0;
+    if (ec != std::errc() || n <= 0 || scale == 0) return std::nullopt;
+    out.push_back(n * scale);
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
 
 bool ParseListen(std::string_view text, std::string& host, uint16_t& port) {
   auto colon = text.rfind(':');
@@ -91,6 +143,16 @@ std::optional<std::string> ParseConfig(std::span<char* const> args, const GetEnv
   if (const char* v = env("PUNT_THREADS"); v && *v) {
     if (auto err = SetThreads(v, config)) return err;
   }
+  if (const char* v = env("PUNT_CA_FILE"); v && *v) config.ca_file = v;
+  if (const char* v = env("PUNT_MAX_IN_FLIGHT"); v && *v) {
+    if (auto err = SetNumber("--max-in-flight", v, 1, 100000, config.max_in_flight)) return err;
+  }
+  if (const char* v = env("PUNT_RETRY_SCHEDULE"); v && *v) {
+    if (auto err = SetSchedule(v, config)) return err;
+  }
+  if (const char* v = env("PUNT_DISABLE_AFTER"); v && *v) {
+    if (auto err = SetDisableAfter(v, config)) return err;
+  }
 
   bool cleared_destinations = false;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -113,6 +175,14 @@ std::optional<std::string> ParseConfig(std::span<char* const> args, const GetEnv
       config.admin_key = value;
     } else if (flag == "--threads") {
       if (auto err = SetThreads(value, config)) return err;
+    } else if (flag == "--ca-file") {
+      config.ca_file = value;
+    } else if (flag == "--max-in-flight") {
+      if (auto err = SetNumber(flag, value, 1, 100000, config.max_in_flight)) return err;
+    } else if (flag == "--retry-schedule") {
+      if (auto err = SetSchedule(value, config)) return err;
+    } else if (flag == "--disable-after") {
+      if (auto err = SetDisableAfter(value, config)) return err;
     } else {
       return "unknown option: " + std::string(flag);
     }

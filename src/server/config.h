@@ -21,7 +21,15 @@ struct Config {
   bool allow_http = false;
   std::string admin_key;  // empty: load or generate data_dir/admin.key
   int threads = 2;        // HTTP threads
+  std::string ca_file;    // an extra trusted CA for HTTPS receivers (PEM)
+  int max_in_flight = 256;  // delivery requests in flight in total
+  // Retry delays in ms; empty means DESIGN.md's default schedule.
+  std::vector<int64_t> retry_schedule;
+  int64_t disable_after_ms = 5LL * 24 * 3600 * 1000;  // failing this long → disabled
 };
+
+// "5s,30s,2m,1h" → milliseconds; nullopt on a bad item or an empty list.
+std::optional<std::vector<int64_t>> ParseDurations(std::string_view text);
 
 using GetEnv = std::function<const char*(const char*)>;
 

@@ -71,5 +71,22 @@ TEST(ServeConfig, BadValuesAreErrors) {
   }
 }
 
+TEST(ServeConfig, DeliveryPolicyFlags) {
+  Config config;
+  EXPECT_FALSE(Parse({"--ca-file", "/tmp/ca.pem", "--max-in-flight", "64", "--retry-schedule",
+                      "500ms,2s,1m", "--disable-after", "2h"},
+                     {}, config));
+  EXPECT_EQ(config.ca_file, "/tmp/ca.pem");
+  EXPECT_EQ(config.max_in_flight, 64);
+  EXPECT_EQ(config.retry_schedule, (std::vector<int64_t>{500, 2000, 60000}));
+  EXPECT_EQ(config.disable_after_ms, 7200000);
+  for (const char* bad : {"", "5", "5x", "0s", "5s,,", "-1s"}) {
+    EXPECT_FALSE(ParseDurations(bad)) << bad;
+  }
+  Config broken;
+  EXPECT_TRUE(Parse({"--retry-schedule", "soon"}, {}, broken));
+  EXPECT_TRUE(Parse({"--disable-after", "1s,2s"}, {}, broken));
+}
+
 }  // namespace
 }  // namespace punt::server
