@@ -68,8 +68,12 @@ void ApplyUrl(Reader& in, const std::string& url, const DestinationPolicy& polic
               store::Subscription& sub) {
   auto parsed = boost::urls::parse_absolute_uri(url);
   if (!parsed) return in.Add("url", "must be an absolute http(s) URL");
-  std::string scheme(parsed->scheme());
-  if (scheme != "http" && scheme != "https") return in.Add("url", "must be an http(s) URL");
+  // Schemes are case-insensitive: HTTPS:// is https.
+  auto id = parsed->scheme_id();
+  if (id != boost::urls::scheme::http && id != boost::urls::scheme::https) {
+    return in.Add("url", "must be an http(s) URL");
+  }
+  std::string scheme = id == boost::urls::scheme::https ? "https" : "http";
   if (parsed->encoded_host().empty()) return in.Add("url", "must name a host");
   if (parsed->has_userinfo()) {
     return in.Add("url", "must not hold credentials; give them as the token");
@@ -123,6 +127,7 @@ void ApplyCredentials(Reader& in, bool creating, store::Subscription& sub,
   if (!xapi && (key || secret)) {
     return in.Add(key ? "lrs_key" : "lrs_secret", "is for xAPI subscriptions only");
   }
+  if (token && token->empty()) return in.Add("token", "must not be empty; leave it out instead");
   if (token && (key || secret)) {
     return in.Add("token", "give either token, or lrs_key and lrs_secret, not both");
   }
