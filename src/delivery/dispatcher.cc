@@ -9,6 +9,23 @@ namespace punt::delivery {
 namespace {
 
 constexpr Millis kIdlePoll = 1000;  // longest sleep with nothing due
+// A subscription failing for longer than this without a success is disabled.
+constexpr Millis kDisableWhenFailingFor = 5 * 24 * 3600 * 1000LL;
+
+// What an attempt tells the store about its subscription's health.
+store::AttemptOutcome::Signal HealthSignal(const Outcome& verdict) {
+  using Signal = store::AttemptOutcome::Signal;
+  if (verdict.verdict == Verdict::kDelivered) return Signal::kSuccess;
+  switch (verdict.effect) {
+    case SubscriptionEffect::kCredentialsRefused:
+      return Signal::kCredentialsRefused;
+    case SubscriptionEffect::kDisable:
+      return Signal::kGone;
+    case SubscriptionEffect::kNone:
+      break;
+  }
+  return Signal::kFailure;
+}
 
 Dispatcher::UnitRandom DefaultRandom() {
   auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
@@ -72,6 +89,7 @@ void Dispatcher::Run() {
     CompleteFinished();
 
     Millis wait = std::clamp<Millis>(next_due_at_ - clock_.Now(), 0, kIdlePoll);
+    if (!stopping_ && woken_) wait = 0;  // a finished request freed a slot: claim first
     if (stopping_) wait = std::min<Millis>(wait, 50);
     curl_multi_poll(multi_, nullptr, 0, static_cast<int>(wait), nullptr);
   }
@@ -123,6 +141,8 @@ void Dispatcher::StartTransfer(store::DueDelivery due, Millis now) {
     auto next = policy_.NextAttemptAt(now, due.attempt_count + 1, random_());
     outcome.new_state = next ? store::DeliveryState::kRetrying : store::DeliveryState::kDead;
     outcome.next_attempt_at = next.value_or(now);
+    outcome.signal = store::AttemptOutcome::Signal::kFailure;
+    outcome.disable_if_failing_since_before = now - kDisableWhenFailingFor;
     return Record(std::move(outcome));
   }
   auto transfer = std::make_unique<Transfer>(*target, std::move(due), options_.transport, now);
@@ -154,6 +174,8 @@ void Dispatcher::CompleteFinished() {
     outcome.attempt = {0, transfer->started_at(), result.status, result.latency_ms,
                        verdict.note.empty() ? result.error : verdict.note, result.response};
     outcome.next_attempt_at = now;
+    outcome.signal = HealthSignal(verdict);
+    outcome.disable_if_failing_since_before = now - kDisableWhenFailingFor;
     if (verdict.verdict == Verdict::kDelivered) {
       outcome.new_state = store::DeliveryState::kDelivered;
     } else if (verdict.verdict == Verdict::kDead) {

@@ -30,12 +30,6 @@ curl_slist* Append(curl_slist* list, const std::string& header) {
   return curl_slist_append(list, header.c_str());
 }
 
-int SteadyMillis() {
-  using namespace std::chrono;
-  return static_cast<int>(
-      duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
-}
-
 }  // namespace
 
 Transfer::Transfer(const Target& target, store::DueDelivery due, const TransportOptions& options,
@@ -78,7 +72,7 @@ Transfer::Transfer(const Target& target, store::DueDelivery due, const Transport
   curl_easy_setopt(easy_, CURLOPT_OPENSOCKETDATA, this);
   curl_easy_setopt(easy_, CURLOPT_PRIVATE, this);
   if (!options_.ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, options_.ca_file.c_str());
-  latency_start_ = SteadyMillis();
+  latency_start_ = std::chrono::steady_clock::now();
 }
 
 Transfer::~Transfer() {
@@ -123,7 +117,9 @@ curl_socket_t Transfer::OnOpenSocket(void* self, curlsocktype, curl_sockaddr* ad
 
 TransferResult Transfer::Finish(CURLcode code) {
   TransferResult r;
-  r.latency_ms = SteadyMillis() - latency_start_;
+  auto elapsed = std::chrono::steady_clock::now() - latency_start_;
+  r.latency_ms =
+      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
   if (code == CURLE_OK) {
     long status = 0;
     curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);

@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -62,7 +63,7 @@ class Transfer {
   std::string response_;
   std::optional<std::string> retry_after_;
   char error_buffer_[CURL_ERROR_SIZE] = {};
-  int latency_start_ = 0;
+  std::chrono::steady_clock::time_point latency_start_;
 };
 
 }  // namespace punt::delivery

@@ -1,0 +1,813 @@
+// The dispatcher against the real SQLite store and a real receiver on
+// 127.0.0.1, built on punt's own http::Server (DESIGN.md section 3).
+//
+// Time is a ManualClock: a retry schedule is stepped by setting the clock and
+// calling Wake(), never by sleeping. Every wait polls with a bound.
+#include "delivery/dispatcher.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/json/parse.hpp>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/http/router.h"
+#include "api/http/server.h"
+#include "delivery/destination_guard.h"
+#include "delivery/outcome.h"
+#include "net/cidr.h"
+#include "security/sealer.h"
+#include "store/sqlite/sqlite_store.h"
+#include "util/clock.h"
+#include "util/event_id.h"
+#include "webhook/envelope.h"
+#include "webhook/signature.h"
+#include "xapi/statement.h"
+
+namespace punt::delivery {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using store::DeliveryState;
+using Steady = std::chrono::steady_clock;
+
+constexpr char kOrg[] = "org_disp";
+constexpr char kWebhookToken[] = "Bearer hook-token-1";
+constexpr char kXapiToken[] = "a2V5OnNlY3JldA==";  // base64("key:secret")
+constexpr double kRandom = 0.75;                   // with 20% jitter: every delay x 1.1
+
+// 1 s, 2 s, 3 s with ±20% jitter: four attempts, then dead.
+RetryPolicy TestPolicy() { return RetryPolicy({1000, 2000, 3000}, 0.2); }
+Millis Jittered(Millis delay) { return delay * 11 / 10; }
+
+// Polls `done` until it holds or `timeout` passes.
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 5s) {
+  auto deadline = Steady::now() + timeout;
+  while (!done()) {
+    if (Steady::now() >= deadline) return false;
+    std::this_thread::sleep_for(2ms);
+  }
+  return true;
+}
+
+// What the receiver answers to one request.
+struct Reply {
+  unsigned status = 200;
+  std::string body = "ok";
+  std::vector<std::pair<std::string, std::string>> headers = {};
+  std::chrono::milliseconds delay{0};  // answer this much later
+  bool hang = false;                   // never answer (until the receiver stops)
+};
+
+struct Received {
+  http::Request request;
+  Steady::time_point at;
+};
+
+// A webhook consumer / LRS: POST /{name} and /{name}/statements answer the
+// replies scripted for `name` in order, the last one repeating (200 "ok"
+// when nothing is scripted). Records every request and how many of each
+// name were open at once.
+class Receiver {
+ public:
+  Receiver() {
+    auto handler = [this](http::Request& request, http::Respond respond) {
+      Handle(request, std::move(respond));
+    };
+    router_.Add("POST", "/{name}", handler);
+    router_.Add("POST", "/{name}/statements", handler);
+  }
+  ~Receiver() { Stop(); }
+
+  bool Start(std::string* error) {
+    server_ = std::make_unique<http::Server>(router_, http::ServerOptions{});
+    return server_->Start(error);
+  }
+
+  // Answers hung requests, closes every connection, joins delayed answers.
+  void Stop() {
+    if (server_) server_->Stop(0ms);
+    std::vector<std::thread> timers;
+    std::vector<http::Respond> hung;
+    {
+      std::lock_guard lock(mu_);
+      timers.swap(timers_);
+      hung.swap(hung_);
+    }
+    for (auto& timer : timers) timer.join();
+    for (auto& respond : hung) respond(http::Text(503, "gone"));
+  }
+
+  std::string Url(const std::string& name) const {
+    return "http://127.0.0.1:" + std::to_string(server_->port()) + "/" + name;
+  }
+
+  void Script(const std::string& name, std::vector<Reply> replies) {
+    std::lock_guard lock(mu_);
+    sites_[name].script = std::move(replies);
+  }
+
+  std::vector<Received> Requests(const std::string& name) {
+    std::lock_guard lock(mu_);
+    return sites_[name].requests;
+  }
+  size_t Count(const std::string& name) {
+    std::lock_guard lock(mu_);
+    return sites_[name].requests.size();
+  }
+  int MaxOpen(const std::string& name) {
+    std::lock_guard lock(mu_);
+    return sites_[name].max_open;
+  }
+  bool WaitForCount(const std::string& name, size_t n, std::chrono::milliseconds timeout = 5s) {
+    return WaitUntil([&] { return Count(name) >= n; }, timeout);
+  }
+
+ private:
+  struct Site {
+    std::vector<Reply> script;
+    std::vector<Received> requests;
+    int open = 0;
+    int max_open = 0;
+  };
+
+  void Handle(http::Request& request, http::Respond respond) {
+    std::string name = request.params["name"];
+    Reply reply;
+    {
+      std::lock_guard lock(mu_);
+      Site& site = sites_[name];
+      site.requests.push_back({request, Steady::now()});
+      site.max_open = std::max(site.max_open, ++site.open);
+      if (!site.script.empty()) {
+        reply = site.script[std::min(site.requests.size(), site.script.size()) - 1];
+      }
+      if (reply.hang) return hung_.push_back(std::move(respond));
+      if (reply.delay > 0ms) {
+        timers_.emplace_back([this, name, reply, respond = std::move(respond)] {
+          std::this_thread::sleep_for(reply.delay);
+          Answer(name, reply, respond);
+        });
+        return;
+      }
+    }
+    Answer(name, reply, respond);
+  }
+
+  void Answer(const std::string& name, const Reply& reply, const http::Respond& respond) {
+    {
+      std::lock_guard lock(mu_);
+      --sites_[name].open;
+    }
+    http::Response response = http::Text(reply.status, reply.body);
+    response.headers = reply.headers;
+    respond(std::move(response));
+  }
+
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;
+  std::mutex mu_;
+  std::map<std::string, Site> sites_;  // guarded by mu_
+  std::vector<std::thread> timers_;    // guarded by mu_
+  std::vector<http::Respond> hung_;    // guarded by mu_
+};
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir_ = fs::temp_directory_path() /
+           ("punt_dispatcher_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    std::string error;
+    store_ = store::OpenSqliteStore((dir_ / "punt.db").string(), clock_, &error);
+    ASSERT_NE(store_, nullptr) << error;
+    store_->SetCommitListener([this] {
+      std::lock_guard lock(dispatcher_mu_);
+      if (dispatcher_) dispatcher_->Wake();
+    });
+    store::Org org;
+    org.id = kOrg;
+    org.name = "Acme";
+    org.platform_url = "https://acme.example";
+    store::ApiKey key;
+    key.id = "key_disp";
+    key.org_id = kOrg;
+    key.hash = "hash_disp";
+    ASSERT_TRUE(store_->CreateOrg(org, key).ok());
+    ASSERT_TRUE(receiver_.Start(&error)) << error;
+  }
+
+  void TearDown() override {
+    StopDispatcher();
+    store_.reset();  // joins the writer: the commit listener is done
+    {
+      std::lock_guard lock(dispatcher_mu_);
+      dispatcher_.reset();
+    }
+    receiver_.Stop();
+    fs::remove_all(dir_);
+  }
+
+  // Loopback allowed, so the receiver is reachable.
+  DispatcherOptions Options() {
+    DispatcherOptions options;
+    options.transport.guard = &loopback_allowed_;
+    return options;
+  }
+
+  void StartDispatcher(DispatcherOptions options, RetryPolicy policy = TestPolicy()) {
+    auto dispatcher = std::make_unique<Dispatcher>(*store_, sealer_, clock_, std::move(policy),
+                                                   std::move(options), [] { return kRandom; });
+    dispatcher->Start();
+    std::lock_guard lock(dispatcher_mu_);
+    dispatcher_ = std::move(dispatcher);
+  }
+  void StartDispatcher() { StartDispatcher(Options()); }
+
+  void StopDispatcher() {
+    std::lock_guard lock(dispatcher_mu_);
+    if (dispatcher_) dispatcher_->Stop(0ms);
+  }
+
+  // Moves the clock to `at` and tells the dispatcher, as a timer would.
+  void AdvanceTo(Millis at) {
+    clock_.Set(at);
+    std::lock_guard lock(dispatcher_mu_);
+    dispatcher_->Wake();
+  }
+
+  store::Subscription Webhook(const std::string& name, int max_in_flight = 4) {
+    store::Subscription sub;
+    sub.id = "sub_" + name;
+    sub.org_id = kOrg;
+    sub.kind = store::SubscriptionKind::kWebhook;
+    sub.url = receiver_.Url(name);
+    sub.events = {"*"};
+    sub.token_sealed = sealer_.Seal(kWebhookToken, sub.id);
+    sub.secret_sealed = sealer_.Seal(secret_, sub.id);
+    sub.max_in_flight = max_in_flight;
+    return sub;
+  }
+
+  store::Subscription Xapi(const std::string& name, const std::string& version = "1.0.3") {
+    store::Subscription sub;
+    sub.id = "sub_" + name;
+    sub.org_id = kOrg;
+    sub.kind = store::SubscriptionKind::kXapi;
+    sub.url = receiver_.Url(name) + "/statements";
+    sub.events = {"*"};
+    sub.xapi_version = version;
+    sub.token_sealed = sealer_.Seal(kXapiToken, sub.id);
+    return sub;
+  }
+
+  void Create(const store::Subscription& sub) {
+    store::Status status = store_->CreateSubscription(sub);
+    ASSERT_TRUE(status.ok()) << status.message;
+  }
+
+  // A lesson.completed event with its bodies built as ingest builds them.
+  static store::NewEvent Event(const std::string& id) {
+    boost::json::value event = boost::json::parse(
+        R"({"id":")" + id +
+        R"(","type":"lesson.completed",)"
+        R"("occurred_at":"2026-11-28T12:00:00.123Z","user":{"id":"u-17","name":"Zoë Doe"},)"
+        R"("lesson":{"id":"l-77","title":"Objection handling"},"score_percent":92})");
+    store::NewEvent e;
+    e.event_id = id;
+    e.type = "lesson.completed";
+    e.occurred_at = 1'795'867'200'123;
+    e.learning = true;
+    e.webhook_body = webhook::WebhookBody(event);
+    e.statement_body =
+        xapi::StatementJson({kOrg, "https://acme.example", false}, event, xapi::Version::k1_0_3);
+    return e;
+  }
+
+  // Ingests `events` as one request; returns when Ingest's callback ran
+  // (after the commit), with the time it ran.
+  Steady::time_point Ingest(std::vector<store::NewEvent> events) {
+    auto done =
+        std::make_shared<std::promise<std::pair<store::IngestResult, Steady::time_point>>>();
+    auto result = done->get_future();
+    store_->Ingest(kOrg, std::move(events), [done](store::IngestResult r) {
+      done->set_value({std::move(r), Steady::now()});
+    });
+    auto [ingested, at] = result.get();
+    EXPECT_TRUE(ingested.ok) << ingested.error;
+    return at;
+  }
+
+  std::vector<store::Delivery> Deliveries(const std::string& sub_id) {
+    store::DeliveryQuery query;
+    query.org_id = kOrg;
+    query.subscription_id = sub_id;
+    query.limit = 500;
+    return store_->ListDeliveries(query);
+  }
+
+  int64_t OnlyDelivery(const std::string& sub_id) {
+    auto deliveries = Deliveries(sub_id);
+    EXPECT_EQ(deliveries.size(), 1u) << sub_id;
+    return deliveries.empty() ? 0 : deliveries[0].id;
+  }
+
+  // The delivery (with its attempts) once `done` holds for it; fails the
+  // test after a bounded wait.
+  store::Delivery WaitFor(int64_t id, const std::function<bool(const store::Delivery&)>& done,
+                          const std::string& what) {
+    std::optional<store::Delivery> d;
+    bool reached = WaitUntil([&] {
+      d = store_->GetDelivery(kOrg, id);
+      return d && done(*d);
+    });
+    EXPECT_TRUE(reached) << "delivery " << id << " never got " << what << "; it is "
+                         << (d ? std::string(StateName(d->state)) : "missing") << " after "
+                         << (d ? d->attempt_count : 0) << " attempts";
+    return d.value_or(store::Delivery{});
+  }
+  store::Delivery WaitForState(int64_t id, DeliveryState state) {
+    return WaitFor(
+        id, [state](const auto& d) { return d.state == state; }, std::string(StateName(state)));
+  }
+  // Waits for the n-th attempt to be recorded.
+  store::Delivery WaitForAttempts(int64_t id, int n) {
+    return WaitFor(
+        id,
+        [n](const auto& d) { return d.attempt_count >= n && d.state != DeliveryState::kInFlight; },
+        std::to_string(n) + " attempts");
+  }
+
+  store::Subscription Sub(const std::string& sub_id) {
+    return store_->GetSubscription(kOrg, sub_id).value_or(store::Subscription{});
+  }
+
+  ManualClock clock_;
+  const security::Sealer sealer_ = *security::Sealer::FromKey(std::string(32, 'k'));
+  const std::string secret_ = webhook::GenerateSecret();
+  const DestinationGuard loopback_allowed_{{*net::Cidr::Parse("127.0.0.0/8")}};
+  const DestinationGuard nothing_allowed_{{}};
+  fs::path dir_;
+  Receiver receiver_;
+  std::unique_ptr<store::Store> store_;
+  std::mutex dispatcher_mu_;
+  std::unique_ptr<Dispatcher> dispatcher_;  // guarded by dispatcher_mu_
+};
+
+TEST_F(DispatcherTest, DeliversWebhookWithStandardWebhooksHeaders) {
+  Create(Webhook("hook"));
+  receiver_.Script("hook", {{.status = 200, .body = "thanks", .delay = 30ms}});
+  StartDispatcher();
+  store::NewEvent event = Event("evt-1");
+  Ingest({event});
+
+  store::Delivery d = WaitForState(OnlyDelivery("sub_hook"), DeliveryState::kDelivered);
+  ASSERT_EQ(receiver_.Count("hook"), 1u);
+  http::Request got = receiver_.Requests("hook")[0].request;
+  int64_t now_seconds = clock_.Now() / 1000;
+  EXPECT_EQ(got.Header("webhook-id"), "msg_" + StatementId(kOrg, "evt-1"));
+  EXPECT_EQ(got.Header("webhook-timestamp"), std::to_string(now_seconds));
+  EXPECT_EQ(webhook::Verify(secret_, got.Header("webhook-id"), got.Header("webhook-timestamp"),
+                            got.Header("webhook-signature"), got.body, now_seconds),
+            webhook::VerifyResult::kOk);
+  EXPECT_EQ(got.Header("authorization"), kWebhookToken);
+  EXPECT_EQ(got.Header("content-type"), "application/json");
+  EXPECT_EQ(got.Header("x-experience-api-version"), "");
+  EXPECT_EQ(got.body, event.webhook_body);  // byte for byte, "Zoë" included
+
+  EXPECT_EQ(d.attempt_count, 1);
+  ASSERT_EQ(d.attempts.size(), 1u);
+  EXPECT_EQ(d.attempts[0].at, clock_.Now());
+  EXPECT_EQ(d.attempts[0].status, 200);
+  EXPECT_GE(d.attempts[0].latency_ms, 30);
+  EXPECT_LT(d.attempts[0].latency_ms, 5000);
+  EXPECT_EQ(d.attempts[0].response, "thanks");
+  EXPECT_EQ(d.attempts[0].error, "");
+}
+
+TEST_F(DispatcherTest, RotatedSecretSignsWithBothSecrets) {
+  std::string old_secret = webhook::GenerateSecret();
+  store::Subscription sub = Webhook("hook");
+  sub.secret_sealed = sealer_.Seal(secret_ + " " + old_secret, sub.id);
+  Create(sub);
+  StartDispatcher();
+  Ingest({Event("evt-1")});
+
+  WaitForState(OnlyDelivery("sub_hook"), DeliveryState::kDelivered);
+  http::Request got = receiver_.Requests("hook")[0].request;
+  for (const std::string& secret : {secret_, old_secret}) {
+    EXPECT_EQ(webhook::Verify(secret, got.Header("webhook-id"), got.Header("webhook-timestamp"),
+                              got.Header("webhook-signature"), got.body, clock_.Now() / 1000),
+              webhook::VerifyResult::kOk);
+  }
+}
+
+TEST_F(DispatcherTest, XapiCarriesBasicTokenAndVersionPerSubscription) {
+  Create(Xapi("lrs1", "1.0.3"));
+  Create(Xapi("lrs2", "2.0.0"));
+  StartDispatcher();
+  store::NewEvent event = Event("evt-1");
+  Ingest({event});
+
+  WaitForState(OnlyDelivery("sub_lrs1"), DeliveryState::kDelivered);
+  WaitForState(OnlyDelivery("sub_lrs2"), DeliveryState::kDelivered);
+  for (auto [name, version] : {std::pair{"lrs1", "1.0.3"}, std::pair{"lrs2", "2.0.0"}}) {
+    ASSERT_EQ(receiver_.Count(name), 1u) << name;
+    http::Request got = receiver_.Requests(name)[0].request;
+    EXPECT_EQ(got.path, std::string("/") + name + "/statements");
+    EXPECT_EQ(got.Header("authorization"), std::string("Basic ") + kXapiToken);
+    EXPECT_EQ(got.Header("x-experience-api-version"), version);
+    EXPECT_EQ(got.Header("content-type"), "application/json");
+    EXPECT_EQ(got.Header("webhook-id"), "");
+    EXPECT_EQ(got.body, event.statement_body);
+  }
+}
+
+TEST_F(DispatcherTest, XapiConflictOnSingleStatementIsDeliveredWithNote) {
+  Create(Xapi("lrs"));
+  receiver_.Script("lrs", {{.status = 409, .body = "duplicate id"}});
+  StartDispatcher();
+  Ingest({Event("evt-1")});
+
+  store::Delivery d = WaitForState(OnlyDelivery("sub_lrs"), DeliveryState::kDelivered);
+  ASSERT_EQ(d.attempts.size(), 1u);
+  EXPECT_EQ(d.attempts[0].status, 409);
+  EXPECT_NE(d.attempts[0].error.find("conflict"), std::string::npos) << d.attempts[0].error;
+  EXPECT_EQ(d.attempts[0].response, "duplicate id");
+}
+
+TEST_F(DispatcherTest, ServerErrorRetriesOnTheScheduleThenDies) {
+  Create(Xapi("lrs"));
+  receiver_.Script("lrs", {{.status = 500, .body = "down"}});
+  StartDispatcher();
+  store::NewEvent event = Event("evt-1");
+  Ingest({event});
+  int64_t id = OnlyDelivery("sub_lrs");
+
+  store::Delivery d = WaitForAttempts(id, 1);
+  EXPECT_EQ(d.state, DeliveryState::kRetrying);
+  EXPECT_EQ(d.next_attempt_at, clock_.Now() + Jittered(1000));
+
+  // Not a moment early: just before it is due, a wake sends nothing.
+  AdvanceTo(d.next_attempt_at - 1);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(receiver_.Count("lrs"), 1u);
+
+  for (int attempt = 2; attempt <= 3; ++attempt) {
+    AdvanceTo(d.next_attempt_at);
+    d = WaitForAttempts(id, attempt);
+    EXPECT_EQ(d.state, DeliveryState::kRetrying) << attempt;
+    EXPECT_EQ(d.next_attempt_at, clock_.Now() + Jittered(1000 * attempt)) << attempt;
+  }
+  AdvanceTo(d.next_attempt_at);
+  d = WaitForAttempts(id, 4);
+  EXPECT_EQ(d.state, DeliveryState::kDead);
+  ASSERT_EQ(d.attempts.size(), 4u);
+  for (const store::Attempt& a : d.attempts) EXPECT_EQ(a.status, 500);
+  EXPECT_NE(d.attempts.back().error.find("retries used up"), std::string::npos);
+
+  auto requests = receiver_.Requests("lrs");
+  ASSERT_EQ(requests.size(), 4u);
+  for (const Received& r : requests) EXPECT_EQ(r.request.body, event.statement_body);
+}
+
+TEST_F(DispatcherTest, RetryAfterIsHonouredInSecondsAndAsHttpDate) {
+  Create(Webhook("secs"));
+  Create(Webhook("date"));
+  std::time_t in_nine = static_cast<std::time_t>(clock_.Now() / 1000 + 9);
+  char date[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", std::gmtime(&in_nine));
+  receiver_.Script("secs", {{.status = 503, .headers = {{"Retry-After", "7"}}}});
+  receiver_.Script("date", {{.status = 429, .headers = {{"Retry-After", date}}}});
+  StartDispatcher();
+  Ingest({Event("evt-1")});
+
+  store::Delivery secs = WaitForAttempts(OnlyDelivery("sub_secs"), 1);
+  EXPECT_EQ(secs.state, DeliveryState::kRetrying);
+  EXPECT_EQ(secs.next_attempt_at, clock_.Now() + 7000);
+  store::Delivery by_date = WaitForAttempts(OnlyDelivery("sub_date"), 1);
+  EXPECT_EQ(by_date.state, DeliveryState::kRetrying);
+  EXPECT_EQ(by_date.next_attempt_at, clock_.Now() + 9000);
+}
+
+// Curl hands the header callback whole lines, CRLF included.
+TEST(DispatcherRetryAfter, ParsesTheValueOfAHeaderLine) {
+  EXPECT_EQ(ParseRetryAfter(" 7\r\n", 0), 7000);
+  EXPECT_EQ(ParseRetryAfter("\t120 \r\n", 0), 120000);
+}
+
+TEST_F(DispatcherTest, DeliversAfterRetriesWithEveryAttemptLoggedAndTheSameBytes) {
+  Create(Webhook("hook"));
+  receiver_.Script("hook", {{.status = 500}, {.status = 502}, {.status = 200, .body = "at last"}});
+  StartDispatcher();
+  store::NewEvent event = Event("evt-1");
+  Ingest({event});
+  int64_t id = OnlyDelivery("sub_hook");
+
+  store::Delivery d = WaitForAttempts(id, 1);
+  AdvanceTo(d.next_attempt_at);
+  d = WaitForAttempts(id, 2);
+  AdvanceTo(d.next_attempt_at);
+  d = WaitForState(id, DeliveryState::kDelivered);
+
+  EXPECT_EQ(d.attempt_count, 3);
+  ASSERT_EQ(d.attempts.size(), 3u);
+  EXPECT_EQ(d.attempts[0].status, 500);
+  EXPECT_EQ(d.attempts[1].status, 502);
+  EXPECT_EQ(d.attempts[2].status, 200);
+  EXPECT_EQ(d.attempts[2].response, "at last");
+  EXPECT_LT(d.attempts[0].at, d.attempts[1].at);
+  EXPECT_LT(d.attempts[1].at, d.attempts[2].at);
+
+  auto requests = receiver_.Requests("hook");
+  ASSERT_EQ(requests.size(), 3u);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const http::Request& got = requests[i].request;
+    EXPECT_EQ(got.body, event.webhook_body) << i;
+    EXPECT_EQ(got.Header("webhook-id"), "msg_" + StatementId(kOrg, "evt-1")) << i;
+    int64_t at_seconds = d.attempts[i].at / 1000;  // each attempt signs its own time
+    EXPECT_EQ(got.Header("webhook-timestamp"), std::to_string(at_seconds)) << i;
+    EXPECT_EQ(webhook::Verify(secret_, got.Header("webhook-id"), got.Header("webhook-timestamp"),
+                              got.Header("webhook-signature"), got.body, at_seconds),
+              webhook::VerifyResult::kOk)
+        << i;
+  }
+}
+
+TEST_F(DispatcherTest, KeepsOnly4096BytesOfALargeResponse) {
+  Create(Webhook("hook"));
+  std::string big(100 * 1024, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  receiver_.Script("hook", {{.status = 200, .body = big}});
+  StartDispatcher();
+  Ingest({Event("evt-1")});
+
+  store::Delivery d = WaitForState(OnlyDelivery("sub_hook"), DeliveryState::kDelivered);
+  ASSERT_EQ(d.attempts.size(), 1u);
+  EXPECT_EQ(d.attempts[0].response.size(), 4096u);
+  EXPECT_EQ(d.attempts[0].response, big.substr(0, 4096));
+}
+
+TEST_F(DispatcherTest, DoesNotFollowRedirects) {
+  Create(Webhook("hook"));
+  receiver_.Script("hook",
+                   {{.status = 302, .headers = {{"Location", receiver_.Url("elsewhere")}}}});
+  StartDispatcher();
+  Ingest({Event("evt-1")});
+
+  store::Delivery d = WaitForAttempts(OnlyDelivery("sub_hook"), 1);
+  EXPECT_EQ(d.state, DeliveryState::kRetrying);
+  ASSERT_EQ(d.attempts.size(), 1u);
+  EXPECT_EQ(d.attempts[0].status, 302);
+  EXPECT_EQ(receiver_.Count("hook"), 1u);
+  EXPECT_EQ(receiver_.Count("elsewhere"), 0u);
+}
+
+TEST_F(DispatcherTest, DestinationGuardRefusesLoopbackUnlessARangeAllowsIt) {
+  Create(Webhook("hook"));
+  DispatcherOptions closed = Options();
+  closed.transport.guard = &nothing_allowed_;
+  StartDispatcher(closed);
+  Ingest({Event("evt-1")});
+  int64_t id = OnlyDelivery("sub_hook");
+
+  store::Delivery d = WaitForAttempts(id, 1);
+  EXPECT_EQ(d.state, DeliveryState::kRetrying);
+  ASSERT_EQ(d.attempts.size(), 1u);
+  EXPECT_EQ(d.attempts[0].status, 0);
+  EXPECT_NE(d.attempts[0].error.find("destination refused"), std::string::npos)
+      << d.attempts[0].error;
+  EXPECT_NE(d.attempts[0].error.find("127.0.0.1"), std::string::npos) << d.attempts[0].error;
+  EXPECT_EQ(receiver_.Count("hook"), 0u);
+
+  StopDispatcher();
+  StartDispatcher(Options());  // 127.0.0.0/8 allowed
+  AdvanceTo(d.next_attempt_at);
+  WaitForState(id, DeliveryState::kDelivered);
+  EXPECT_EQ(receiver_.Count("hook"), 1u);
+}
+
+TEST_F(DispatcherTest, HungReceiverCostsOnlyItsOwnSubscriptionsSlots) {
+  Create(Webhook("stuck", /*max_in_flight=*/2));
+  Create(Webhook("fine", /*max_in_flight=*/2));
+  receiver_.Script("stuck", {{.hang = true}});
+  DispatcherOptions options = Options();
+  options.transport.total_timeout_ms = 2000;
+  StartDispatcher(options);
+  std::vector<store::NewEvent> events;
+  for (int i = 0; i < 5; ++i) events.push_back(Event("evt-" + std::to_string(i)));
+  Steady::time_point ingested = Ingest(events);
+
+  // The fine one gets all five while the stuck one's first two hang and its
+  // other three wait for a slot.
+  ASSERT_TRUE(receiver_.WaitForCount("fine", 5, 1500ms));
+  auto fine_took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      receiver_.Requests("fine").back().at - ingested);
+  EXPECT_LT(fine_took, 500ms);  // far below the 2 s the stuck ones wait
+  EXPECT_EQ(receiver_.Count("stuck"), 2u);
+  for (const store::Delivery& d : Deliveries("sub_fine")) {
+    WaitForState(d.id, DeliveryState::kDelivered);
+  }
+  int in_flight = 0, pending = 0;
+  for (const store::Delivery& d : Deliveries("sub_stuck")) {
+    in_flight += d.state == DeliveryState::kInFlight;
+    pending += d.state == DeliveryState::kPending;
+  }
+  EXPECT_EQ(in_flight, 2);
+  EXPECT_EQ(pending, 3);
+
+  // The hung two time out, free their slots, and the next two go (and hang).
+  // A hung request is open until its 2 s timeout, so no third may arrive
+  // within 2 s of the one two before it.
+  ASSERT_TRUE(receiver_.WaitForCount("stuck", 4, 5s));
+  auto stuck = receiver_.Requests("stuck");
+  for (size_t k = 2; k < stuck.size(); ++k) {
+    EXPECT_GT(stuck[k].at - stuck[k - 2].at, 1900ms) << k;
+  }
+  // The two that timed out wait for their retry, the error saying why.
+  std::vector<store::Delivery> retrying;
+  EXPECT_TRUE(WaitUntil([&] {
+    retrying.clear();
+    for (const store::Delivery& d : Deliveries("sub_stuck")) {
+      if (d.state != DeliveryState::kRetrying) continue;
+      retrying.push_back(store_->GetDelivery(kOrg, d.id).value_or(d));
+    }
+    return retrying.size() == 2;
+  }));
+  for (const store::Delivery& d : retrying) {
+    ASSERT_EQ(d.attempts.size(), 1u);
+    EXPECT_EQ(d.attempts[0].status, 0);
+    EXPECT_NE(d.attempts[0].error.find("timed out"), std::string::npos) << d.attempts[0].error;
+  }
+  std::printf("[ info     ] the fine receiver had all 5 after %lld ms\n",
+              static_cast<long long>(fine_took.count()));
+}
+
+// Also a regression: a finished request freed its slot but the dispatcher
+// slept up to a second before claiming the backlog behind it.
+TEST_F(DispatcherTest, SlowReceiverSeesMaxInFlightRequestsAndNoMore) {
+  Create(Webhook("slow", /*max_in_flight=*/2));
+  receiver_.Script("slow", {{.status = 200, .delay = 100ms}});
+  StartDispatcher();
+  std::vector<store::NewEvent> events;
+  for (int i = 0; i < 6; ++i) events.push_back(Event("evt-" + std::to_string(i)));
+  Steady::time_point ingested = Ingest(events);
+
+  ASSERT_TRUE(receiver_.WaitForCount("slow", 6));
+  auto took = receiver_.Requests("slow").back().at - ingested;
+  EXPECT_LT(took, 1000ms);  // three waves of 100 ms, each claimed as the last one ends
+  for (const store::Delivery& d : Deliveries("sub_slow")) {
+    WaitForState(d.id, DeliveryState::kDelivered);
+  }
+  EXPECT_EQ(receiver_.Count("slow"), 6u);
+  EXPECT_EQ(receiver_.MaxOpen("slow"), 2);  // in parallel, and no more than allowed
+}
+
+TEST_F(DispatcherTest, CommitWakesAnIdleDispatcherWithoutTheClockMoving) {
+  Create(Webhook("hook"));
+  StartDispatcher();
+  std::this_thread::sleep_for(100ms);  // idle: it has claimed nothing and waits
+
+  std::vector<long long> latencies_us;
+  for (int i = 0; i < 5; ++i) {
+    Steady::time_point committed = Ingest({Event("evt-" + std::to_string(i))});
+    ASSERT_TRUE(receiver_.WaitForCount("hook", i + 1, 2s)) << i;
+    auto waited = receiver_.Requests("hook")[i].at - committed;
+    latencies_us.push_back(std::chrono::duration_cast<std::chrono::microseconds>(waited).count());
+    EXPECT_LT(waited, 500ms) << i;
+    std::this_thread::sleep_for(50ms);  // idle again
+  }
+  std::sort(latencies_us.begin(), latencies_us.end());
+  std::printf("[ info     ] commit -> receiver: min %.2f ms, median %.2f ms, max %.2f ms\n",
+              latencies_us.front() / 1000.0, latencies_us[2] / 1000.0,
+              latencies_us.back() / 1000.0);
+}
+
+TEST_F(DispatcherTest, DisabledSubscriptionHoldsItsDeliveriesUntilEnabled) {
+  store::Subscription off = Webhook("off");
+  off.enabled = false;
+  Create(off);
+  Create(Webhook("on"));
+  StartDispatcher();
+  Ingest({Event("evt-1")});
+
+  // The enabled one shows the dispatcher has been through the claim.
+  WaitForState(OnlyDelivery("sub_on"), DeliveryState::kDelivered);
+  int64_t held = OnlyDelivery("sub_off");
+  store::Delivery d = *store_->GetDelivery(kOrg, held);
+  EXPECT_EQ(d.state, DeliveryState::kHeld);
+  EXPECT_EQ(d.attempt_count, 0);
+  EXPECT_EQ(receiver_.Count("off"), 0u);
+
+  store::Subscription enabled = Sub("sub_off");
+  enabled.enabled = true;
+  ASSERT_TRUE(store_->UpdateSubscription(enabled).ok());
+  d = WaitForState(held, DeliveryState::kDelivered);
+  EXPECT_EQ(d.attempt_count, 1);
+  EXPECT_EQ(receiver_.Count("off"), 1u);
+}
+
+TEST_F(DispatcherTest, StopLeavesRequestsInFlightAndResetMakesThemPending) {
+  Create(Webhook("hook"));
+  receiver_.Script("hook", {{.hang = true}, {.hang = true}, {.status = 200}});
+  StartDispatcher();
+  Ingest({Event("evt-1"), Event("evt-2")});
+  ASSERT_TRUE(receiver_.WaitForCount("hook", 2));
+
+  StopDispatcher();
+  auto deliveries = Deliveries("sub_hook");
+  ASSERT_EQ(deliveries.size(), 2u);
+  for (const store::Delivery& d : deliveries) {
+    EXPECT_EQ(d.state, DeliveryState::kInFlight);
+    EXPECT_EQ(d.attempt_count, 0);
+  }
+
+  EXPECT_EQ(store_->ResetInFlight(), 2);
+  for (const store::Delivery& d : Deliveries("sub_hook")) {
+    EXPECT_EQ(d.state, DeliveryState::kPending);
+  }
+
+  StartDispatcher();  // a restart sends them again
+  for (const store::Delivery& d : deliveries) WaitForState(d.id, DeliveryState::kDelivered);
+  EXPECT_EQ(receiver_.Count("hook"), 4u);
+}
+
+// Regression: the dispatcher never told the store what an attempt said about
+// its subscription, so 410, 401/403, and five days of failure changed nothing.
+TEST_F(DispatcherTest, GoneDisablesTheSubscriptionAndHoldsItsDelivery) {
+  Create(Webhook("hook"));
+  receiver_.Script("hook", {{.status = 410}});
+  StartDispatcher();
+  Ingest({Event("evt-1")});
+
+  store::Delivery d = WaitForAttempts(OnlyDelivery("sub_hook"), 1);
+  EXPECT_EQ(d.state, DeliveryState::kHeld);
+  store::Subscription sub = Sub("sub_hook");
+  EXPECT_FALSE(sub.enabled);
+  EXPECT_NE(sub.disabled_reason.find("410"), std::string::npos) << sub.disabled_reason;
+}
+
+TEST_F(DispatcherTest, CredentialsRefusedShowsOnTheSubscriptionUntilASuccess) {
+  Create(Webhook("hook"));
+  receiver_.Script("hook", {{.status = 401}, {.status = 200}});
+  StartDispatcher();
+  Ingest({Event("evt-1")});
+  int64_t id = OnlyDelivery("sub_hook");
+
+  store::Delivery d = WaitForAttempts(id, 1);
+  EXPECT_EQ(d.state, DeliveryState::kRetrying);
+  EXPECT_TRUE(Sub("sub_hook").credentials_refused);
+  EXPECT_EQ(store::HealthState(Sub("sub_hook")), "credentials_refused");
+
+  AdvanceTo(d.next_attempt_at);
+  WaitForState(id, DeliveryState::kDelivered);
+  store::Subscription sub = Sub("sub_hook");
+  EXPECT_FALSE(sub.credentials_refused);
+  EXPECT_EQ(sub.last_success_at, clock_.Now());
+  EXPECT_EQ(store::HealthState(sub), "healthy");
+}
+
+TEST_F(DispatcherTest, FailingForMoreThanFiveDaysDisablesTheSubscription) {
+  constexpr Millis kDay = 24 * 3600 * 1000LL;
+  Create(Webhook("hook"));
+  receiver_.Script("hook", {{.status = 500}});
+  StartDispatcher(Options(), RetryPolicy({1000, 6 * kDay, 6 * kDay}, 0));
+  Ingest({Event("evt-1"), Event("evt-2")});
+  auto deliveries = Deliveries("sub_hook");
+  ASSERT_EQ(deliveries.size(), 2u);
+
+  Millis first_failure = clock_.Now();
+  WaitForAttempts(deliveries[0].id, 1);
+  WaitForAttempts(deliveries[1].id, 1);
+  EXPECT_EQ(Sub("sub_hook").failing_since, first_failure);
+  EXPECT_TRUE(Sub("sub_hook").enabled);
+
+  AdvanceTo(first_failure + 5 * kDay + 1000);  // both due again, failing for > 5 days
+  WaitForAttempts(deliveries[0].id, 2);
+  WaitForAttempts(deliveries[1].id, 2);
+  store::Subscription sub = Sub("sub_hook");
+  EXPECT_FALSE(sub.enabled);
+  EXPECT_NE(sub.disabled_reason.find("failing since"), std::string::npos) << sub.disabled_reason;
+  for (const store::Delivery& held : Deliveries("sub_hook")) {
+    EXPECT_EQ(held.state, DeliveryState::kHeld);
+  }
+}
+
+}  // namespace
+}  // namespace punt::delivery
