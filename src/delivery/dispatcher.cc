@@ -9,8 +9,6 @@ namespace punt::delivery {
 namespace {
 
 constexpr Millis kIdlePoll = 1000;  // longest sleep with nothing due
-// A subscription failing for longer than this without a success is disabled.
-constexpr Millis kDisableWhenFailingFor = 5 * 24 * 3600 * 1000LL;
 
 // What an attempt tells the store about its subscription's health.
 store::AttemptOutcome::Signal HealthSignal(const Outcome& verdict) {
@@ -142,7 +140,7 @@ void Dispatcher::StartTransfer(store::DueDelivery due, Millis now) {
     outcome.new_state = next ? store::DeliveryState::kRetrying : store::DeliveryState::kDead;
     outcome.next_attempt_at = next.value_or(now);
     outcome.signal = store::AttemptOutcome::Signal::kFailure;
-    outcome.disable_if_failing_since_before = now - kDisableWhenFailingFor;
+    outcome.disable_if_failing_since_before = now - options_.disable_after;
     return Record(std::move(outcome));
   }
   auto transfer = std::make_unique<Transfer>(*target, std::move(due), options_.transport, now);
@@ -175,7 +173,7 @@ void Dispatcher::CompleteFinished() {
                        verdict.note.empty() ? result.error : verdict.note, result.response};
     outcome.next_attempt_at = now;
     outcome.signal = HealthSignal(verdict);
-    outcome.disable_if_failing_since_before = now - kDisableWhenFailingFor;
+    outcome.disable_if_failing_since_before = now - options_.disable_after;
     if (verdict.verdict == Verdict::kDelivered) {
       outcome.new_state = store::DeliveryState::kDelivered;
     } else if (verdict.verdict == Verdict::kDead) {

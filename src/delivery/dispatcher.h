@@ -29,6 +29,8 @@ namespace punt::delivery {
 struct DispatcherOptions {
   int max_in_flight = 256;  // requests in flight in total
   TransportOptions transport;
+  // A subscription failing this long without a success is disabled.
+  Millis disable_after = 5LL * 24 * 3600 * 1000;
 };
 
 class Dispatcher {
