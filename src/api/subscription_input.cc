@@ -22,7 +22,7 @@ constexpr size_t kMaxToken = 4096;
 
 const std::set<std::string> kKnownFields = {"kind",  "url",       "events",     "token",
                                             "lrs_key", "lrs_secret", "description", "enabled",
-                                            "xapi_version"};
+                                            "xapi_version", "max_in_flight"};
 
 class Reader {
  public:
@@ -193,6 +193,13 @@ std::vector<Problem> ApplySubscriptionJson(const json::object& body, bool creati
   ApplyCredentials(in, creating, sub, secrets);
   if (auto d = in.String("description", false, kMaxDescription)) sub.description = *d;
   if (auto enabled = in.Bool("enabled")) sub.enabled = *enabled;
+  if (const json::value* v = body.if_contains("max_in_flight"); v && !v->is_null()) {
+    if (!v->is_int64() || v->get_int64() < 1 || v->get_int64() > 64) {
+      in.Add("max_in_flight", "must be a whole number from 1 to 64");
+    } else {
+      sub.max_in_flight = static_cast<int>(v->get_int64());
+    }
+  }
   if (auto version = in.String("xapi_version", false, 16)) {
     if (sub.kind != store::SubscriptionKind::kXapi) {
       in.Add("xapi_version", "is for xAPI subscriptions only");
