@@ -4,6 +4,7 @@
 #include "api/request_helpers.h"
 #include "api/routes.h"
 #include "api/views.h"
+#include "util/time.h"
 
 namespace punt::api {
 namespace {
@@ -46,6 +47,13 @@ void ListForSubscription(Context& ctx, http::Request& req, http::Respond respond
     auto cursor = ParseInt(it->second);
     if (!cursor || *cursor < 0) return respond(BadQuery("cursor", "is not a cursor punt gave"));
     query.after_id = *cursor;
+  }
+  for (auto [name, bound] : {std::pair{"since", &query.since}, {"until", &query.until}}) {
+    auto it = req.query.find(name);
+    if (it == req.query.end() || it->second.empty()) continue;
+    auto time = ParseRfc3339(it->second);
+    if (!time) return respond(BadQuery(name, "must be an RFC 3339 timestamp"));
+    *bound = time->time_since_epoch().count();
   }
   if (!ctx.store.GetSubscription(query.org_id, query.subscription_id)) {
     return respond(NotFound("subscription"));

@@ -42,6 +42,7 @@ void AddRoutes(http::Router& router, Context& ctx) {
   AddSubscriptionRoutes(router, ctx);
   AddEventRoutes(router, ctx);
   AddDeliveryRoutes(router, ctx);
+  AddOperatorRoutes(router, ctx);
 }
 
 }  // namespace punt::api

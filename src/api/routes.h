@@ -16,5 +16,6 @@ void AddSubscriptionRoutes(http::Router& router, Context& ctx);  // subscription
 void AddEventRoutes(http::Router& router, Context& ctx);         // event_routes.cc
 void AddDeliveryRoutes(http::Router& router, Context& ctx);      // delivery_routes.cc
 void AddMetaRoutes(http::Router& router, Context& ctx);          // meta_routes.cc
+void AddOperatorRoutes(http::Router& router, Context& ctx);      // operator_routes.cc
 
 }  // namespace punt::api

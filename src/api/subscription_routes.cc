@@ -67,7 +67,9 @@ void Get(Context& ctx, http::Request& req, http::Respond respond) {
   if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
   auto sub = ctx.store.GetSubscription(std::get<Caller>(caller).org_id, req.params["id"]);
   if (!sub) return respond(NotFound("subscription"));
-  respond(http::Json(200, SubscriptionView(*sub)));
+  json::object view = SubscriptionView(*sub);
+  view["deliveries"] = DeliveryCountsView(ctx.store.CountDeliveries(sub->org_id, sub->id));
+  respond(http::Json(200, view));
 }
 
 void Patch(Context& ctx, http::Request& req, http::Respond respond) {

@@ -71,4 +71,14 @@ json::object DeliveryView(const store::Delivery& d, bool with_attempts) {
   return view;
 }
 
+json::object DeliveryCountsView(const std::map<store::DeliveryState, int64_t>& counts) {
+  json::object view;
+  for (int i = 0; i <= static_cast<int>(store::DeliveryState::kDead); ++i) {
+    auto state = static_cast<store::DeliveryState>(i);
+    auto it = counts.find(state);
+    view[store::StateName(state)] = it == counts.end() ? 0 : it->second;
+  }
+  return view;
+}
+
 }  // namespace punt::api

@@ -14,7 +14,7 @@ constexpr std::array kCommands = {
     Command{"org", "create, show and change organisations (admin key)", RunOrg},
     Command{"sub", "manage an organisation's subscriptions and see their deliveries", RunSub},
     Command{"emit", "post events from a file or standard input", RunEmit},
-    Command{"delivery", "show one delivery with its attempts", RunDelivery},
+    Command{"delivery", "show one delivery with its attempts, or send it again", RunDelivery},
     Command{"statement", "print the xAPI statement punt would send for an event (stdin)",
             RunStatement},
     Command{"webhook-body", "print the webhook body punt would send for an event (stdin)",

@@ -36,13 +36,23 @@ constexpr const char* kSubUsage =
     "       punt sub update ID [--url URL] [--events a,b] [--token TOKEN] [--description TEXT]\n"
     "                          [--enabled true|false]\n"
     "       punt sub delete ID\n"
-    "       punt sub deliveries ID [--state STATE] [--limit N] [--cursor C]\n";
+    "       punt sub deliveries ID [--state STATE] [--since T] [--until T] [--limit N]\n"
+    "                              [--cursor C]\n"
+    "       punt sub replay ID --since T [--until T] [--wait-seconds N]\n"
+    "           sends again the events accepted in [since, until) (RFC 3339; until defaults\n"
+    "           to now), then shows progress every second for up to N s (default 60;\n"
+    "           exit 1 if still sending then)\n"
+    "       punt sub test ID\n"
+    "           sends a test request to the receiver and prints its answer (exit 1 unless\n"
+    "           it answered 2xx)\n";
 
 constexpr const char* kEmitUsage =
     "Usage: punt emit [FILE]\n\n"
     "Posts the event or array of events in FILE (or standard input) to /v1/events.\n";
 
-constexpr const char* kDeliveryUsage = "Usage: punt delivery get ID\n";
+constexpr const char* kDeliveryUsage =
+    "Usage: punt delivery get ID\n"
+    "       punt delivery retry ID    (sends it again, whatever its state but in_flight)\n";
 
 int Usage(const char* usage, const std::string& error = "") {
   if (!error.empty()) std::cerr << "punt: " << error << "\n\n";
@@ -57,6 +67,13 @@ json::array SplitList(const std::string& text) {
   while (std::getline(in, item, ',')) {
     if (!item.empty()) out.emplace_back(item);
   }
+  return out;
+}
+
+// A query value with '+' (a time zone offset) kept from turning into a space.
+std::string PlusEncoded(const std::string& text) {
+  std::string out;
+  for (char c : text) out += c == '+' ? std::string("%2B") : std::string(1, c);
   return out;
 }
 
@@ -140,11 +157,15 @@ int Sub(const ClientOptions& client, const ParsedFlags& f) {
     }
     return Report(CallApi(client, "PATCH", path, ToJson(body)), "sub update");
   }
+  if (verb == "replay") return SubReplay(client, f);
+  if (verb == "test") return SubTest(client, f);
   if (verb == "deliveries") {
     std::string query;
-    for (auto [flag, key] : {std::pair{"--state", "state"}, {"--limit", "limit"},
-                             {"--cursor", "cursor"}}) {
-      if (auto v = f.Get(flag)) query += (query.empty() ? "?" : "&") + std::string(key) + "=" + *v;
+    for (auto [flag, key] : {std::pair{"--state", "state"}, {"--since", "since"},
+                             {"--until", "until"}, {"--limit", "limit"}, {"--cursor", "cursor"}}) {
+      if (auto v = f.Get(flag)) {
+        query += (query.empty() ? "?" : "&") + std::string(key) + "=" + PlusEncoded(*v);
+      }
     }
     return Report(CallApi(client, "GET", path + "/deliveries" + query), "sub deliveries");
   }
@@ -175,7 +196,7 @@ int RunSub(Args args) {
   return RunClient(args, kSubUsage,
                    {"--kind", "--url", "--events", "--token", "--lrs-key", "--lrs-secret",
                     "--description", "--xapi-version", "--enabled", "--state", "--limit",
-                    "--cursor"},
+                    "--cursor", "--since", "--until", "--wait-seconds"},
                    {"--disabled"}, &Sub);
 }
 
@@ -202,6 +223,7 @@ int RunDelivery(Args args) {
                        return Report(CallApi(client, "GET", "/v1/deliveries/" + p[1]),
                                      "delivery get");
                      }
+                     if (p.size() == 2 && p[0] == "retry") return DeliveryRetry(client, f);
                      return Usage(kDeliveryUsage, "unknown delivery command");
                    });
 }

@@ -30,4 +30,12 @@ int RunToken(Args args);        // cmd_token.cc
 // True when args holds -h or --help.
 bool WantsHelp(Args args);
 
+// Operator subcommands (cmd_operator.cc), dispatched by punt sub and punt
+// delivery. REQUIRES: flags.positional holds the subcommand and an ID.
+struct ClientOptions;
+struct ParsedFlags;
+int SubReplay(const ClientOptions& client, const ParsedFlags& flags);      // sub replay ID
+int SubTest(const ClientOptions& client, const ParsedFlags& flags);        // sub test ID
+int DeliveryRetry(const ClientOptions& client, const ParsedFlags& flags);  // delivery retry ID
+
 }  // namespace punt::cli

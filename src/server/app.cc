@@ -17,6 +17,11 @@
 namespace punt::server {
 namespace {
 
+delivery::RetryPolicy MakeRetryPolicy(const Config& config) {
+  if (config.retry_schedule.empty()) return delivery::RetryPolicy();
+  return delivery::RetryPolicy(config.retry_schedule, 0.2);
+}
+
 class AppImpl final : public App {
  public:
   AppImpl(const Config& config, security::Sealer sealer, security::AdminKey admin,
@@ -27,12 +32,16 @@ class AppImpl final : public App {
         context_{*store_, sealer_, clock_, admin_.key,
                  api::DestinationPolicy{config.allowed_destinations, config.allow_http}},
         guard_(config.allowed_destinations),
-        dispatcher_(*store_, sealer_, clock_, delivery::RetryPolicy(),
-                    delivery::DispatcherOptions{.max_in_flight = 256,
-                                                .transport = {.guard = &guard_}}),
+        dispatcher_(*store_, sealer_, clock_, MakeRetryPolicy(config),
+                    delivery::DispatcherOptions{
+                        .max_in_flight = config.max_in_flight,
+                        .transport = {.ca_file = config.ca_file, .guard = &guard_},
+                        .disable_after = config.disable_after_ms}),
         server_(router_, http::Server::Options{.host = config.host,
                                                .port = config.port,
                                                .threads = config.threads}) {
+    context_.guard = &guard_;  // guard_ is made after context_
+    context_.ca_file = config.ca_file;
     api::AddRoutes(router_, context_);
   }
 

@@ -150,6 +150,9 @@ struct DeliveryQuery {
   std::optional<DeliveryState> state;
   int limit = 50;
   int64_t after_id = 0;  // cursor: deliveries with a larger id
+  // Only deliveries whose updated_at is in [since, until).
+  std::optional<Millis> since = std::nullopt;
+  std::optional<Millis> until = std::nullopt;
 };
 
 }  // namespace punt::store

@@ -13,9 +13,11 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "store/model.h"
@@ -106,6 +108,29 @@ class Store {
   // The earliest next_attempt_at among pending and retrying deliveries of
   // enabled subscriptions; nullopt when there are none.
   virtual std::optional<Millis> NextDueTime() = 0;
+
+  // Operator actions (DESIGN.md section 3), within one organisation.
+
+  // Sends one delivery again: moves it from any state but in_flight (dead and
+  // delivered included) to pending, due now, or to held when its subscription
+  // is disabled. Its attempt log and attempt_count are kept, so a delivery
+  // that used up its schedule gets one more attempt. NotFound for an unknown
+  // id or another organisation's; Conflict while it is in_flight.
+  virtual Status RetryDelivery(const std::string& org_id, int64_t id) = 0;
+  // Creates a new delivery (pending, due now; held when the subscription is
+  // disabled) for every event of the organisation accepted in [since, until)
+  // that the subscription matches now, including events accepted before it
+  // existed. The stored bodies are reused, so statement ids and bodies are
+  // unchanged. Returns how many were created; NotFound for an unknown
+  // subscription or another organisation's.
+  virtual std::variant<int64_t, Status> Replay(const std::string& org_id,
+                                               const std::string& subscription_id, Millis since,
+                                               Millis until) = 0;
+  // How many deliveries the subscription has in each state; every state is
+  // present (0 when it has none). Empty for an unknown subscription or
+  // another organisation's, or on a read failure.
+  virtual std::map<DeliveryState, int64_t> CountDeliveries(
+      const std::string& org_id, const std::string& subscription_id) = 0;
 };
 
 }  // namespace punt::store

@@ -14,6 +14,10 @@ constexpr size_t kMaxResponseBytes = 4096;
 
 constexpr int64_t StateValue(DeliveryState state) { return static_cast<int64_t>(state); }
 
+Query& BindOptional(Query& q, int index, std::optional<Millis> value) {
+  return value ? q.BindInt(index, *value) : q.BindNull(index);
+}
+
 bool IsWaiting(DeliveryState state) {
   return state == DeliveryState::kPending || state == DeliveryState::kRetrying;
 }
@@ -200,7 +204,8 @@ std::vector<Delivery> SqliteStore::ListDeliveries(const DeliveryQuery& query) {
       " FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
       "JOIN events e ON e.seq = d.event_seq "
       "WHERE d.subscription_id = ?1 AND s.org_id = ?2 AND d.id > ?3 "
-      "AND (?4 < 0 OR d.state = ?4) ORDER BY d.id LIMIT ?5";
+      "AND (?4 < 0 OR d.state = ?4) AND (?6 IS NULL OR d.updated_at >= ?6) "
+      "AND (?7 IS NULL OR d.updated_at < ?7) ORDER BY d.id LIMIT ?5";
   std::vector<Delivery> deliveries;
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
@@ -211,6 +216,8 @@ std::vector<Delivery> SqliteStore::ListDeliveries(const DeliveryQuery& query) {
       .BindInt(3, query.after_id)
       .BindInt(4, query.state ? StateValue(*query.state) : -1)
       .BindInt(5, std::clamp(query.limit, 1, kMaxListLimit));
+  BindOptional(q, 6, query.since);
+  BindOptional(q, 7, query.until);
   while (q.Step()) deliveries.push_back(ReadDelivery(q));
   return deliveries;
 }

@@ -50,6 +50,14 @@ class SqliteStore final : public Store {
   int ResetInFlight() override;
   std::optional<Millis> NextDueTime() override;
 
+  // sqlite_operations.cc
+  Status RetryDelivery(const std::string& org_id, int64_t id) override;
+  std::variant<int64_t, Status> Replay(const std::string& org_id,
+                                       const std::string& subscription_id, Millis since,
+                                       Millis until) override;
+  std::map<DeliveryState, int64_t> CountDeliveries(const std::string& org_id,
+                                                   const std::string& subscription_id) override;
+
   // For tests and metrics.
   WriterStats writer_stats() const { return writer_.stats(); }
   int migrations_applied() const { return migrations_applied_; }

@@ -1,0 +1,388 @@
+// The operator actions of the store (DESIGN.md section 3): retry one
+// delivery, replay a window of accepted events, count deliveries by state,
+// and list deliveries by time.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/sqlite_store.h"
+#include "util/clock.h"
+
+namespace punt::store {
+namespace {
+
+namespace fs = std::filesystem;
+using Strings = std::vector<std::string>;
+
+const Store::FreeSlots kUnlimited = [](const std::string&, int) { return 1 << 20; };
+
+class StoreOperationsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / ("punt_ops_" + std::string(info->name()) + "_" +
+                                        std::to_string(getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    std::string error;
+    store_ = OpenSqliteStore(path(), clock_, &error);
+    ASSERT_NE(store_, nullptr) << error;
+    store_->SetCommitListener([this] { ++wakeups_; });
+  }
+
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  std::string path() const { return (dir_ / "punt.db").string(); }
+
+  void CreateOrg(const std::string& id) {
+    Org org{.id = id, .name = id, .platform_url = "https://" + id + ".example"};
+    ApiKey key{.id = "key_" + id, .org_id = id, .hash = "hash_" + id};
+    ASSERT_TRUE(store_->CreateOrg(org, key).ok());
+  }
+
+  void CreateSub(const std::string& org, const std::string& id, SubscriptionKind kind,
+                 Strings events, bool enabled = true) {
+    Subscription sub;
+    sub.id = id;
+    sub.org_id = org;
+    sub.kind = kind;
+    sub.url = "https://receiver.example/" + id;
+    sub.events = std::move(events);
+    sub.enabled = enabled;
+    Status status = store_->CreateSubscription(sub);
+    ASSERT_TRUE(status.ok()) << status.message;
+  }
+
+  static NewEvent Event(const std::string& id, const std::string& type = "lesson.completed") {
+    NewEvent e;
+    e.event_id = id;
+    e.type = type;
+    e.occurred_at = 1000;
+    e.learning = type.rfind("user.", 0) != 0;
+    e.webhook_body = "{\"webhook\":\"" + id + "\"}";
+    if (e.learning) e.statement_body = "{\"statement\":\"" + id + "\"}";
+    return e;
+  }
+
+  void Ingest(const std::string& org, std::vector<NewEvent> events) {
+    std::promise<IngestResult> promise;
+    store_->Ingest(org, std::move(events), [&](IngestResult r) { promise.set_value(r); });
+    IngestResult result = promise.get_future().get();
+    ASSERT_TRUE(result.ok) << result.error;
+  }
+
+  std::vector<Delivery> List(const std::string& org, const std::string& sub,
+                             std::optional<DeliveryState> state = std::nullopt) {
+    DeliveryQuery query;
+    query.org_id = org;
+    query.subscription_id = sub;
+    query.state = state;
+    query.limit = 500;
+    return store_->ListDeliveries(query);
+  }
+
+  static Strings EventIds(const std::vector<Delivery>& deliveries) {
+    Strings ids;
+    for (const Delivery& d : deliveries) ids.push_back(d.event_id);
+    return ids;
+  }
+
+  int64_t OnlyDeliveryId(const std::string& org, const std::string& sub) {
+    std::vector<Delivery> all = List(org, sub);
+    EXPECT_EQ(all.size(), 1u);
+    return all.empty() ? 0 : all[0].id;
+  }
+
+  // Puts a delivery into `state` through a connection of its own, as the
+  // dispatcher's attempts would have (the states are the store's to keep;
+  // this only sets the scene).
+  void ForceState(int64_t id, DeliveryState state) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    std::string sql = "UPDATE deliveries SET state = " + std::to_string(static_cast<int>(state)) +
+                      ", attempt_count = 3 " + "WHERE id = " + std::to_string(id);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+
+  ManualClock clock_;
+  fs::path dir_;
+  std::unique_ptr<Store> store_;
+  std::atomic<int> wakeups_{0};
+};
+
+// ------------------------------------------------------------------ retry
+
+TEST_F(StoreOperationsTest, RetryOfADeadDeliveryMakesItPendingAndDueNow) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  Ingest("org_a", {Event("e1")});
+  int64_t id = OnlyDeliveryId("org_a", "hook");
+  ASSERT_EQ(store_->ClaimDue(clock_.Now(), 10, kUnlimited).size(), 1u);
+  ForceState(id, DeliveryState::kDead);
+  EXPECT_FALSE(store_->NextDueTime());
+
+  clock_.Advance(3'600'000);
+  int before = wakeups_.load();
+  Status status = store_->RetryDelivery("org_a", id);
+  ASSERT_TRUE(status.ok()) << status.message;
+  EXPECT_EQ(wakeups_.load(), before + 1);
+
+  std::optional<Delivery> d = store_->GetDelivery("org_a", id);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->state, DeliveryState::kPending);
+  EXPECT_EQ(d->next_attempt_at, clock_.Now());
+  EXPECT_EQ(d->updated_at, clock_.Now());
+  EXPECT_EQ(d->attempt_count, 3);  // the count goes on
+  EXPECT_EQ(store_->NextDueTime(), clock_.Now());
+  std::vector<DueDelivery> due = store_->ClaimDue(clock_.Now(), 10, kUnlimited);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].delivery_id, id);
+  EXPECT_EQ(due[0].body, "{\"webhook\":\"e1\"}");
+}
+
+TEST_F(StoreOperationsTest, RetryWorksFromEveryStateButInFlight) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  Ingest("org_a", {Event("e1")});
+  int64_t id = OnlyDeliveryId("org_a", "hook");
+  for (DeliveryState state : {DeliveryState::kDelivered, DeliveryState::kRetrying,
+                              DeliveryState::kPending, DeliveryState::kHeld}) {
+    ForceState(id, state);
+    Status status = store_->RetryDelivery("org_a", id);
+    ASSERT_TRUE(status.ok()) << StateName(state) << ": " << status.message;
+    EXPECT_EQ(store_->GetDelivery("org_a", id)->state, DeliveryState::kPending) << StateName(state);
+  }
+}
+
+TEST_F(StoreOperationsTest, RetryConflictsWhileInFlight) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  Ingest("org_a", {Event("e1")});
+  int64_t id = OnlyDeliveryId("org_a", "hook");
+  ASSERT_EQ(store_->ClaimDue(clock_.Now(), 10, kUnlimited).size(), 1u);
+
+  Status status = store_->RetryDelivery("org_a", id);
+  EXPECT_EQ(status.code, Status::Code::kConflict) << status.message;
+  EXPECT_EQ(store_->GetDelivery("org_a", id)->state, DeliveryState::kInFlight);
+}
+
+TEST_F(StoreOperationsTest, RetryIsScopedToTheOrganisation) {
+  CreateOrg("org_a");
+  CreateOrg("org_b");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  Ingest("org_a", {Event("e1")});
+  int64_t id = OnlyDeliveryId("org_a", "hook");
+  ForceState(id, DeliveryState::kDead);
+
+  EXPECT_EQ(store_->RetryDelivery("org_b", id).code, Status::Code::kNotFound);
+  EXPECT_EQ(store_->RetryDelivery("org_a", id + 1000).code, Status::Code::kNotFound);
+  EXPECT_EQ(store_->GetDelivery("org_a", id)->state, DeliveryState::kDead);
+}
+
+TEST_F(StoreOperationsTest, RetryForADisabledSubscriptionHoldsAndWakesNobody) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"}, /*enabled=*/false);
+  Ingest("org_a", {Event("e1")});
+  int64_t id = OnlyDeliveryId("org_a", "hook");
+  ForceState(id, DeliveryState::kDead);
+
+  int before = wakeups_.load();
+  ASSERT_TRUE(store_->RetryDelivery("org_a", id).ok());
+  EXPECT_EQ(store_->GetDelivery("org_a", id)->state, DeliveryState::kHeld);
+  EXPECT_EQ(wakeups_.load(), before);
+  EXPECT_FALSE(store_->NextDueTime());
+}
+
+// ----------------------------------------------------------------- replay
+
+// Four events accepted at t0, t0+10, t0+20 and t0+30 ms, all before the
+// subscription existed.
+class ReplayTest : public StoreOperationsTest {
+ protected:
+  void SetUp() override {
+    StoreOperationsTest::SetUp();
+    CreateOrg("org_a");
+    CreateOrg("org_b");
+    t0_ = clock_.Now();
+    for (const char* id : {"e0", "e1", "e2", "e3"}) {
+      Ingest("org_a", {Event(id)});
+      clock_.Advance(10);
+    }
+    Ingest("org_b", {Event("b1")});
+    clock_.Advance(1000);
+  }
+
+  std::variant<int64_t, Status> Replay(const std::string& sub, Millis since, Millis until,
+                                       const std::string& org = "org_a") {
+    return store_->Replay(org, sub, since, until);
+  }
+
+  Millis t0_ = 0;
+};
+
+TEST_F(ReplayTest, WindowIsSinceInclusiveUntilExclusiveAndReachesBeforeTheSubscription) {
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(List("org_a", "hook").empty());  // created after the events
+
+  int before = wakeups_.load();
+  auto result = Replay("hook", t0_ + 10, t0_ + 30);
+  ASSERT_TRUE(std::holds_alternative<int64_t>(result)) << std::get<Status>(result).message;
+  EXPECT_EQ(std::get<int64_t>(result), 2);
+  EXPECT_EQ(wakeups_.load(), before + 1);
+
+  std::vector<Delivery> replayed = List("org_a", "hook");
+  EXPECT_EQ(EventIds(replayed), (Strings{"e1", "e2"}));
+  for (const Delivery& d : replayed) {
+    EXPECT_EQ(d.state, DeliveryState::kPending);
+    EXPECT_EQ(d.next_attempt_at, clock_.Now());
+    EXPECT_EQ(d.attempt_count, 0);
+  }
+
+  // The edges one by one, and an empty window.
+  EXPECT_EQ(std::get<int64_t>(Replay("hook", t0_, t0_ + 1)), 1);        // e0 exactly at since
+  EXPECT_EQ(std::get<int64_t>(Replay("hook", t0_ + 1, t0_ + 10)), 0);   // e1 exactly at until
+  EXPECT_EQ(std::get<int64_t>(Replay("hook", t0_ + 30, t0_ + 31)), 1);  // e3
+  EXPECT_EQ(std::get<int64_t>(Replay("hook", 0, t0_)), 0);
+}
+
+TEST_F(ReplayTest, ReplayingTwiceSendsTwiceWithTheSameBodies) {
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  EXPECT_EQ(std::get<int64_t>(Replay("hook", t0_, clock_.Now())), 4);
+  EXPECT_EQ(std::get<int64_t>(Replay("hook", t0_, clock_.Now())), 4);
+  std::vector<DueDelivery> due = store_->ClaimDue(clock_.Now(), 100, kUnlimited);
+  ASSERT_EQ(due.size(), 8u);
+  for (const DueDelivery& d : due) {
+    EXPECT_EQ(d.body, "{\"webhook\":\"" + d.event_id + "\"}");
+    EXPECT_EQ(d.org_id, "org_a");
+  }
+}
+
+TEST_F(ReplayTest, XapiSubscriptionReplaysOnlyLearningEvents) {
+  clock_.Advance(1);
+  Millis since = clock_.Now();
+  Ingest("org_a",
+         {Event("u1", "user.created"), Event("t1", "term.searched"), Event("u2", "user.archived")});
+  clock_.Advance(1);
+  CreateSub("org_a", "lrs", SubscriptionKind::kXapi, {"*"});
+  CreateSub("org_a", "all", SubscriptionKind::kWebhook, {"*"});
+  CreateSub("org_a", "users", SubscriptionKind::kWebhook, {"user.created", "user.updated"});
+  CreateSub("org_a", "lrs_search", SubscriptionKind::kXapi, {"term.searched", "user.created"});
+
+  EXPECT_EQ(std::get<int64_t>(Replay("lrs", since, clock_.Now())), 1);
+  EXPECT_EQ(EventIds(List("org_a", "lrs")), (Strings{"t1"}));
+  EXPECT_EQ(std::get<int64_t>(Replay("all", since, clock_.Now())), 3);
+  EXPECT_EQ(std::get<int64_t>(Replay("users", since, clock_.Now())), 1);
+  EXPECT_EQ(EventIds(List("org_a", "users")), (Strings{"u1"}));
+  EXPECT_EQ(std::get<int64_t>(Replay("lrs_search", since, clock_.Now())), 1);
+
+  // The xAPI delivery sends the stored statement, not the webhook body.
+  std::vector<DueDelivery> due = store_->ClaimDue(clock_.Now(), 100, kUnlimited);
+  bool saw_statement = false;
+  for (const DueDelivery& d : due) {
+    if (d.subscription_id != "lrs") continue;
+    EXPECT_EQ(d.body, "{\"statement\":\"t1\"}");
+    saw_statement = true;
+  }
+  EXPECT_TRUE(saw_statement);
+}
+
+TEST_F(ReplayTest, ReplayStaysInsideTheOrganisation) {
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  CreateSub("org_b", "hook_b", SubscriptionKind::kWebhook, {"*"});
+  EXPECT_EQ(std::get<int64_t>(Replay("hook", 0, clock_.Now())), 4);  // not org_b's b1
+  EXPECT_EQ(std::get<int64_t>(Replay("hook_b", 0, clock_.Now(), "org_b")), 1);
+
+  auto other = Replay("hook", 0, clock_.Now(), "org_b");
+  ASSERT_TRUE(std::holds_alternative<Status>(other));
+  EXPECT_EQ(std::get<Status>(other).code, Status::Code::kNotFound);
+  auto unknown = Replay("nope", 0, clock_.Now());
+  ASSERT_TRUE(std::holds_alternative<Status>(unknown));
+  EXPECT_EQ(std::get<Status>(unknown).code, Status::Code::kNotFound);
+}
+
+TEST_F(ReplayTest, DisabledSubscriptionGetsHeldDeliveries) {
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"}, /*enabled=*/false);
+  int before = wakeups_.load();
+  EXPECT_EQ(std::get<int64_t>(Replay("hook", t0_, clock_.Now())), 4);
+  EXPECT_EQ(wakeups_.load(), before);
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kHeld).size(), 4u);
+  EXPECT_FALSE(store_->NextDueTime());
+}
+
+// ----------------------------------------------------------------- counts
+
+TEST_F(StoreOperationsTest, CountsDeliveriesByStateWithEveryStatePresent) {
+  CreateOrg("org_a");
+  CreateOrg("org_b");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  CreateSub("org_a", "quiet", SubscriptionKind::kWebhook, {"user.created"});
+
+  std::map<DeliveryState, int64_t> empty = store_->CountDeliveries("org_a", "quiet");
+  EXPECT_EQ(empty.size(), 6u);
+  for (const auto& [state, n] : empty) EXPECT_EQ(n, 0) << StateName(state);
+
+  Ingest("org_a", {Event("e1"), Event("e2"), Event("e3"), Event("e4"), Event("e5")});
+  std::vector<Delivery> all = List("org_a", "hook");
+  ASSERT_EQ(all.size(), 5u);
+  ForceState(all[0].id, DeliveryState::kDelivered);
+  ForceState(all[1].id, DeliveryState::kDelivered);
+  ForceState(all[2].id, DeliveryState::kDead);
+  ASSERT_EQ(store_->ClaimDue(clock_.Now(), 1, kUnlimited).size(), 1u);  // e4: in flight
+
+  std::map<DeliveryState, int64_t> counts = store_->CountDeliveries("org_a", "hook");
+  std::map<DeliveryState, int64_t> expected = {
+      {DeliveryState::kPending, 1}, {DeliveryState::kInFlight, 1},  {DeliveryState::kRetrying, 0},
+      {DeliveryState::kHeld, 0},    {DeliveryState::kDelivered, 2}, {DeliveryState::kDead, 1}};
+  EXPECT_EQ(counts, expected);
+
+  EXPECT_TRUE(store_->CountDeliveries("org_b", "hook").empty());
+  EXPECT_TRUE(store_->CountDeliveries("org_a", "nope").empty());
+}
+
+// ---------------------------------------------------------- list by time
+
+TEST_F(StoreOperationsTest, ListDeliveriesBySinceAndUntilOfTheirLastChange) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  Millis t0 = clock_.Now();
+  Ingest("org_a", {Event("e1")});
+  clock_.Advance(100);
+  Ingest("org_a", {Event("e2")});
+  clock_.Advance(100);
+  Ingest("org_a", {Event("e3")});
+  // e1 changes last: it is retried at t0 + 300.
+  clock_.Advance(100);
+  ASSERT_TRUE(store_->RetryDelivery("org_a", List("org_a", "hook")[0].id).ok());
+
+  auto list = [&](std::optional<Millis> since, std::optional<Millis> until) {
+    DeliveryQuery q;
+    q.org_id = "org_a";
+    q.subscription_id = "hook";
+    q.limit = 500;
+    q.since = since;
+    q.until = until;
+    return EventIds(store_->ListDeliveries(q));
+  };
+  EXPECT_EQ(list(std::nullopt, std::nullopt), (Strings{"e1", "e2", "e3"}));
+  EXPECT_EQ(list(t0 + 100, std::nullopt), (Strings{"e1", "e2", "e3"}));
+  EXPECT_EQ(list(t0 + 100, t0 + 200), (Strings{"e2"}));
+  EXPECT_EQ(list(t0 + 101, t0 + 300), (Strings{"e3"}));
+  EXPECT_EQ(list(t0 + 300, std::nullopt), (Strings{"e1"}));
+  EXPECT_EQ(list(std::nullopt, t0 + 100), (Strings{}));
+}
+
+}  // namespace
+}  // namespace punt::store
