@@ -1,5 +1,7 @@
 #include "api/destination_policy.h"
 
+#include "net/sockaddr.h"
+
 #include <netdb.h>
 #include <sys/socket.h>
 
@@ -17,14 +19,8 @@ std::vector<address> ResolveHost(const std::string& host) {
   addrinfo* result = nullptr;
   if (getaddrinfo(host.c_str(), nullptr, &hints, &result) != 0) return out;
   for (addrinfo* ai = result; ai; ai = ai->ai_next) {
-    if (ai->ai_family == AF_INET) {
-      auto* sa = reinterpret_cast<sockaddr_in*>(ai->ai_addr);
-      out.push_back(boost::asio::ip::address_v4(ntohl(sa->sin_addr.s_addr)));
-    } else if (ai->ai_family == AF_INET6) {
-      auto* sa = reinterpret_cast<sockaddr_in6*>(ai->ai_addr);
-      boost::asio::ip::address_v6::bytes_type bytes;
-      std::copy(sa->sin6_addr.s6_addr, sa->sin6_addr.s6_addr + 16, bytes.begin());
-      out.push_back(boost::asio::ip::address_v6(bytes));
+    if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6) {
+      out.push_back(net::AddressOf(ai->ai_addr));
     }
   }
   freeaddrinfo(result);

@@ -14,6 +14,7 @@
 #include "util/json.h"
 #include "util/time.h"
 #include "webhook/signature.h"
+#include "net/sockaddr.h"
 
 namespace punt::delivery {
 namespace {
@@ -27,22 +28,11 @@ struct Exchange {
   std::string refused_address;
 };
 
-boost::asio::ip::address ToAddress(const curl_sockaddr* a) {
-  if (a->family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(&a->addr);
-    return boost::asio::ip::address_v4(ntohl(in->sin_addr.s_addr));
-  }
-  const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a->addr);
-  boost::asio::ip::address_v6::bytes_type bytes;
-  std::copy(in6->sin6_addr.s6_addr, in6->sin6_addr.s6_addr + 16, bytes.begin());
-  return boost::asio::ip::address_v6(bytes);
-}
-
 // Checks the resolved address at connect time, as Transfer does.
 curl_socket_t OpenSocket(void* data, curlsocktype, curl_sockaddr* address) {
   auto* x = static_cast<Exchange*>(data);
   if (address->family != AF_INET && address->family != AF_INET6) return CURL_SOCKET_BAD;
-  auto resolved = ToAddress(address);
+  auto resolved = net::AddressOf(reinterpret_cast<const sockaddr*>(&address->addr));
   if (!x->guard->Allows(resolved)) {
     x->refused = true;
     x->refused_address = resolved.to_string();

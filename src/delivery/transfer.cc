@@ -11,20 +11,10 @@
 
 #include "webhook/envelope.h"
 #include "webhook/signature.h"
+#include "net/sockaddr.h"
 
 namespace punt::delivery {
 namespace {
-
-boost::asio::ip::address ToAddress(const curl_sockaddr* a) {
-  if (a->family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(&a->addr);
-    return boost::asio::ip::address_v4(ntohl(in->sin_addr.s_addr));
-  }
-  const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a->addr);
-  boost::asio::ip::address_v6::bytes_type bytes;
-  std::copy(in6->sin6_addr.s6_addr, in6->sin6_addr.s6_addr + 16, bytes.begin());
-  return boost::asio::ip::address_v6(bytes);
-}
 
 curl_slist* Append(curl_slist* list, const std::string& header) {
   return curl_slist_append(list, header.c_str());
@@ -106,7 +96,7 @@ size_t Transfer::OnHeader(char* data, size_t size, size_t count, void* self) {
 curl_socket_t Transfer::OnOpenSocket(void* self, curlsocktype, curl_sockaddr* address) {
   auto* t = static_cast<Transfer*>(self);
   if (address->family != AF_INET && address->family != AF_INET6) return CURL_SOCKET_BAD;
-  auto resolved = ToAddress(address);
+  auto resolved = net::AddressOf(reinterpret_cast<const sockaddr*>(&address->addr));
   if (t->options_.guard && !t->options_.guard->Allows(resolved)) {
     t->destination_refused_ = true;
     t->refused_address_ = resolved.to_string();
