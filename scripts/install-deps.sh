@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 build_pkgs=(g++ cmake make pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev)
-test_pkgs=(googletest libgtest-dev libbenchmark-dev nodejs npm
+test_pkgs=(googletest libgtest-dev libbenchmark-dev nodejs npm python3 openssl curl
   postgresql nginx wrk)
 
 want=("${build_pkgs[@]}")
