@@ -13,89 +13,26 @@
 #include <vector>
 
 #include "store/sqlite/sqlite_store.h"
+#include "store_fixture.h"
 #include "util/clock.h"
 
 namespace punt::store {
 namespace {
 
-namespace fs = std::filesystem;
 using Strings = std::vector<std::string>;
 
-const Store::FreeSlots kUnlimited = [](const std::string&, int) { return 1 << 20; };
+using testing::kUnlimited;
 
-class StoreOperationsTest : public ::testing::Test {
+class StoreOperationsTest : public testing::StoreFixture {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("punt_ops_" + std::string(info->name()) + "_" +
-                                        std::to_string(getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    std::string error;
-    store_ = OpenSqliteStore(path(), clock_, &error);
-    ASSERT_NE(store_, nullptr) << error;
+    StoreFixture::SetUp();
     store_->SetCommitListener([this] { ++wakeups_; });
   }
 
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-
-  std::string path() const { return (dir_ / "punt.db").string(); }
-
-  void CreateOrg(const std::string& id) {
-    Org org{.id = id, .name = id, .platform_url = "https://" + id + ".example"};
-    ApiKey key{.id = "key_" + id, .org_id = id, .hash = "hash_" + id};
-    ASSERT_TRUE(store_->CreateOrg(org, key).ok());
-  }
-
-  void CreateSub(const std::string& org, const std::string& id, SubscriptionKind kind,
-                 Strings events, bool enabled = true) {
-    Subscription sub;
-    sub.id = id;
-    sub.org_id = org;
-    sub.kind = kind;
-    sub.url = "https://receiver.example/" + id;
-    sub.events = std::move(events);
-    sub.enabled = enabled;
-    Status status = store_->CreateSubscription(sub);
-    ASSERT_TRUE(status.ok()) << status.message;
-  }
-
-  static NewEvent Event(const std::string& id, const std::string& type = "lesson.completed") {
-    NewEvent e;
-    e.event_id = id;
-    e.type = type;
-    e.occurred_at = 1000;
-    e.learning = type.rfind("user.", 0) != 0;
-    e.webhook_body = "{\"webhook\":\"" + id + "\"}";
-    if (e.learning) e.statement_body = "{\"statement\":\"" + id + "\"}";
-    return e;
-  }
-
   void Ingest(const std::string& org, std::vector<NewEvent> events) {
-    std::promise<IngestResult> promise;
-    store_->Ingest(org, std::move(events), [&](IngestResult r) { promise.set_value(r); });
-    IngestResult result = promise.get_future().get();
+    IngestResult result = IngestSync(org, std::move(events));
     ASSERT_TRUE(result.ok) << result.error;
-  }
-
-  std::vector<Delivery> List(const std::string& org, const std::string& sub,
-                             std::optional<DeliveryState> state = std::nullopt) {
-    DeliveryQuery query;
-    query.org_id = org;
-    query.subscription_id = sub;
-    query.state = state;
-    query.limit = 500;
-    return store_->ListDeliveries(query);
-  }
-
-  static Strings EventIds(const std::vector<Delivery>& deliveries) {
-    Strings ids;
-    for (const Delivery& d : deliveries) ids.push_back(d.event_id);
-    return ids;
   }
 
   int64_t OnlyDeliveryId(const std::string& org, const std::string& sub) {
@@ -117,9 +54,6 @@ class StoreOperationsTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
-  ManualClock clock_;
-  fs::path dir_;
-  std::unique_ptr<Store> store_;
   std::atomic<int> wakeups_{0};
 };
 

@@ -13,93 +13,21 @@
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/sqlite_store_impl.h"
+#include "store_fixture.h"
 #include "util/clock.h"
 
 namespace punt::store {
 namespace {
 
-// No per-subscription cap: these tests claim by the total limit alone.
-const Store::FreeSlots kUnlimited = [](const std::string&, int) { return 1 << 20; };
-
 namespace fs = std::filesystem;
 using sqlite::SqliteStore;
+using testing::kUnlimited;
 
 constexpr std::string_view kSealedBytes{"\x01\x00\x02sealed", 9};  // binary, with a NUL
 
-class SqliteStoreTest : public ::testing::Test {
+class SqliteStoreTest : public testing::StoreFixture {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("punt_store_" + std::string(info->name()) + "_" +
-                                        std::to_string(getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    Open();
-  }
-
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-
-  std::string path() const { return (dir_ / "punt.db").string(); }
-
-  void Open() {
-    std::string error;
-    store_ = OpenSqliteStore(path(), clock_, &error);
-    ASSERT_NE(store_, nullptr) << error;
-  }
-
   SqliteStore& impl() { return static_cast<SqliteStore&>(*store_); }
-
-  void CreateOrg(const std::string& id) {
-    Org org;
-    org.id = id;
-    org.name = "Org " + id;
-    org.platform_url = "https://" + id + ".example";
-    ApiKey key;
-    key.id = "key_" + id;
-    key.hash = "hash_" + id;
-    ASSERT_TRUE(store_->CreateOrg(org, key).ok());
-  }
-
-  Subscription MakeSub(const std::string& org, const std::string& id, SubscriptionKind kind,
-                       std::vector<std::string> events, bool enabled = true) {
-    Subscription sub;
-    sub.id = id;
-    sub.org_id = org;
-    sub.kind = kind;
-    sub.url = "https://receiver.example/" + id;
-    sub.events = std::move(events);
-    sub.enabled = enabled;
-    return sub;
-  }
-
-  void CreateSub(const std::string& org, const std::string& id, SubscriptionKind kind,
-                 std::vector<std::string> events, bool enabled = true) {
-    Status status = store_->CreateSubscription(MakeSub(org, id, kind, std::move(events), enabled));
-    ASSERT_TRUE(status.ok()) << status.message;
-  }
-
-  static NewEvent Event(const std::string& id, const std::string& type = "lesson.completed") {
-    NewEvent e;
-    e.event_id = id;
-    e.type = type;
-    e.occurred_at = 1000;
-    e.learning = type.rfind("user.", 0) != 0;
-    e.webhook_body = "{\"webhook\":\"" + id + "\"}";
-    if (e.learning) e.statement_body = "{\"statement\":\"" + id + "\"}";
-    return e;
-  }
-
-  IngestResult IngestSync(const std::string& org, std::vector<NewEvent> events) {
-    auto promise = std::make_shared<std::promise<IngestResult>>();
-    std::future<IngestResult> result = promise->get_future();
-    store_->Ingest(org, std::move(events),
-                   [promise](IngestResult r) { promise->set_value(std::move(r)); });
-    return result.get();
-  }
 
   // Counts rows through a connection of its own, as another process would.
   int64_t Count(const std::string& sql) {
@@ -113,26 +41,6 @@ class SqliteStoreTest : public ::testing::Test {
     sqlite3_close(db);
     return n;
   }
-
-  std::vector<Delivery> List(const std::string& org, const std::string& sub,
-                             std::optional<DeliveryState> state = std::nullopt) {
-    DeliveryQuery query;
-    query.org_id = org;
-    query.subscription_id = sub;
-    query.state = state;
-    query.limit = 500;
-    return store_->ListDeliveries(query);
-  }
-
-  std::vector<std::string> EventIds(const std::vector<Delivery>& deliveries) {
-    std::vector<std::string> ids;
-    for (const Delivery& d : deliveries) ids.push_back(d.event_id);
-    return ids;
-  }
-
-  ManualClock clock_;
-  fs::path dir_;
-  std::unique_ptr<Store> store_;
 };
 
 using Strings = std::vector<std::string>;
