@@ -68,6 +68,7 @@
 //   DELETE /_stats                zero the counters (open counts stay)
 // SIGTERM/SIGINT: exit 0.
 'use strict';
+const { exitOnStopSignals, listenOnLoopback } = require('./peer-common');
 
 const fs = require('fs');
 const http = require('http');
@@ -589,21 +590,5 @@ server.on('clientError', (err, socket) => {
   else socket.destroy();
 });
 
-const stop = () => process.exit(0);
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-
-server.on('error', (err) => {
-  process.stderr.write(`fault-receiver.js: ${err.message}\n`);
-  process.exit(1);
-});
-server.listen(opts.port, '127.0.0.1', () => {
-  const port = server.address().port;
-  const line = JSON.stringify({ ready: true, url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, port });
-  if (opts.readyFile) {
-    const tmp = `${opts.readyFile}.tmp${process.pid}`;
-    fs.writeFileSync(tmp, line + '\n');
-    fs.renameSync(tmp, opts.readyFile);
-  }
-  process.stdout.write(line + '\n');
-});
+exitOnStopSignals();
+listenOnLoopback(server, opts.port, 'fault-receiver.js', opts.readyFile, (port) => ({ url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, port }));

@@ -22,6 +22,7 @@
 //   connection closed before any answer is logged with "status": null.
 // * SIGTERM / SIGINT: exits 0 and removes its temp directories.
 'use strict';
+const { exitOnStopSignals, announceReady } = require('./peer-common');
 
 const fs = require('fs');
 const os = require('os');
@@ -106,9 +107,7 @@ function cleanup() {
   try { fs.rmSync(tmpRoot, { recursive: true, force: true }); } catch (_) { /* best effort */ }
 }
 process.on('exit', cleanup);
-const stop = () => process.exit(0);
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+exitOnStopSignals();
 // Registered before the service's own handler (which would exit 0): a crash exits 1.
 process.on('uncaughtException', (err) => {
   process.stderr.write(`lrs.js: uncaught: ${err && err.stack ? err.stack : err}\n`);
@@ -257,13 +256,7 @@ async function main() {
     }
     await sleep(20);
   }
-  const line = JSON.stringify({ ready: true, base: `http://127.0.0.1:${port}/xAPI`, port });
-  if (opts.readyFile) {
-    const tmp = `${opts.readyFile}.tmp${process.pid}`;
-    fs.writeFileSync(tmp, line + '\n');
-    fs.renameSync(tmp, opts.readyFile);
-  }
-  process.stdout.write(line + '\n');
+  announceReady({ base: `http://127.0.0.1:${port}/xAPI`, port }, opts.readyFile);
   process.stderr.write(`lrs.js: ready on 127.0.0.1:${port} (auth on ${authPort}) after ${Date.now() - t0} ms\n`);
 }
 

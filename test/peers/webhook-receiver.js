@@ -36,6 +36,7 @@
 //   GET  /_received   JSON list of every record so far (same objects as --out)
 //   DELETE /_received forget the in-memory list (--out is untouched)
 'use strict';
+const { exitOnStopSignals, listenOnLoopback } = require('./peer-common');
 
 const fs = require('fs');
 const http = require('http');
@@ -259,21 +260,5 @@ const server = http.createServer((req, res) => {
 });
 server.keepAliveTimeout = 60000;
 
-const stop = () => process.exit(0);
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-
-server.on('error', (err) => {
-  process.stderr.write(`webhook-receiver.js: ${err.message}\n`);
-  process.exit(1);
-});
-server.listen(opts.port, '127.0.0.1', () => {
-  const port = server.address().port;
-  const line = JSON.stringify({ ready: true, url: `http://127.0.0.1:${port}/hook`, port });
-  if (opts.readyFile) {
-    const tmp = `${opts.readyFile}.tmp${process.pid}`;
-    fs.writeFileSync(tmp, line + '\n');
-    fs.renameSync(tmp, opts.readyFile);
-  }
-  process.stdout.write(line + '\n');
-});
+exitOnStopSignals();
+listenOnLoopback(server, opts.port, 'webhook-receiver.js', opts.readyFile, (port) => ({ url: `http://127.0.0.1:${port}/hook`, port }));
