@@ -7,6 +7,7 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { PuntServer, killAll } = require('./lib/punt-server');
+const { describeRes, expectStatus } = require('./lib/api-helpers');
 
 // Not yet delivered. Nothing can reach 127.0.0.1:9, but a dispatcher may already have
 // made a first attempt (in_flight, then retrying) by the time a test looks.
@@ -50,14 +51,6 @@ let seq = 0;
 const uniq = (prefix) => `${prefix}-${process.pid}-${++seq}`;
 
 // ---- helpers ----
-function describeRes(res) {
-  return `HTTP ${res.status} ${res.text.slice(0, 500)}`;
-}
-
-function expectStatus(res, status) {
-  assert.equal(res.status, status, `expected HTTP ${status}, got ${describeRes(res)}`);
-}
-
 // The API's one error shape: {"error":{"code","message","fields":[{"path","message"}]}}.
 function expectError(res, status, { code, path } = {}) {
   expectStatus(res, status);

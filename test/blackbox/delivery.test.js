@@ -15,6 +15,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFile } = require('node:child_process');
 const { PuntServer, killAll } = require('./lib/punt-server');
+const { expectStatus, waitFor, createSub, getDelivery } = require('./lib/api-helpers');
 const { startLrs, startReceiver, stopAllPeers } = require('./lib/peers');
 
 const LRS_KEY = 'lrs_key';
@@ -67,41 +68,14 @@ function puntStatement(event, orgId, platformUrl) {
   });
 }
 
-function describeRes(res) {
-  return `HTTP ${res.status} ${res.text.slice(0, 500)}`;
-}
-function expectStatus(res, status) {
-  assert.equal(res.status, status, `expected HTTP ${status}, got ${describeRes(res)}`);
-}
-
 // Polls fn() until it returns a truthy value; throws after timeoutMs with the
 // description of the last value (describe(last)).
-async function waitFor(fn, { timeoutMs, what, intervalMs = 100, describe = (v) => JSON.stringify(v) }) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last && last.done !== false) return last;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ` +
-        String(describe(last)).slice(0, 2000));
-    }
-    await sleep(intervalMs);
-  }
-}
-
 async function createOrg(srv, platformUrl, name = uniq('Org')) {
   const res = await srv.request('POST', '/v1/orgs', { key: srv.adminKey,
     json: { name, platform_url: platformUrl } });
   expectStatus(res, 201);
   assert.equal(typeof res.json.api_key, 'string');
   return { id: res.json.id, key: res.json.api_key, platformUrl: res.json.platform_url };
-}
-
-async function createSub(srv, org, body) {
-  const res = await srv.request('POST', '/v1/subscriptions', { key: org.key, json: body });
-  expectStatus(res, 201);
-  return res.json;
 }
 
 async function ingestOk(srv, org, body) {
@@ -125,12 +99,6 @@ async function allDeliveries(srv, org, subId) {
     cursor = res.json.next_cursor;
   }
   throw new Error('more than 100 pages of deliveries');
-}
-
-async function getDelivery(srv, org, id) {
-  const res = await srv.request('GET', `/v1/deliveries/${id}`, { key: org.key });
-  expectStatus(res, 200);
-  return res.json;
 }
 
 function stateCounts(deliveries) {

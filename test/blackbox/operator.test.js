@@ -15,6 +15,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFile } = require('node:child_process');
 const { PuntServer, killAll } = require('./lib/punt-server');
+const { describeRes, expectStatus, waitFor, createSub, getDelivery } = require('./lib/api-helpers');
 const { startLrs, startReceiver, stopAllPeers } = require('./lib/peers');
 
 const LRS_KEY = 'lrs_key';
@@ -31,25 +32,7 @@ const uniq = (prefix) => `${prefix}-${RUN}-${++seq}`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const freshEvent = (tag) => ({ ...structuredClone(GOLDEN), id: uniq(tag) });
 
-function describeRes(res) {
-  return `HTTP ${res.status} ${res.text.slice(0, 500)}`;
-}
-function expectStatus(res, status) {
-  assert.equal(res.status, status, `expected HTTP ${status}, got ${describeRes(res)}`);
-}
-
 // Polls fn() until it returns a truthy value; throws after timeoutMs.
-async function waitFor(fn, { timeoutMs, what, intervalMs = 100 }) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
 // Runs the punt CLI; resolves {code, stdout, stderr} (bounded by timeoutMs).
 function cli(args, timeoutMs = 60000) {
   return new Promise((resolve) => {
@@ -65,12 +48,6 @@ async function createOrg(srv) {
   return { id: res.json.id, key: res.json.api_key };
 }
 
-async function createSub(srv, org, body) {
-  const res = await srv.request('POST', '/v1/subscriptions', { key: org.key, json: body });
-  expectStatus(res, 201);
-  return res.json;
-}
-
 async function ingest(srv, org, events) {
   const res = await srv.request('POST', '/v1/events', { key: org.key, json: events });
   expectStatus(res, 202);
@@ -81,12 +58,6 @@ async function deliveries(srv, org, subId, query = '') {
     { key: org.key });
   expectStatus(res, 200);
   return res.json.data;
-}
-
-async function getDelivery(srv, org, id) {
-  const res = await srv.request('GET', `/v1/deliveries/${id}`, { key: org.key });
-  expectStatus(res, 200);
-  return res.json;
 }
 
 async function counts(srv, org, subId) {
