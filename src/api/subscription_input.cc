@@ -22,7 +22,7 @@ constexpr size_t kMaxToken = 4096;
 
 const std::set<std::string> kKnownFields = {"kind",  "url",       "events",     "token",
                                             "lrs_key", "lrs_secret", "description", "enabled",
-                                            "xapi_version", "max_in_flight"};
+                                            "xapi_version", "max_in_flight", "batch_size"};
 
 class Reader {
  public:
@@ -51,6 +51,19 @@ class Reader {
     if (!v || v->is_null()) return std::nullopt;
     if (!v->is_bool()) return Add(key, "must be true or false"), std::nullopt;
     return v->get_bool();
+  }
+
+  // The whole number at `key` within [min, max], or nullopt when absent (a
+  // problem when out of range or of another type).
+  std::optional<int> Int(const char* key, int min, int max) {
+    const json::value* v = body_.if_contains(key);
+    if (!v || v->is_null()) return std::nullopt;
+    if (!v->is_int64() || v->get_int64() < min || v->get_int64() > max) {
+      Add(key, "must be a whole number from " + std::to_string(min) + " to " +
+                   std::to_string(max));
+      return std::nullopt;
+    }
+    return static_cast<int>(v->get_int64());
   }
 
   void Add(std::string path, std::string message) {
@@ -193,11 +206,12 @@ std::vector<Problem> ApplySubscriptionJson(const json::object& body, bool creati
   ApplyCredentials(in, creating, sub, secrets);
   if (auto d = in.String("description", false, kMaxDescription)) sub.description = *d;
   if (auto enabled = in.Bool("enabled")) sub.enabled = *enabled;
-  if (const json::value* v = body.if_contains("max_in_flight"); v && !v->is_null()) {
-    if (!v->is_int64() || v->get_int64() < 1 || v->get_int64() > 64) {
-      in.Add("max_in_flight", "must be a whole number from 1 to 64");
+  if (auto n = in.Int("max_in_flight", 1, 64)) sub.max_in_flight = *n;
+  if (auto n = in.Int("batch_size", 1, 100)) {
+    if (sub.kind != store::SubscriptionKind::kXapi) {
+      in.Add("batch_size", "is for xAPI subscriptions only");
     } else {
-      sub.max_in_flight = static_cast<int>(v->get_int64());
+      sub.batch_size = *n;
     }
   }
   if (auto version = in.String("xapi_version", false, 16)) {

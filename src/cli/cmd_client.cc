@@ -1,5 +1,6 @@
 // The client commands: punt org, punt sub, punt emit, punt delivery. Each is a
 // thin layer over one API call (docs/openapi.yaml).
+#include <charconv>
 #include <boost/json.hpp>
 
 #include <fstream>
@@ -33,8 +34,11 @@ constexpr const char* kSubUsage =
     "       punt sub create --kind webhook|xapi --url URL --events a,b|* [--token TOKEN]\n"
     "                       [--lrs-key KEY --lrs-secret SECRET] [--description TEXT]\n"
     "                       [--xapi-version 1.0.3|2.0.0] [--disabled]\n"
+    "                       [--max-in-flight N] [--batch-size N]\n"
     "       punt sub update ID [--url URL] [--events a,b] [--token TOKEN] [--description TEXT]\n"
-    "                          [--enabled true|false]\n"
+    "                          [--enabled true|false] [--max-in-flight N] [--batch-size N]\n"
+    "           --max-in-flight: requests open at once (1-64, default 4); --batch-size: xAPI\n"
+    "           statements per POST (1-100, default 100)\n"
     "       punt sub delete ID\n"
     "       punt sub deliveries ID [--state STATE] [--since T] [--until T] [--limit N]\n"
     "                              [--cursor C]\n"
@@ -129,6 +133,20 @@ json::object SubscriptionBody(const ParsedFlags& f) {
                {"--xapi-version", "xapi_version"}},
               body);
   if (auto v = f.Get("--events")) body["events"] = SplitList(*v);
+  // Numbers go as numbers; anything else goes as given, for the API to refuse
+  // with its own message.
+  for (auto [flag, key] : {std::pair{"--max-in-flight", "max_in_flight"},
+                           {"--batch-size", "batch_size"}}) {
+    auto v = f.Get(flag);
+    if (!v) continue;
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec == std::errc() && end == v->data() + v->size()) {
+      body[key] = n;
+    } else {
+      body[key] = *v;
+    }
+  }
   return body;
 }
 
@@ -196,7 +214,8 @@ int RunSub(Args args) {
   return RunClient(args, kSubUsage,
                    {"--kind", "--url", "--events", "--token", "--lrs-key", "--lrs-secret",
                     "--description", "--xapi-version", "--enabled", "--state", "--limit",
-                    "--cursor", "--since", "--until", "--wait-seconds"},
+                    "--cursor", "--since", "--until", "--wait-seconds", "--max-in-flight",
+                    "--batch-size"},
                    {"--disabled"}, &Sub);
 }
 

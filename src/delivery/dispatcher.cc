@@ -1,5 +1,8 @@
 #include "delivery/dispatcher.h"
 
+#include <algorithm>
+#include <iterator>
+#include <optional>
 #include <random>
 
 #include "delivery/outcome.h"
@@ -9,6 +12,7 @@ namespace punt::delivery {
 namespace {
 
 constexpr Millis kIdlePoll = 1000;  // longest sleep with nothing due
+constexpr size_t kMaxBatchBytes = 1u << 20;  // an xAPI batch's body stays under 1 MiB
 
 // What an attempt tells the store about its subscription's health.
 store::AttemptOutcome::Signal HealthSignal(const Outcome& verdict) {
@@ -80,6 +84,7 @@ void Dispatcher::Run() {
   while (true) {
     Millis now = clock_.Now();
     if (stopping_ && (transfers_.empty() || now >= grace_deadline_)) break;
+    if (!stopping_) StartWaiting(now);
     if (!stopping_ && (woken_.exchange(false) || now >= next_due_at_)) Claim(now);
 
     int running = 0;
@@ -92,25 +97,94 @@ void Dispatcher::Run() {
     curl_multi_poll(multi_, nullptr, 0, static_cast<int>(wait), nullptr);
   }
   for (auto& [handle, transfer] : transfers_) curl_multi_remove_handle(multi_, handle);
-  if (!transfers_.empty()) {
-    LogWarn("dispatcher stopped with requests still open; they are retried after restart",
-            {{"open", static_cast<int64_t>(transfers_.size())}});
+  if (!transfers_.empty() || waiting_count_ > 0) {
+    LogWarn("dispatcher stopped with requests still open or waiting; they are retried after "
+            "restart",
+            {{"open", static_cast<int64_t>(transfers_.size())},
+             {"waiting", static_cast<int64_t>(waiting_count_)}});
   }
   transfers_.clear();
+  waiting_.clear();
+  waiting_count_ = 0;
+}
+
+int Dispatcher::InFlight(const std::string& subscription_id) const {
+  auto it = in_flight_by_subscription_.find(subscription_id);
+  return it == in_flight_by_subscription_.end() ? 0 : it->second;
+}
+
+// Slots a claim may fill: batches already waiting count as taken.
+int Dispatcher::FreeSlots(const std::string& subscription_id, int max_in_flight) const {
+  auto it = waiting_.find(subscription_id);
+  int waiting = it == waiting_.end() ? 0 : static_cast<int>(it->second.size());
+  return max_in_flight - InFlight(subscription_id) - waiting;
 }
 
 void Dispatcher::Claim(Millis now) {
-  int free_total = options_.max_in_flight - static_cast<int>(transfers_.size());
-  if (free_total <= 0) return;
-  auto due = store_.ClaimDue(now, free_total, [this](const std::string& sub, int max_in_flight) {
-    auto it = in_flight_by_subscription_.find(sub);
-    return max_in_flight - (it == in_flight_by_subscription_.end() ? 0 : it->second);
-  });
-  for (auto& d : due) StartTransfer(std::move(d), now);
+  int free_total = options_.max_in_flight - static_cast<int>(transfers_.size() + waiting_count_);
+  if (free_total > 0) {
+    Enqueue(store_.ClaimDue(now, free_total,
+                            [this](const std::string& sub, int max_in_flight) {
+                              return FreeSlots(sub, max_in_flight);
+                            }),
+            now);
+    StartWaiting(now);
+  }
   // Deliveries due later, or due now but waiting for a busy subscription's
   // slot (a finished request claims again), wake us by the clock.
   auto next = store_.NextDueTime();
   next_due_at_ = next && *next > now ? *next : now + kIdlePoll;
+}
+
+// Groups what a claim brought by subscription (in claim order) and forms
+// each subscription's batches.
+void Dispatcher::Enqueue(std::vector<store::DueDelivery> due, Millis now) {
+  std::vector<std::pair<std::string, std::vector<store::DueDelivery>>> groups;
+  std::unordered_map<std::string, size_t> group_of;
+  for (auto& d : due) {
+    auto [it, added] = group_of.try_emplace(d.subscription_id, groups.size());
+    if (added) groups.push_back({d.subscription_id, {}});
+    groups[it->second].second.push_back(std::move(d));
+  }
+  for (auto& [sub_id, deliveries] : groups) {
+    std::string error;
+    const Target* target = TargetFor(deliveries.front(), &error);
+    if (!target) {
+      RecordFailure(deliveries, error, now);
+      continue;
+    }
+    std::vector<Batch> batches;
+    if (target->batch_size > 1) {
+      batches = FormBatches(std::move(deliveries),
+                            {static_cast<size_t>(target->batch_size), kMaxBatchBytes});
+    } else {
+      for (auto& d : deliveries) batches.push_back(Batch{std::move(d)});
+    }
+    auto& queue = waiting_[sub_id];
+    for (auto& batch : batches) queue.push_back(std::move(batch));
+    waiting_count_ += batches.size();
+  }
+}
+
+// Starts waiting batches while their subscriptions and the total have slots.
+void Dispatcher::StartWaiting(Millis now) {
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    auto& [sub_id, queue] = *it;
+    auto target = targets_.find(sub_id);
+    while (!queue.empty() && target != targets_.end() &&
+           static_cast<int>(transfers_.size()) < options_.max_in_flight &&
+           InFlight(sub_id) < target->second.max_in_flight) {
+      Batch batch = std::move(queue.front());
+      queue.pop_front();
+      --waiting_count_;
+      StartTransfer(target->second, std::move(batch), now);
+    }
+    if (target == targets_.end()) {  // cannot happen: a batch is formed with its target
+      waiting_count_ -= queue.size();
+      queue.clear();
+    }
+    it = queue.empty() ? waiting_.erase(it) : std::next(it);
+  }
 }
 
 const Target* Dispatcher::TargetFor(const store::DueDelivery& due, std::string* error) {
@@ -128,24 +202,26 @@ const Target* Dispatcher::TargetFor(const store::DueDelivery& due, std::string* 
   return &(targets_[due.subscription_id] = std::move(*target));
 }
 
-void Dispatcher::StartTransfer(store::DueDelivery due, Millis now) {
-  std::string error;
-  const Target* target = TargetFor(due, &error);
-  if (!target) {
+void Dispatcher::RecordFailure(const Batch& batch, const std::string& error, Millis now) {
+  double random = random_();
+  for (size_t i = 0; i < batch.size(); ++i) {
     store::AttemptOutcome outcome;
-    outcome.delivery_id = due.delivery_id;
+    outcome.delivery_id = batch[i].delivery_id;
     outcome.attempt.at = now;
     outcome.attempt.error = error;
-    auto next = policy_.NextAttemptAt(now, due.attempt_count + 1, random_());
+    auto next = policy_.NextAttemptAt(now, batch[i].attempt_count + 1, random);
     outcome.new_state = next ? store::DeliveryState::kRetrying : store::DeliveryState::kDead;
     outcome.next_attempt_at = next.value_or(now);
-    outcome.signal = store::AttemptOutcome::Signal::kFailure;
+    if (i == 0) outcome.signal = store::AttemptOutcome::Signal::kFailure;
     outcome.disable_if_failing_since_before = now - options_.disable_after;
-    return Record(std::move(outcome));
+    Record(std::move(outcome));
   }
-  auto transfer = std::make_unique<Transfer>(*target, std::move(due), options_.transport, now);
+}
+
+void Dispatcher::StartTransfer(const Target& target, Batch batch, Millis now) {
+  auto transfer = std::make_unique<Transfer>(target, std::move(batch), options_.transport, now);
   CURL* handle = transfer->handle();
-  ++in_flight_by_subscription_[transfer->due().subscription_id];
+  ++in_flight_by_subscription_[transfer->subscription_id()];
   transfers_.emplace(handle, std::move(transfer));
   curl_multi_add_handle(multi_, handle);
 }
@@ -159,30 +235,67 @@ void Dispatcher::CompleteFinished() {
     std::unique_ptr<Transfer> transfer = std::move(it->second);
     transfers_.erase(it);
     curl_multi_remove_handle(multi_, msg->easy_handle);
-    if (--in_flight_by_subscription_[transfer->due().subscription_id] <= 0) {
-      in_flight_by_subscription_.erase(transfer->due().subscription_id);
+    if (--in_flight_by_subscription_[transfer->subscription_id()] <= 0) {
+      in_flight_by_subscription_.erase(transfer->subscription_id());
     }
     woken_ = true;  // a slot is free: claim again
+    Complete(*transfer, msg->data.result);
+  }
+}
 
-    Millis now = clock_.Now();
-    TransferResult result = transfer->Finish(msg->data.result);
-    Outcome verdict = Classify({result.status, result.error, transfer->is_xapi(), 1});
+// Turns one request's answer into an outcome for each delivery it carried.
+// A batch the LRS refused whole goes back to the front of its subscription's
+// queue as two halves.
+void Dispatcher::Complete(Transfer& transfer, CURLcode code) {
+  Millis now = clock_.Now();
+  TransferResult result = transfer.Finish(code);
+  const size_t count = transfer.batch().size();
+  Outcome verdict =
+      Classify({result.status, result.error, transfer.is_xapi(), static_cast<int>(count)});
+  store::Attempt attempt{0,
+                         transfer.started_at(),
+                         result.status,
+                         result.latency_ms,
+                         verdict.note.empty() ? result.error : verdict.note,
+                         std::move(result.response)};
+
+  if (verdict.verdict == Verdict::kSplit) {
+    attempt.error = "the LRS refused a batch of " + std::to_string(count) +
+                    " statements whole: sending it again in halves";
+    Batch batch = transfer.TakeBatch();
+    for (const auto& d : batch) {
+      store::AttemptOutcome outcome;
+      outcome.delivery_id = d.delivery_id;
+      outcome.attempt = attempt;
+      outcome.new_state = store::DeliveryState::kInFlight;
+      Record(std::move(outcome));
+    }
+    auto [first, second] = SplitBatch(std::move(batch));
+    auto& queue = waiting_[transfer.subscription_id()];
+    queue.push_front(std::move(second));
+    queue.push_front(std::move(first));
+    waiting_count_ += 2;
+    return;
+  }
+
+  std::optional<Millis> retry_after;
+  if (result.retry_after) retry_after = ParseRetryAfter(*result.retry_after, now);
+  double random = random_();  // one draw per request keeps a batch together
+  for (size_t i = 0; i < count; ++i) {
+    const store::DueDelivery& d = transfer.batch()[i];
     store::AttemptOutcome outcome;
-    outcome.delivery_id = transfer->due().delivery_id;
-    outcome.attempt = {0, transfer->started_at(), result.status, result.latency_ms,
-                       verdict.note.empty() ? result.error : verdict.note, result.response};
+    outcome.delivery_id = d.delivery_id;
+    outcome.attempt = attempt;
     outcome.next_attempt_at = now;
-    outcome.signal = HealthSignal(verdict);
+    // One request is one signal about the subscription's health.
+    if (i == 0) outcome.signal = HealthSignal(verdict);
     outcome.disable_if_failing_since_before = now - options_.disable_after;
     if (verdict.verdict == Verdict::kDelivered) {
       outcome.new_state = store::DeliveryState::kDelivered;
     } else if (verdict.verdict == Verdict::kDead) {
       outcome.new_state = store::DeliveryState::kDead;
     } else {
-      std::optional<Millis> retry_after;
-      if (result.retry_after) retry_after = ParseRetryAfter(*result.retry_after, now);
-      auto next = policy_.NextAttemptAt(now, transfer->due().attempt_count + 1, random_(),
-                                        retry_after);
+      auto next = policy_.NextAttemptAt(now, d.attempt_count + 1, random, retry_after);
       outcome.new_state = next ? store::DeliveryState::kRetrying : store::DeliveryState::kDead;
       outcome.next_attempt_at = next.value_or(now);
       if (!next) outcome.attempt.error += outcome.attempt.error.empty() ? "" : "; ";

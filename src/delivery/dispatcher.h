@@ -1,6 +1,7 @@
 // The dispatcher: one thread running a libcurl multi loop that claims due
-// deliveries, sends them, and hands each attempt's outcome to a recorder
-// thread that commits it. DESIGN.md section 3; docs/architecture.md.
+// deliveries, groups each xAPI subscription's into batches, sends them, and
+// hands each attempt's outcome to a recorder thread that commits it.
+// DESIGN.md section 3; docs/architecture.md.
 //
 // Thread-safety: Start, Stop and Wake may be called from any thread; all
 // other state belongs to the dispatcher thread. Wake is what the store's
@@ -18,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "delivery/batch.h"
 #include "delivery/retry_policy.h"
 #include "delivery/target.h"
 #include "delivery/transfer.h"
@@ -51,10 +53,16 @@ class Dispatcher {
  private:
   void Run();
   void Claim(Millis now);
-  void StartTransfer(store::DueDelivery due, Millis now);
+  void Enqueue(std::vector<store::DueDelivery> due, Millis now);
+  void StartWaiting(Millis now);
+  void StartTransfer(const Target& target, Batch batch, Millis now);
   void CompleteFinished();
+  void Complete(Transfer& transfer, CURLcode code);
+  void RecordFailure(const Batch& batch, const std::string& error, Millis now);
   void Record(store::AttemptOutcome outcome);
   const Target* TargetFor(const store::DueDelivery& due, std::string* error);
+  int InFlight(const std::string& subscription_id) const;
+  int FreeSlots(const std::string& subscription_id, int max_in_flight) const;
   void RecorderLoop();
 
   store::Store& store_;
@@ -73,6 +81,10 @@ class Dispatcher {
   // Dispatcher thread only.
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::unordered_map<std::string, int> in_flight_by_subscription_;
+  // Claimed batches waiting for one of their subscription's slots: the
+  // halves of a split batch, and what a claim brought beyond the free slots.
+  std::unordered_map<std::string, std::deque<Batch>> waiting_;
+  size_t waiting_count_ = 0;  // batches in waiting_
   std::unordered_map<std::string, Target> targets_;
   Millis next_due_at_ = 0;
 

@@ -1,5 +1,7 @@
 #include "delivery/target.h"
 
+#include <algorithm>
+
 #include "webhook/signature.h"
 
 namespace punt::delivery {
@@ -13,6 +15,7 @@ std::optional<Target> MakeTarget(const store::Subscription& sub, const security:
   t.url = sub.url;
   t.xapi_version = sub.xapi_version;
   t.max_in_flight = sub.max_in_flight;
+  t.batch_size = sub.kind == store::SubscriptionKind::kXapi ? std::max(sub.batch_size, 1) : 1;
   t.updated_at = sub.updated_at;
   if (!sub.token_sealed.empty()) {
     auto token = sealer.Open(sub.token_sealed, sub.id);

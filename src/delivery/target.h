@@ -20,6 +20,7 @@ struct Target {
   std::string authorization;  // the whole header value, or empty
   std::vector<std::string> signing_keys;  // webhook: decoded secret bytes
   int max_in_flight = 4;
+  int batch_size = 1;  // deliveries per request: up to the subscription's for xAPI, else 1
   Millis updated_at = 0;
 };
 

@@ -22,9 +22,15 @@ curl_slist* Append(curl_slist* list, const std::string& header) {
 
 }  // namespace
 
-Transfer::Transfer(const Target& target, store::DueDelivery due, const TransportOptions& options,
+Transfer::Transfer(const Target& target, Batch batch, const TransportOptions& options,
                    Millis now_ms)
-    : due_(std::move(due)), options_(options), started_at_(now_ms) {
+    : batch_(std::move(batch)),
+      subscription_id_(target.id),
+      options_(options),
+      started_at_(now_ms) {
+  if (batch_.size() > 1) body_ = BatchBody(batch_);
+  const std::string& body = batch_.size() > 1 ? body_ : batch_.front().body;
+  const store::DueDelivery& first = batch_.front();
   xapi_ = target.kind == store::SubscriptionKind::kXapi;
   easy_ = curl_easy_init();
   headers_ = Append(headers_, "Content-Type: application/json");
@@ -32,8 +38,8 @@ Transfer::Transfer(const Target& target, store::DueDelivery due, const Transport
   if (xapi_) {
     headers_ = Append(headers_, "X-Experience-API-Version: " + target.xapi_version);
   } else {
-    std::string id = webhook::MessageId(due_.org_id, due_.event_id);
-    auto headers = webhook::MakeHeaders(target.signing_keys, id, now_ms / 1000, due_.body);
+    std::string id = webhook::MessageId(first.org_id, first.event_id);
+    auto headers = webhook::MakeHeaders(target.signing_keys, id, now_ms / 1000, body);
     headers_ = Append(headers_, "webhook-id: " + headers.id);
     headers_ = Append(headers_, "webhook-timestamp: " + headers.timestamp);
     headers_ = Append(headers_, "webhook-signature: " + headers.signature);
@@ -44,8 +50,8 @@ Transfer::Transfer(const Target& target, store::DueDelivery due, const Transport
 
   curl_easy_setopt(easy_, CURLOPT_URL, target.url.c_str());
   curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
-  curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, due_.body.data());
-  curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(due_.body.size()));
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   curl_easy_setopt(easy_, CURLOPT_USERAGENT, "punt/" PUNT_VERSION);
   curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);

@@ -1,5 +1,6 @@
-// One HTTP POST of one delivery, as a libcurl easy handle driven by the
-// dispatcher's multi handle. Owned and used by the dispatcher thread only.
+// One HTTP POST of one batch (one webhook delivery, or one or more xAPI
+// statements), as a libcurl easy handle driven by the dispatcher's multi
+// handle. Owned and used by the dispatcher thread only.
 #pragma once
 
 #include <curl/curl.h>
@@ -8,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "delivery/batch.h"
 #include "delivery/destination_guard.h"
 #include "delivery/target.h"
 #include "store/model.h"
@@ -33,14 +35,15 @@ struct TransferResult {
 class Transfer {
  public:
   // `now_ms` is the attempt's time: it becomes the webhook-timestamp.
-  Transfer(const Target& target, store::DueDelivery due, const TransportOptions& options,
-           Millis now_ms);
+  Transfer(const Target& target, Batch batch, const TransportOptions& options, Millis now_ms);
   ~Transfer();
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
 
   CURL* handle() const { return easy_; }
-  const store::DueDelivery& due() const { return due_; }
+  const Batch& batch() const { return batch_; }
+  Batch TakeBatch() { return std::move(batch_); }
+  const std::string& subscription_id() const { return subscription_id_; }
   Millis started_at() const { return started_at_; }
   bool is_xapi() const { return xapi_; }
 
@@ -52,7 +55,9 @@ class Transfer {
   static size_t OnHeader(char* data, size_t size, size_t count, void* self);
   static curl_socket_t OnOpenSocket(void* self, curlsocktype purpose, curl_sockaddr* address);
 
-  store::DueDelivery due_;
+  Batch batch_;
+  std::string subscription_id_;
+  std::string body_;  // the joined statements of a batch; empty for a single delivery
   const TransportOptions& options_;
   CURL* easy_ = nullptr;
   curl_slist* headers_ = nullptr;

@@ -87,17 +87,22 @@ class Store {
   // configured max_in_flight. Called on the writer thread during ClaimDue.
   using FreeSlots = std::function<int(const std::string& subscription_id, int max_in_flight)>;
 
-  // Atomically moves up to `limit` due deliveries to in_flight and returns
-  // them. Due: pending or retrying, with next_attempt_at <= now, of an
-  // enabled subscription. No subscription gets more than free_slots(...) of
-  // them, and subscriptions take turns, so a large backlog on one never
-  // starves another. Empty on failure.
+  // Atomically moves due deliveries, enough for up to `limit` requests, to
+  // in_flight and returns them, earliest due first within each subscription.
+  // Due: pending or retrying, with next_attempt_at <= now, of an enabled
+  // subscription. A request carries one webhook delivery or up to the xAPI
+  // subscription's batch_size deliveries. No subscription gets more than
+  // free_slots(...) requests' worth, and subscriptions take turns, so a
+  // large backlog on one never starves another. Empty on failure.
   virtual std::vector<DueDelivery> ClaimDue(Millis now, int limit,
                                             const FreeSlots& free_slots) = 0;
   // In one commit, for each outcome: logs the attempt (response cut to its
   // first 4096 bytes), adds one to attempt_count and sets the new state and
-  // next_attempt_at. A delivery whose subscription was disabled meanwhile goes
-  // to held instead of pending/retrying; one deleted meanwhile is skipped.
+  // next_attempt_at. An outcome whose new_state is in_flight (an xAPI batch
+  // the LRS refused whole, to be split and sent again) only logs its
+  // attempt: state and attempt_count stay. A delivery whose subscription was
+  // disabled meanwhile goes to held instead of pending/retrying; one deleted
+  // meanwhile is skipped.
   // Returns after the commit (or its failure: the deliveries then stay
   // in_flight until ResetInFlight).
   virtual void RecordAttempts(std::vector<AttemptOutcome> outcomes) = 0;

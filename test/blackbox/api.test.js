@@ -363,6 +363,12 @@ describe('subscriptions', () => {
     assert.equal(res.json.description, 'Learning Locker');
     expectError(await srv.request('PATCH', `/v1/subscriptions/${xapi.id}`, { key: org.key,
       json: { kind: 'webhook' } }), 422, { path: '/kind' });
+    assert.equal(res.json.batch_size, 100, 'xAPI batches of 100 by default');
+    res = await srv.request('PATCH', `/v1/subscriptions/${xapi.id}`, { key: org.key,
+      json: { batch_size: 25, max_in_flight: 8 } });
+    expectStatus(res, 200);
+    assert.equal(res.json.batch_size, 25);
+    assert.equal(res.json.max_in_flight, 8);
   });
 
   it('DELETE removes a subscription: 204, then 404', async () => {
@@ -413,6 +419,13 @@ describe('subscriptions', () => {
       [{ kind: 'webhook', url: HOOK_URL, events: ['*'], enabled: 'yes' }, '/enabled'],
       [{ kind: 'webhook', url: HOOK_URL, events: ['*'], colour: 'red' }, '/colour'],
       [{ kind: 'webhook', url: HOOK_URL, events: ['*'], description: 42 }, '/description'],
+      [{ kind: 'webhook', url: HOOK_URL, events: ['*'], max_in_flight: 0 }, '/max_in_flight'],
+      [{ kind: 'webhook', url: HOOK_URL, events: ['*'], max_in_flight: 65 }, '/max_in_flight'],
+      [{ kind: 'webhook', url: HOOK_URL, events: ['*'], batch_size: 10 }, '/batch_size'],
+      [{ kind: 'xapi', url: XAPI_URL, token: TOKEN_URLSAFE, batch_size: 101,
+        events: ['lesson.completed'] }, '/batch_size'],
+      [{ kind: 'xapi', url: XAPI_URL, token: TOKEN_URLSAFE, batch_size: 2.5,
+        events: ['lesson.completed'] }, '/batch_size'],
     ];
     const before = (await srv.request('GET', '/v1/subscriptions', { key: org.key })).json.data.length;
     for (const [json, path] of cases) {

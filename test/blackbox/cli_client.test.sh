@@ -48,6 +48,14 @@ echo "ok: field errors on stderr, exit 1"
 delivery=$(field '["data"][0]["id"]' < "$tmp/deliveries")
 [[ $("$punt" delivery get "$delivery" | field '["state"]') == held ]] || fail "delivery get"
 "$punt" sub update "$sub" --description "the LRS" | grep -q '"the LRS"' || fail "sub update"
+"$punt" sub update "$sub" --batch-size 20 --max-in-flight 2 > "$tmp/updated"
+[[ $(field '["batch_size"]' < "$tmp/updated") == 20 && $(field '["max_in_flight"]' < "$tmp/updated") == 2 ]] \
+  || fail "sub update --batch-size --max-in-flight: $(cat "$tmp/updated")"
+set +e
+"$punt" sub update "$sub" --batch-size lots > /dev/null 2> "$tmp/err"
+status=$?
+set -e
+[[ $status -eq 1 ]] && grep -q '/batch_size' "$tmp/err" || fail "bad --batch-size: $(cat "$tmp/err")"
 "$punt" sub delete "$sub"
 set +e
 "$punt" sub get "$sub" 2> "$tmp/err"

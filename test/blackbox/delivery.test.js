@@ -397,6 +397,31 @@ describe('delivery to real receivers', { concurrency: true }, () => {
         assert.ok(got.every((r) => r.verified && r.authOk && r.valid), JSON.stringify(got));
       });
 
+    it('xAPI: a backlog of 250 statements goes out in POSTs of at most 100, each stored once',
+      async () => {
+        const org = await createOrg(srv, 'https://batch.example');
+        const sub = await createSub(srv, org, { kind: 'xapi', url: lrs.base, token: TOKEN_STANDARD,
+          events: LEARNING_TYPES, enabled: false });
+        const events = Array.from({ length: 250 }, (_, i) =>
+          freshEvent(LEARNING_TYPES[i % LEARNING_TYPES.length], 'batch'));
+        for (let i = 0; i < events.length; i += 125) await ingestOk(srv, org, events.slice(i, i + 125));
+        const logBefore = lrs.logEntries().length;
+
+        const res = await srv.request('PATCH', `/v1/subscriptions/${sub.id}`, { key: org.key,
+          json: { enabled: true } });
+        expectStatus(res, 200);
+        const ds = await waitDelivered(srv, org, sub.id, 250, 30000);
+        assert.ok(ds.every((d) => d.attempt_count === 1), 'each in one attempt');
+        const posts = xapiPosts(lrs.logEntries().slice(logBefore));
+        console.log(`batching: 250 statements in ${posts.length} POSTs ` +
+          `(${posts.map((p) => p.contentLength).join(', ')} bytes)`);
+        assert.ok(posts.length >= 3 && posts.length <= 6, `${posts.length} POSTs`);
+        assert.ok(posts.every((p) => p.status === 200), JSON.stringify(posts));
+        const held = new Set(await lrs.ids());
+        const missing = events.filter((e) => !held.has(statementId(org.id, e.id)));
+        assert.deepEqual(missing, [], 'the LRS holds every statement');
+      });
+
     // ------------------------------------------------ destination guard
     it('without --allow-destination, a loopback receiver is refused at connect time', async () => {
       const hook = hooks.guard;

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -120,6 +121,11 @@ class Receiver {
     std::lock_guard lock(mu_);
     sites_[name].script = std::move(replies);
   }
+  // Answers each request to `name` with what `decide` makes of it.
+  void Decide(const std::string& name, std::function<Reply(const http::Request&)> decide) {
+    std::lock_guard lock(mu_);
+    sites_[name].decide = std::move(decide);
+  }
 
   std::vector<Received> Requests(const std::string& name) {
     std::lock_guard lock(mu_);
@@ -140,6 +146,7 @@ class Receiver {
  private:
   struct Site {
     std::vector<Reply> script;
+    std::function<Reply(const http::Request&)> decide;
     std::vector<Received> requests;
     int open = 0;
     int max_open = 0;
@@ -156,6 +163,7 @@ class Receiver {
       if (!site.script.empty()) {
         reply = site.script[std::min(site.requests.size(), site.script.size()) - 1];
       }
+      if (site.decide) reply = site.decide(request);
       if (reply.hang) return hung_.push_back(std::move(respond));
       if (reply.delay > 0ms) {
         timers_.emplace_back([this, name, reply, respond = std::move(respond)] {
@@ -265,7 +273,8 @@ class DispatcherTest : public ::testing::Test {
     return sub;
   }
 
-  store::Subscription Xapi(const std::string& name, const std::string& version = "1.0.3") {
+  store::Subscription Xapi(const std::string& name, const std::string& version = "1.0.3",
+                           int max_in_flight = 4, int batch_size = 100) {
     store::Subscription sub;
     sub.id = "sub_" + name;
     sub.org_id = kOrg;
@@ -274,6 +283,8 @@ class DispatcherTest : public ::testing::Test {
     sub.events = {"*"};
     sub.xapi_version = version;
     sub.token_sealed = sealer_.Seal(kXapiToken, sub.id);
+    sub.max_in_flight = max_in_flight;
+    sub.batch_size = batch_size;
     return sub;
   }
 
@@ -298,6 +309,13 @@ class DispatcherTest : public ::testing::Test {
     e.statement_body =
         xapi::StatementJson({kOrg, "https://acme.example", false}, event, xapi::Version::k1_0_3);
     return e;
+  }
+
+  // Events evt-0 ... evt-{n-1}.
+  static std::vector<store::NewEvent> Events(int n) {
+    std::vector<store::NewEvent> events;
+    for (int i = 0; i < n; ++i) events.push_back(Event("evt-" + std::to_string(i)));
+    return events;
   }
 
   // Ingests `events` as one request; returns when Ingest's callback ran
@@ -450,6 +468,97 @@ TEST_F(DispatcherTest, XapiConflictOnSingleStatementIsDeliveredWithNote) {
   EXPECT_EQ(d.attempts[0].status, 409);
   EXPECT_NE(d.attempts[0].error.find("conflict"), std::string::npos) << d.attempts[0].error;
   EXPECT_EQ(d.attempts[0].response, "duplicate id");
+}
+
+// The statements of one xAPI request: a JSON array, or one statement.
+std::vector<std::string> StatementIds(const std::string& body) {
+  boost::json::value parsed = boost::json::parse(body);
+  std::vector<std::string> ids;
+  if (parsed.is_object()) return {std::string(parsed.at("id").as_string())};
+  for (const auto& statement : parsed.as_array()) {
+    ids.emplace_back(statement.at("id").as_string());
+  }
+  return ids;
+}
+
+TEST_F(DispatcherTest, XapiBacklogGoesOutInBatchesOfTheSubscriptionsSize) {
+  Create(Xapi("lrs", "1.0.3", /*max_in_flight=*/1, /*batch_size=*/100));
+  Create(Xapi("small", "1.0.3", /*max_in_flight=*/1, /*batch_size=*/7));
+  Ingest(Events(250));
+  StartDispatcher();
+
+  for (const char* sub : {"sub_lrs", "sub_small"}) {
+    for (const store::Delivery& d : Deliveries(sub)) {
+      store::Delivery done = WaitForState(d.id, DeliveryState::kDelivered);
+      EXPECT_EQ(done.attempt_count, 1);
+    }
+  }
+  std::vector<size_t> sizes;
+  std::set<std::string> ids;
+  for (const Received& r : receiver_.Requests("lrs")) {
+    std::vector<std::string> batch = StatementIds(r.request.body);
+    sizes.push_back(batch.size());
+    ids.insert(batch.begin(), batch.end());
+    EXPECT_EQ(r.request.Header("x-experience-api-version"), "1.0.3");
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{100, 100, 50}));
+  EXPECT_EQ(ids.size(), 250u);  // each once
+  EXPECT_TRUE(ids.count(StatementId(kOrg, "evt-249")));
+  EXPECT_EQ(receiver_.Count("small"), 36u);  // 35 x 7 + 5
+  for (const Received& r : receiver_.Requests("small")) {
+    EXPECT_LE(StatementIds(r.request.body).size(), 7u);
+  }
+}
+
+TEST_F(DispatcherTest, WebhooksGoOneEventPerRequest) {
+  Create(Webhook("hook", /*max_in_flight=*/1));
+  Ingest(Events(5));
+  StartDispatcher();
+  for (const store::Delivery& d : Deliveries("sub_hook")) {
+    WaitForState(d.id, DeliveryState::kDelivered);
+  }
+  ASSERT_EQ(receiver_.Count("hook"), 5u);
+  for (const Received& r : receiver_.Requests("hook")) {
+    EXPECT_TRUE(boost::json::parse(r.request.body).is_object());
+  }
+}
+
+TEST_F(DispatcherTest, APoisonedStatementIsSplitOutAndDiesWhileTheRestAreDelivered) {
+  Create(Xapi("lrs", "1.0.3", /*max_in_flight=*/1));
+  const std::string poison = StatementId(kOrg, "evt-6");
+  receiver_.Decide("lrs", [poison](const http::Request& request) {
+    if (request.body.find(poison) != std::string::npos) {
+      return Reply{.status = 400, .body = "statement " + poison + " is invalid"};
+    }
+    return Reply{.status = 200, .body = "[]"};
+  });
+  Ingest(Events(10));
+  StartDispatcher();
+
+  store::Delivery dead;
+  for (const store::Delivery& d : Deliveries("sub_lrs")) {
+    bool poisoned = d.event_id == "evt-6";
+    store::Delivery done =
+        WaitForState(d.id, poisoned ? DeliveryState::kDead : DeliveryState::kDelivered);
+    EXPECT_EQ(done.attempt_count, 1) << d.event_id;  // halving is not a retry
+    if (poisoned) dead = done;
+  }
+  // 10 -> 5 + 5 -> the poisoned 5 as 2 + 3 -> 1 + 2 -> the poison alone.
+  ASSERT_EQ(dead.attempts.size(), 4u);
+  for (size_t i = 0; i + 1 < dead.attempts.size(); ++i) {
+    EXPECT_EQ(dead.attempts[i].status, 400);
+    EXPECT_NE(dead.attempts[i].error.find("halves"), std::string::npos) << dead.attempts[i].error;
+  }
+  EXPECT_EQ(dead.attempts.back().response, "statement " + poison + " is invalid");
+  EXPECT_NE(dead.attempts.back().error.find("refused"), std::string::npos);
+  std::set<std::string> delivered;
+  for (const Received& r : receiver_.Requests("lrs")) {
+    if (r.request.body.find(poison) != std::string::npos) continue;
+    for (auto& id : StatementIds(r.request.body)) EXPECT_TRUE(delivered.insert(id).second) << id;
+  }
+  EXPECT_EQ(delivered.size(), 9u);  // each good statement accepted exactly once
+  // The statements after the poisoned one succeeded: the LRS is healthy.
+  EXPECT_EQ(store::HealthState(Sub("sub_lrs")), "healthy");
 }
 
 TEST_F(DispatcherTest, ServerErrorRetriesOnTheScheduleThenDies) {

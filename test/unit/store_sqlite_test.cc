@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -433,6 +434,53 @@ TEST_F(SqliteStoreTest, ClaimDueMovesDueDeliveriesToInFlight) {
   EXPECT_EQ(second[0].event_id, "e3");
   EXPECT_TRUE(store_->ClaimDue(clock_.Now(), 10, kUnlimited).empty());
   EXPECT_FALSE(store_->NextDueTime());
+}
+
+TEST_F(SqliteStoreTest, ClaimDueCountsRequestsAndAnXapiRequestCarriesABatch) {
+  CreateOrg("org_a");
+  Subscription lrs = MakeSub("org_a", "lrs", SubscriptionKind::kXapi, {"*"});
+  lrs.batch_size = 3;
+  ASSERT_TRUE(store_->CreateSubscription(lrs).ok());
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  std::vector<NewEvent> events;
+  for (int i = 0; i < 10; ++i) events.push_back(Event("e" + std::to_string(i)));
+  ASSERT_TRUE(IngestSync("org_a", std::move(events)).ok);
+
+  // Two requests' worth each: six statements for the LRS, two webhooks.
+  auto two_slots = [](const std::string&, int) { return 2; };
+  std::vector<DueDelivery> due = store_->ClaimDue(clock_.Now(), 4, two_slots);
+  std::map<std::string, int> by_sub;
+  for (const auto& d : due) ++by_sub[d.subscription_id];
+  EXPECT_EQ(by_sub["lrs"], 6);
+  EXPECT_EQ(by_sub["hook"], 2);
+  // The total limit counts requests too: one request is one batch of 3.
+  due = store_->ClaimDue(clock_.Now(), 1, two_slots);
+  ASSERT_FALSE(due.empty());
+  EXPECT_EQ(due.size(), due[0].subscription_id == "lrs" ? 3u : 1u);
+}
+
+TEST_F(SqliteStoreTest, ASplitBatchOnlyLogsItsAttempt) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "lrs", SubscriptionKind::kXapi, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1")}).ok);
+  DueDelivery due = store_->ClaimDue(clock_.Now(), 1, kUnlimited).at(0);
+  AttemptOutcome split;
+  split.delivery_id = due.delivery_id;
+  split.attempt.at = clock_.Now();
+  split.attempt.status = 400;
+  split.attempt.error = "the LRS refused a batch of 2 statements whole";
+  split.new_state = DeliveryState::kInFlight;
+  AttemptOutcome gone = split;
+  gone.delivery_id = 999'999;  // skipped, not an error
+  store_->RecordAttempts({split, gone});
+
+  Delivery d = *store_->GetDelivery("org_a", due.delivery_id);
+  EXPECT_EQ(d.state, DeliveryState::kInFlight);
+  EXPECT_EQ(d.attempt_count, 0);
+  ASSERT_EQ(d.attempts.size(), 1u);
+  EXPECT_EQ(d.attempts[0].status, 400);
+  EXPECT_EQ(Count("SELECT count(*) FROM attempts"), 1);
+  EXPECT_EQ(store_->GetSubscription("org_a", "lrs")->consecutive_failures, 0);
 }
 
 TEST_F(SqliteStoreTest, RecordAttemptsLogsTheAttemptAndMovesTheState) {

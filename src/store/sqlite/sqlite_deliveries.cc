@@ -27,17 +27,19 @@ struct ClaimCandidate {
   std::string org_id;
   int format = 0;
   int max_in_flight = 0;
+  int batch_size = 1;  // deliveries one request may carry: 1 for webhooks
   Millis updated_at = 0;
 };
 
 std::vector<ClaimCandidate> EnabledSubscriptions(Db& db) {
   Query q = db.Prepare(
-      "SELECT id, org_id, CASE kind WHEN 'xapi' THEN 1 ELSE 0 END, max_in_flight, updated_at "
+      "SELECT id, org_id, CASE kind WHEN 'xapi' THEN 1 ELSE 0 END, max_in_flight, "
+      "CASE kind WHEN 'xapi' THEN max(batch_size, 1) ELSE 1 END, updated_at "
       "FROM subscriptions WHERE enabled = 1 ORDER BY id");
   std::vector<ClaimCandidate> subs;
   while (q.Step()) {
     subs.push_back({q.Text(0), q.Text(1), static_cast<int>(q.Int(2)),
-                    static_cast<int>(q.Int(3)), q.Int(4)});
+                    static_cast<int>(q.Int(3)), static_cast<int>(q.Int(4)), q.Int(5)});
   }
   return subs;
 }
@@ -93,16 +95,21 @@ Status ClaimFor(Db& db, const ClaimCandidate& sub, Millis now, int limit,
 }
 
 // Subscriptions take turns: each claim starts one subscription further on.
+// `limit` and the free slots count requests; a request to an xAPI
+// subscription carries up to its batch_size deliveries.
 Status Claim(Db& db, Millis now, int limit, const Store::FreeSlots& free_slots, size_t turn,
              std::vector<DueDelivery>* claimed) {
   std::vector<ClaimCandidate> subs = EnabledSubscriptions(db);
-  for (size_t i = 0; i < subs.size() && static_cast<int>(claimed->size()) < limit; ++i) {
+  int requests = 0;
+  for (size_t i = 0; i < subs.size() && requests < limit; ++i) {
     const ClaimCandidate& sub = subs[(turn + i) % subs.size()];
-    int slots = std::min(free_slots(sub.id, sub.max_in_flight),
-                         limit - static_cast<int>(claimed->size()));
+    int slots = std::min(free_slots(sub.id, sub.max_in_flight), limit - requests);
     if (slots <= 0) continue;
-    Status status = ClaimFor(db, sub, now, slots, claimed);
+    size_t before = claimed->size();
+    Status status = ClaimFor(db, sub, now, slots * sub.batch_size, claimed);
     if (!status.ok()) return status;
+    int taken = static_cast<int>(claimed->size() - before);
+    requests += (taken + sub.batch_size - 1) / sub.batch_size;
   }
   return Status::Ok();
 }
@@ -166,8 +173,25 @@ Status UpdateHealth(Db& db, const AttemptOutcome& outcome, Millis now) {
   return Status::Ok();
 }
 
+Status LogAttempt(Db& db, const AttemptOutcome& outcome) {
+  const Attempt& a = outcome.attempt;
+  Query insert = db.Prepare(
+      "INSERT INTO attempts (delivery_id, at, status, latency_ms, error, response) "
+      "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?1)");
+  insert.BindInt(1, outcome.delivery_id)
+      .BindInt(2, a.at)
+      .BindInt(3, a.status)
+      .BindInt(4, a.latency_ms)
+      .BindText(5, a.error)
+      .BindBlob(6, std::string_view(a.response).substr(0, kMaxResponseBytes));
+  return insert.Run() ? Status::Ok() : QueryStatus(insert, "cannot log attempt");
+}
+
 // Returns OK with nothing written when the delivery no longer exists.
 Status Record(Db& db, const AttemptOutcome& outcome, Millis now) {
+  // A batch split: the delivery stays in flight and its attempt count is
+  // kept; only the attempt is logged.
+  if (outcome.new_state == DeliveryState::kInFlight) return LogAttempt(db, outcome);
   Query update = db.Prepare(
       "UPDATE deliveries SET state = CASE WHEN ?2 IN (?5, ?6) AND (SELECT enabled FROM "
       "subscriptions s WHERE s.id = deliveries.subscription_id) = 0 THEN ?7 ELSE ?2 END, "
@@ -181,19 +205,8 @@ Status Record(Db& db, const AttemptOutcome& outcome, Millis now) {
       .BindInt(7, StateValue(DeliveryState::kHeld));
   if (!update.Run()) return QueryStatus(update, "cannot update delivery");
   if (db.Changes() == 0) return Status::Ok();
-
-  const Attempt& a = outcome.attempt;
-  Query insert = db.Prepare(
-      "INSERT INTO attempts (delivery_id, at, status, latency_ms, error, response) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-  insert.BindInt(1, outcome.delivery_id)
-      .BindInt(2, a.at)
-      .BindInt(3, a.status)
-      .BindInt(4, a.latency_ms)
-      .BindText(5, a.error)
-      .BindBlob(6, std::string_view(a.response).substr(0, kMaxResponseBytes));
-  if (!insert.Run()) return QueryStatus(insert, "cannot log attempt");
-  return UpdateHealth(db, outcome, now);
+  Status logged = LogAttempt(db, outcome);
+  return logged.ok() ? UpdateHealth(db, outcome, now) : logged;
 }
 
 }  // namespace
