@@ -13,6 +13,9 @@ namespace {
 
 constexpr Millis kIdlePoll = 1000;  // longest sleep with nothing due
 constexpr size_t kMaxBatchBytes = 1u << 20;  // an xAPI batch's body stays under 1 MiB
+// Claims fetch up to this many times the free request slots, so the next
+// requests wait in memory instead of behind a claim's transaction.
+constexpr int kClaimAhead = 2;
 
 // What an attempt tells the store about its subscription's health.
 store::AttemptOutcome::Signal HealthSignal(const Outcome& verdict) {
@@ -50,6 +53,7 @@ Dispatcher::Dispatcher(store::Store& store, const security::Sealer& sealer, cons
 
 Dispatcher::~Dispatcher() {
   Stop(std::chrono::milliseconds(0));
+  for (CURL* handle : idle_handles_) curl_easy_cleanup(handle);
   curl_multi_cleanup(multi_);
 }
 
@@ -84,15 +88,23 @@ void Dispatcher::Run() {
   while (true) {
     Millis now = clock_.Now();
     if (stopping_ && (transfers_.empty() || now >= grace_deadline_)) break;
-    if (!stopping_) StartWaiting(now);
-    if (!stopping_ && (woken_.exchange(false) || now >= next_due_at_)) Claim(now);
+    if (!stopping_) {
+      // A commit made deliveries due, one is due by the clock, or a
+      // subscription's queue ran low: claim. Otherwise only start what waits.
+      if (woken_.exchange(false) || refill_ || now >= next_due_at_) {
+        refill_ = false;
+        Claim(now);
+      } else {
+        StartWaiting(now);
+      }
+    }
 
     int running = 0;
     curl_multi_perform(multi_, &running);
-    CompleteFinished();
+    bool slot_freed = CompleteFinished();
 
     Millis wait = std::clamp<Millis>(next_due_at_ - clock_.Now(), 0, kIdlePoll);
-    if (!stopping_ && woken_) wait = 0;  // a finished request freed a slot: claim first
+    if (!stopping_ && (woken_ || refill_ || (slot_freed && waiting_count_ > 0))) wait = 0;
     if (stopping_) wait = std::min<Millis>(wait, 50);
     curl_multi_poll(multi_, nullptr, 0, static_cast<int>(wait), nullptr);
   }
@@ -113,15 +125,17 @@ int Dispatcher::InFlight(const std::string& subscription_id) const {
   return it == in_flight_by_subscription_.end() ? 0 : it->second;
 }
 
-// Slots a claim may fill: batches already waiting count as taken.
+// Requests a claim may fetch for a subscription: kClaimAhead times its
+// max_in_flight, less what is in flight or already waiting.
 int Dispatcher::FreeSlots(const std::string& subscription_id, int max_in_flight) const {
   auto it = waiting_.find(subscription_id);
   int waiting = it == waiting_.end() ? 0 : static_cast<int>(it->second.size());
-  return max_in_flight - InFlight(subscription_id) - waiting;
+  return kClaimAhead * max_in_flight - InFlight(subscription_id) - waiting;
 }
 
 void Dispatcher::Claim(Millis now) {
-  int free_total = options_.max_in_flight - static_cast<int>(transfers_.size() + waiting_count_);
+  int free_total =
+      kClaimAhead * options_.max_in_flight - static_cast<int>(transfers_.size() + waiting_count_);
   if (free_total > 0) {
     Enqueue(store_.ClaimDue(now, free_total,
                             [this](const std::string& sub, int max_in_flight) {
@@ -207,6 +221,7 @@ void Dispatcher::RecordFailure(const Batch& batch, const std::string& error, Mil
   for (size_t i = 0; i < batch.size(); ++i) {
     store::AttemptOutcome outcome;
     outcome.delivery_id = batch[i].delivery_id;
+    outcome.subscription_id = batch[i].subscription_id;
     outcome.attempt.at = now;
     outcome.attempt.error = error;
     auto next = policy_.NextAttemptAt(now, batch[i].attempt_count + 1, random);
@@ -219,14 +234,21 @@ void Dispatcher::RecordFailure(const Batch& batch, const std::string& error, Mil
 }
 
 void Dispatcher::StartTransfer(const Target& target, Batch batch, Millis now) {
-  auto transfer = std::make_unique<Transfer>(target, std::move(batch), options_.transport, now);
+  CURL* reuse = nullptr;
+  if (!idle_handles_.empty()) {
+    reuse = idle_handles_.back();
+    idle_handles_.pop_back();
+  }
+  auto transfer =
+      std::make_unique<Transfer>(target, std::move(batch), options_.transport, now, reuse);
   CURL* handle = transfer->handle();
   ++in_flight_by_subscription_[transfer->subscription_id()];
   transfers_.emplace(handle, std::move(transfer));
   curl_multi_add_handle(multi_, handle);
 }
 
-void Dispatcher::CompleteFinished() {
+bool Dispatcher::CompleteFinished() {
+  bool finished = false;
   int left = 0;
   while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
     if (msg->msg != CURLMSG_DONE) continue;
@@ -238,9 +260,21 @@ void Dispatcher::CompleteFinished() {
     if (--in_flight_by_subscription_[transfer->subscription_id()] <= 0) {
       in_flight_by_subscription_.erase(transfer->subscription_id());
     }
-    woken_ = true;  // a slot is free: claim again
+    finished = true;
     Complete(*transfer, msg->data.result);
+    if (idle_handles_.size() < static_cast<size_t>(options_.max_in_flight)) {
+      idle_handles_.push_back(transfer->ReleaseHandle());
+    }
+    // Claim again once the subscription has less than half its slots'
+    // worth waiting: claims come in bigger, fewer transactions, and the
+    // queue never runs dry while one commits.
+    auto queue = waiting_.find(transfer->subscription_id());
+    size_t waiting = queue == waiting_.end() ? 0 : queue->second.size();
+    auto target = targets_.find(transfer->subscription_id());
+    int max_in_flight = target == targets_.end() ? 1 : target->second.max_in_flight;
+    if (static_cast<int>(waiting) * 2 < max_in_flight) refill_ = true;
   }
+  return finished;
 }
 
 // Turns one request's answer into an outcome for each delivery it carried.
@@ -285,6 +319,7 @@ void Dispatcher::Complete(Transfer& transfer, CURLcode code) {
     const store::DueDelivery& d = transfer.batch()[i];
     store::AttemptOutcome outcome;
     outcome.delivery_id = d.delivery_id;
+    outcome.subscription_id = d.subscription_id;
     outcome.attempt = attempt;
     outcome.next_attempt_at = now;
     // One request is one signal about the subscription's health.

@@ -56,7 +56,7 @@ class Dispatcher {
   void Enqueue(std::vector<store::DueDelivery> due, Millis now);
   void StartWaiting(Millis now);
   void StartTransfer(const Target& target, Batch batch, Millis now);
-  void CompleteFinished();
+  bool CompleteFinished();  // true when a request finished
   void Complete(Transfer& transfer, CURLcode code);
   void RecordFailure(const Batch& batch, const std::string& error, Millis now);
   void Record(store::AttemptOutcome outcome);
@@ -80,6 +80,7 @@ class Dispatcher {
 
   // Dispatcher thread only.
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
+  std::vector<CURL*> idle_handles_;  // finished easy handles, reused by the next transfers
   std::unordered_map<std::string, int> in_flight_by_subscription_;
   // Claimed batches waiting for one of their subscription's slots: the
   // halves of a split batch, and what a claim brought beyond the free slots.
@@ -87,6 +88,7 @@ class Dispatcher {
   size_t waiting_count_ = 0;  // batches in waiting_
   std::unordered_map<std::string, Target> targets_;
   Millis next_due_at_ = 0;
+  bool refill_ = false;  // a subscription's queue ran low: claim again
 
   // The recorder's queue; guarded by recorder_mutex_.
   std::mutex recorder_mutex_;

@@ -23,7 +23,7 @@ curl_slist* Append(curl_slist* list, const std::string& header) {
 }  // namespace
 
 Transfer::Transfer(const Target& target, Batch batch, const TransportOptions& options,
-                   Millis now_ms)
+                   Millis now_ms, CURL* easy)
     : batch_(std::move(batch)),
       subscription_id_(target.id),
       options_(options),
@@ -32,7 +32,7 @@ Transfer::Transfer(const Target& target, Batch batch, const TransportOptions& op
   const std::string& body = batch_.size() > 1 ? body_ : batch_.front().body;
   const store::DueDelivery& first = batch_.front();
   xapi_ = target.kind == store::SubscriptionKind::kXapi;
-  easy_ = curl_easy_init();
+  easy_ = easy ? easy : curl_easy_init();
   headers_ = Append(headers_, "Content-Type: application/json");
   headers_ = Append(headers_, "Expect:");
   if (xapi_) {
@@ -72,7 +72,7 @@ Transfer::Transfer(const Target& target, Batch batch, const TransportOptions& op
 }
 
 Transfer::~Transfer() {
-  curl_easy_cleanup(easy_);
+  if (easy_) curl_easy_cleanup(easy_);
   curl_slist_free_all(headers_);
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "delivery/batch.h"
 #include "delivery/destination_guard.h"
@@ -35,12 +36,18 @@ struct TransferResult {
 class Transfer {
  public:
   // `now_ms` is the attempt's time: it becomes the webhook-timestamp.
-  Transfer(const Target& target, Batch batch, const TransportOptions& options, Millis now_ms);
+  // `easy` is a handle to reuse (every option this class uses is set again),
+  // or null for a new one.
+  Transfer(const Target& target, Batch batch, const TransportOptions& options, Millis now_ms,
+           CURL* easy = nullptr);
   ~Transfer();
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
 
   CURL* handle() const { return easy_; }
+  // Gives up the handle (for reuse) once the transfer is finished and out of
+  // the multi handle; the destructor then leaves it alone.
+  CURL* ReleaseHandle() { return std::exchange(easy_, nullptr); }
   const Batch& batch() const { return batch_; }
   Batch TakeBatch() { return std::move(batch_); }
   const std::string& subscription_id() const { return subscription_id_; }

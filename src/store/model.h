@@ -132,6 +132,7 @@ struct DueDelivery {
 // What one attempt did to its delivery.
 struct AttemptOutcome {
   int64_t delivery_id = 0;
+  std::string subscription_id;  // optional: saves the store looking it up
   Attempt attempt;  // its id is assigned by the store
   DeliveryState new_state = DeliveryState::kRetrying;
   Millis next_attempt_at = 0;  // when new_state is retrying (or pending)

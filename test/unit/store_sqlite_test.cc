@@ -343,6 +343,37 @@ TEST_F(SqliteStoreTest, ConcurrentIngestsShareCommits) {
   EXPECT_EQ(wakeups.load(), commits);  // once per group, not per call
 }
 
+// Claims and attempt records only repeat a delivery if a power loss takes
+// them: they commit without an fsync. Ingest always fsyncs.
+TEST_F(SqliteStoreTest, OnlyGroupsWithDurableJobsSync) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  sqlite::WriterStats before = impl().writer_stats();
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1")}).ok);
+  sqlite::WriterStats ingested = impl().writer_stats();
+  EXPECT_EQ(ingested.synced_commits - before.synced_commits, 1);
+
+  DueDelivery due = store_->ClaimDue(clock_.Now(), 1, kUnlimited).at(0);
+  AttemptOutcome delivered;
+  delivered.delivery_id = due.delivery_id;
+  delivered.attempt.at = clock_.Now();
+  delivered.attempt.status = 204;
+  delivered.new_state = DeliveryState::kDelivered;
+  store_->RecordAttempts({delivered});
+  sqlite::WriterStats recorded = impl().writer_stats();
+  EXPECT_EQ(recorded.commits - ingested.commits, 2);
+  EXPECT_EQ(recorded.synced_commits, ingested.synced_commits);
+  EXPECT_EQ(store_->GetDelivery("org_a", due.delivery_id)->state, DeliveryState::kDelivered);
+
+  // After NORMAL commits, a durable one syncs again; and a restart finds all.
+  ASSERT_TRUE(IngestSync("org_a", {Event("e2")}).ok);
+  EXPECT_EQ(impl().writer_stats().synced_commits, recorded.synced_commits + 1);
+  store_.reset();
+  Open();
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kDelivered).size(), 1u);
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kPending).size(), 1u);
+}
+
 TEST_F(SqliteStoreTest, OutstandingIngestsShareCommits) {
   constexpr int kThreads = 8;
   constexpr int kCallsPerThread = 200;

@@ -1,5 +1,6 @@
 // Deliveries: what the API lists and what the dispatcher claims and records.
 #include <algorithm>
+#include <unordered_set>
 #include <utility>
 
 #include "store/sqlite/rows.h"
@@ -133,28 +134,48 @@ Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Milli
   return hold.Run() ? Status::Ok() : QueryStatus(hold, "cannot hold deliveries");
 }
 
+// The subscription of a delivery, and when it started failing; false when
+// the delivery no longer exists.
+bool SubscriptionOf(Db& db, const AttemptOutcome& outcome, std::string* sub_id,
+                    Millis* failing_since) {
+  Query q = outcome.subscription_id.empty()
+                ? db.Prepare("SELECT s.id, s.failing_since FROM deliveries d JOIN subscriptions s "
+                             "ON s.id = d.subscription_id WHERE d.id = ?1")
+                : db.Prepare("SELECT id, failing_since FROM subscriptions WHERE id = ?2");
+  if (outcome.subscription_id.empty()) {
+    q.BindInt(1, outcome.delivery_id);
+  } else {
+    q.BindText(2, outcome.subscription_id);
+  }
+  if (!q.Step()) return false;
+  *sub_id = q.Text(0);
+  *failing_since = q.Int(1);
+  return true;
+}
+
 // Keeps the subscription's health from what one attempt said, and disables
-// it on a 410 or when it has failed for too long.
-Status UpdateHealth(Db& db, const AttemptOutcome& outcome, Millis now) {
+// it on a 410 or when it has failed for too long. `healthy` holds the
+// subscriptions this commit has already marked healthy at `now`: marking
+// them again would change nothing.
+Status UpdateHealth(Db& db, const AttemptOutcome& outcome, Millis now,
+                    std::unordered_set<std::string>& healthy) {
   using Signal = AttemptOutcome::Signal;
   if (outcome.signal == Signal::kNone) return Status::Ok();
+  if (outcome.signal == Signal::kSuccess && healthy.count(outcome.subscription_id)) {
+    return Status::Ok();
+  }
   std::string sub_id;
   Millis failing_since = 0;
-  {
-    Query q = db.Prepare(
-        "SELECT s.id, s.failing_since FROM deliveries d JOIN subscriptions s "
-        "ON s.id = d.subscription_id WHERE d.id = ?1");
-    if (!q.BindInt(1, outcome.delivery_id).Step()) return Status::Ok();
-    sub_id = q.Text(0);
-    failing_since = q.Int(1);
-  }
+  if (!SubscriptionOf(db, outcome, &sub_id, &failing_since)) return Status::Ok();
   if (outcome.signal == Signal::kSuccess) {
+    if (!healthy.insert(sub_id).second) return Status::Ok();
     Query q = db.Prepare(
         "UPDATE subscriptions SET last_success_at = ?2, failing_since = 0, "
         "consecutive_failures = 0, credentials_refused = 0 WHERE id = ?1");
     return q.BindText(1, sub_id).BindInt(2, now).Run() ? Status::Ok()
                                                         : QueryStatus(q, "cannot keep health");
   }
+  healthy.erase(sub_id);
   if (failing_since == 0) failing_since = now;
   Query q = db.Prepare(
       "UPDATE subscriptions SET last_failure_at = ?2, failing_since = ?3, "
@@ -188,7 +209,8 @@ Status LogAttempt(Db& db, const AttemptOutcome& outcome) {
 }
 
 // Returns OK with nothing written when the delivery no longer exists.
-Status Record(Db& db, const AttemptOutcome& outcome, Millis now) {
+Status Record(Db& db, const AttemptOutcome& outcome, Millis now,
+              std::unordered_set<std::string>& healthy) {
   // A batch split: the delivery stays in flight and its attempt count is
   // kept; only the attempt is logged.
   if (outcome.new_state == DeliveryState::kInFlight) return LogAttempt(db, outcome);
@@ -206,7 +228,7 @@ Status Record(Db& db, const AttemptOutcome& outcome, Millis now) {
   if (!update.Run()) return QueryStatus(update, "cannot update delivery");
   if (db.Changes() == 0) return Status::Ok();
   Status logged = LogAttempt(db, outcome);
-  return logged.ok() ? UpdateHealth(db, outcome, now) : logged;
+  return logged.ok() ? UpdateHealth(db, outcome, now, healthy) : logged;
 }
 
 }  // namespace
@@ -264,25 +286,31 @@ std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
   std::vector<DueDelivery> claimed;
   if (limit <= 0) return claimed;
   size_t turn = claim_turn_++;
-  Status status = writer_.RunSync([&](Db& db, bool*) {
-    claimed.clear();
-    return Claim(db, now, limit, free_slots, turn, &claimed);
-  });
+  Status status = writer_.RunSync(
+      [&](Db& db, bool*) {
+        claimed.clear();
+        return Claim(db, now, limit, free_slots, turn, &claimed);
+      },
+      /*durable=*/false);
   if (!status.ok()) claimed.clear();
   return claimed;
 }
 
 void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
   if (outcomes.empty()) return;
-  writer_.RunSync([&](Db& db, bool* made_due) {
-    Millis now = clock_.Now();
-    for (const AttemptOutcome& outcome : outcomes) {
-      Status status = Record(db, outcome, now);
-      if (!status.ok()) return status;
-      *made_due = *made_due || (IsWaiting(outcome.new_state) && outcome.next_attempt_at <= now);
-    }
-    return Status::Ok();
-  });
+  writer_.RunSync(
+      [&](Db& db, bool* made_due) {
+        Millis now = clock_.Now();
+        std::unordered_set<std::string> healthy;
+        for (const AttemptOutcome& outcome : outcomes) {
+          Status status = Record(db, outcome, now, healthy);
+          if (!status.ok()) return status;
+          *made_due =
+              *made_due || (IsWaiting(outcome.new_state) && outcome.next_attempt_at <= now);
+        }
+        return Status::Ok();
+      },
+      /*durable=*/false);
 }
 
 int SqliteStore::ResetInFlight() {

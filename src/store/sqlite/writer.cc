@@ -28,14 +28,15 @@ void Writer::Submit(WriteJob job) {
   work_.notify_one();
 }
 
-Status Writer::RunSync(std::function<Status(Db& db, bool* made_due)> run) {
+Status Writer::RunSync(std::function<Status(Db& db, bool* made_due)> run, bool durable) {
   if (std::this_thread::get_id() == thread_.get_id()) {
     return Status::Failed("a synchronous store write was called on the writer thread");
   }
   // Shared: the waiting caller may return while set_value is still finishing.
   auto promise = std::make_shared<std::promise<Status>>();
   std::future<Status> result = promise->get_future();
-  Submit({std::move(run), [promise](const Status& status) { promise->set_value(status); }});
+  Submit({std::move(run), [promise](const Status& status) { promise->set_value(status); },
+          durable});
   return result.get();
 }
 
@@ -88,6 +89,16 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
     return;
   }
   std::string error;
+  bool durable =
+      std::any_of(group.begin(), group.end(), [](const WriteJob& job) { return job.durable; });
+  if (durable != synchronous_full_) {
+    if (!db_->Exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                   &error)) {
+      Fail(group, "cannot set synchronous: " + error);
+      return;
+    }
+    synchronous_full_ = durable;
+  }
   if (!db_->Exec("BEGIN IMMEDIATE", &error)) {  // nothing was written: no bg_error
     Fail(group, "cannot begin a transaction: " + error);
     return;
@@ -112,6 +123,7 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
   {
     std::lock_guard lock(mu_);
     ++stats_.commits;
+    if (durable) ++stats_.synced_commits;
     stats_.jobs += static_cast<int64_t>(group.size());
     stats_.largest_group = std::max(stats_.largest_group, static_cast<int64_t>(group.size()));
   }

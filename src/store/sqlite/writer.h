@@ -1,6 +1,13 @@
 // The one thread that writes: it owns the write connection and commits the
 // jobs waiting in its queue in groups (one transaction and one fsync each).
 //
+// Durability: a group holding any durable job commits with synchronous=FULL
+// (fsync of the WAL). A group of only non-durable jobs (the dispatcher's
+// claims and attempt records) commits with synchronous=NORMAL: no fsync, so
+// a process crash loses nothing, and a power loss can lose only a suffix of
+// such commits, since every FULL commit syncs the whole WAL before it. Losing
+// a claim or a record only makes a delivery go again (at-least-once).
+//
 // Each job runs under its own SAVEPOINT: a job that fails rolls back only its
 // own work. After COMMIT every job of the group is finished, in submission
 // order, on the writer thread. If a group cannot be committed, every job of
@@ -33,12 +40,15 @@ struct WriteJob {
   // Runs after the group committed (with run's status) or failed (with a
   // Failed status). Must not block.
   std::function<void(const Status& status)> finish;
+  // False when losing the commit to a power failure only repeats work.
+  bool durable = true;
 };
 
 struct WriterStats {
   int64_t jobs = 0;     // jobs run
   int64_t commits = 0;  // groups committed
   int64_t largest_group = 0;
+  int64_t synced_commits = 0;  // commits with an fsync (a durable job in the group)
 };
 
 class Writer {
@@ -51,7 +61,7 @@ class Writer {
 
   void Submit(WriteJob job);
   // Submits `run` and waits for its group's outcome.
-  Status RunSync(std::function<Status(Db& db, bool* made_due)> run);
+  Status RunSync(std::function<Status(Db& db, bool* made_due)> run, bool durable = true);
 
   WriterStats stats() const;
 
@@ -76,6 +86,7 @@ class Writer {
   void Fail(std::deque<WriteJob>& group, const std::string& error);
 
   std::unique_ptr<Db> db_;  // used on the writer thread only
+  bool synchronous_full_ = true;  // the connection's setting (writer thread only)
   std::function<void()> on_due_;
 
   mutable std::mutex mu_;
