@@ -11,49 +11,17 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const fs = require('node:fs');
 const path = require('node:path');
 const { execFile } = require('node:child_process');
 const { PuntServer, killAll } = require('./lib/punt-server');
 const { expectStatus, waitFor, createSub, getDelivery } = require('./lib/api-helpers');
 const { startLrs, startReceiver, stopAllPeers } = require('./lib/peers');
+const {
+  LRS_KEY, LRS_SECRET, TOKEN_STANDARD, TOKEN_URLSAFE, AUTH_STANDARD, LEARNING_TYPES, USER_TYPES,
+  freshEvent, statementId, createOrg, ingestOk, xapiPosts,
+} = require('./lib/fixtures');
 
-const LRS_KEY = 'lrs_key';
-const LRS_SECRET = 'p@ss>w?rd~~';
-const TOKEN_STANDARD = 'bHJzX2tleTpwQHNzPnc/cmR+fg==';  // base64("lrs_key:p@ss>w?rd~~")
-const TOKEN_URLSAFE = 'bHJzX2tleTpwQHNzPnc_cmR-fg';     // the same, URL-safe and unpadded
-const AUTH_STANDARD = `Basic ${TOKEN_STANDARD}`;
-
-const LEARNING_TYPES = ['lesson.completed', 'lesson.liked', 'lesson.disliked', 'lesson.viewed',
-  'section.viewed', 'question.answered', 'question.skipped', 'training_session.attended',
-  'term.searched'];
-const USER_TYPES = ['user.created', 'user.restored', 'user.updated', 'user.archived'];
-
-const GOLDEN_DIR = path.resolve(__dirname, '../golden/events');
-const GOLDEN = Object.fromEntries([...LEARNING_TYPES, ...USER_TYPES].map((t) =>
-  [t, JSON.parse(fs.readFileSync(path.join(GOLDEN_DIR, `${t}.json`), 'utf8'))]));
-
-// ------------------------------------------------------------------ helpers
-const RUN = `${process.pid}-${Date.now().toString(36)}`;
-let seq = 0;
-const uniq = (prefix) => `${prefix}-${RUN}-${++seq}`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// A golden event of `type` with a fresh unique id.
-function freshEvent(type, tag = 'evt') {
-  return { ...structuredClone(GOLDEN[type]), id: uniq(`${tag}-${type}`) };
-}
-
-// UUIDv5 (RFC 4122) of `name` in the URL namespace.
-const URL_NAMESPACE = Buffer.from('6ba7b8119dad11d180b400c04fd430c8', 'hex');
-function uuidv5(name) {
-  const h = crypto.createHash('sha1').update(URL_NAMESPACE).update(name, 'utf8').digest();
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
-}
-const statementId = (orgId, eventId) => uuidv5(`punt:${orgId}:${eventId}`);
 
 // The statement `punt statement` prints for `event` (the statement punt would send).
 function puntStatement(event, orgId, platformUrl) {
@@ -70,21 +38,6 @@ function puntStatement(event, orgId, platformUrl) {
 
 // Polls fn() until it returns a truthy value; throws after timeoutMs with the
 // description of the last value (describe(last)).
-async function createOrg(srv, platformUrl, name = uniq('Org')) {
-  const res = await srv.request('POST', '/v1/orgs', { key: srv.adminKey,
-    json: { name, platform_url: platformUrl } });
-  expectStatus(res, 201);
-  assert.equal(typeof res.json.api_key, 'string');
-  return { id: res.json.id, key: res.json.api_key, platformUrl: res.json.platform_url };
-}
-
-async function ingestOk(srv, org, body) {
-  const res = await srv.request('POST', '/v1/events', { key: org.key, json: body });
-  expectStatus(res, 202);
-  const events = Array.isArray(body) ? body : [body];
-  assert.deepEqual(res.json, { accepted: events.map((e) => e.id) });
-  return res;
-}
 
 // Every delivery of a subscription, following next_cursor (bounded).
 async function allDeliveries(srv, org, subId) {
@@ -120,8 +73,6 @@ async function waitDelivered(srv, org, subId, count, timeoutMs) {
     return ok ? ds : { done: false, total: ds.length, states: stateCounts(ds) };
   }, { timeoutMs, what: `${count} delivered deliveries of ${subId}`, intervalMs: 200 });
 }
-
-const xapiPosts = (entries) => entries.filter((e) => e.method === 'POST' && e.path === '/xAPI/statements');
 
 function percentile(sorted, p) {
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
