@@ -91,7 +91,10 @@ void Dispatcher::Run() {
     if (!stopping_) {
       // A commit made deliveries due, one is due by the clock, or a
       // subscription's queue ran low: claim. Otherwise only start what waits.
-      if (woken_.exchange(false) || refill_ || now >= next_due_at_) {
+      bool woken = woken_.exchange(false);
+      bool due = now >= next_due_at_;
+      if (woken || due) drained_.clear();  // anything may be due again
+      if (woken || due || refill_) {
         refill_ = false;
         Claim(now);
       } else {
@@ -137,11 +140,28 @@ void Dispatcher::Claim(Millis now) {
   int free_total =
       kClaimAhead * options_.max_in_flight - static_cast<int>(transfers_.size() + waiting_count_);
   if (free_total > 0) {
-    Enqueue(store_.ClaimDue(now, free_total,
-                            [this](const std::string& sub, int max_in_flight) {
-                              return FreeSlots(sub, max_in_flight);
-                            }),
-            now);
+    // Drained subscriptions are skipped: the store need not look at them.
+    std::unordered_map<std::string, int> offered;
+    auto due = store_.ClaimDue(now, free_total, [&](const std::string& sub, int max_in_flight) {
+      if (drained_.count(sub)) return 0;
+      int slots = FreeSlots(sub, max_in_flight);
+      if (slots > 0) offered[sub] = slots;
+      return slots;
+    });
+    std::unordered_map<std::string, int> taken;
+    for (const auto& d : due) ++taken[d.subscription_id];
+    Enqueue(std::move(due), now);
+    // A subscription that got less than it was offered has nothing more due;
+    // a claim that filled the total may have left some unvisited.
+    int requests = 0;
+    for (const auto& [sub, slots] : offered) {
+      auto target = targets_.find(sub);
+      int batch = target == targets_.end() ? 1 : target->second.batch_size;
+      int got = taken[sub];
+      requests += (got + batch - 1) / batch;
+      if (got < slots * batch) drained_.insert(sub);
+    }
+    claim_filled_ = requests >= free_total;
     StartWaiting(now);
   }
   // Deliveries due later, or due now but waiting for a busy subscription's
@@ -272,7 +292,14 @@ bool Dispatcher::CompleteFinished() {
     size_t waiting = queue == waiting_.end() ? 0 : queue->second.size();
     auto target = targets_.find(transfer->subscription_id());
     int max_in_flight = target == targets_.end() ? 1 : target->second.max_in_flight;
-    if (static_cast<int>(waiting) * 2 < max_in_flight) refill_ = true;
+    if (static_cast<int>(waiting) * 2 < max_in_flight &&
+        !drained_.count(transfer->subscription_id())) {
+      refill_ = true;
+    }
+    if (claim_filled_ && static_cast<int>(transfers_.size() + waiting_count_) * 2 <
+                             kClaimAhead * options_.max_in_flight) {
+      refill_ = true;
+    }
   }
   return finished;
 }

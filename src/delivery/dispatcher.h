@@ -17,6 +17,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "delivery/batch.h"
@@ -89,6 +90,10 @@ class Dispatcher {
   std::unordered_map<std::string, Target> targets_;
   Millis next_due_at_ = 0;
   bool refill_ = false;  // a subscription's queue ran low: claim again
+  // Subscriptions whose last claim found nothing more due; skipped until a
+  // commit or the clock makes deliveries due.
+  std::unordered_set<std::string> drained_;
+  bool claim_filled_ = false;  // the last claim took all it could: more may wait
 
   // The recorder's queue; guarded by recorder_mutex_.
   std::mutex recorder_mutex_;
