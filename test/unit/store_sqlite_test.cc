@@ -443,6 +443,55 @@ TEST_F(SqliteStoreTest, DisabledSubscriptionHoldsAndEnablingReleases) {
   EXPECT_EQ(List("org_a", "hook", DeliveryState::kInFlight).size(), 1u);
 }
 
+// Ingest keeps each organisation's subscriptions in memory: every change to
+// them must show in the next fan-out.
+TEST_F(SqliteStoreTest, FanOutFollowsEverySubscriptionChange) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "a", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1")}).ok);
+  CreateSub("org_a", "b", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e2")}).ok);
+  EXPECT_EQ(EventIds(List("org_a", "b")), (Strings{"e2"}));
+
+  Subscription b = *store_->GetSubscription("org_a", "b");
+  b.events = {"user.created"};
+  ASSERT_TRUE(store_->UpdateSubscription(b).ok());
+  ASSERT_TRUE(IngestSync("org_a", {Event("e3")}).ok);
+  EXPECT_EQ(EventIds(List("org_a", "b")), (Strings{"e2"}));  // no longer matches
+
+  ASSERT_TRUE(store_->DeleteSubscription("org_a", "b").ok());
+  IngestResult r = IngestSync("org_a", {Event("e4")});
+  EXPECT_EQ(r.deliveries, 1);  // only a's
+
+  // A 410 disables "a" inside RecordAttempts: the next event is held.
+  DueDelivery due = store_->ClaimDue(clock_.Now(), 1, kUnlimited).at(0);
+  AttemptOutcome gone;
+  gone.delivery_id = due.delivery_id;
+  gone.attempt.at = clock_.Now();
+  gone.attempt.status = 410;
+  gone.attempt.error = "gone";
+  gone.new_state = DeliveryState::kRetrying;
+  gone.next_attempt_at = clock_.Now() + 1000;
+  gone.signal = AttemptOutcome::Signal::kGone;
+  store_->RecordAttempts({gone});
+  ASSERT_FALSE(store_->GetSubscription("org_a", "a")->enabled);
+  ASSERT_TRUE(IngestSync("org_a", {Event("e5")}).ok);
+  auto held = List("org_a", "a", DeliveryState::kHeld);
+  ASSERT_FALSE(held.empty());
+  EXPECT_EQ(held.back().event_id, "e5");
+}
+
+TEST_F(SqliteStoreTest, GetOrgShowsAnUpdateAtOnce) {
+  CreateOrg("org_a");
+  ASSERT_EQ(store_->GetOrg("org_a")->platform_url, "https://org_a.example");
+  Org org = *store_->GetOrg("org_a");
+  org.platform_url = "https://renamed.example";
+  ASSERT_TRUE(store_->UpdateOrg(org).ok());
+  EXPECT_EQ(store_->GetOrg("org_a")->platform_url, "https://renamed.example");
+  EXPECT_FALSE(store_->GetOrg("org_nope"));
+  EXPECT_FALSE(store_->FindApiKey("no such hash"));
+}
+
 TEST_F(SqliteStoreTest, ClaimDueMovesDueDeliveriesToInFlight) {
   CreateOrg("org_a");
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});

@@ -153,12 +153,18 @@ bool SubscriptionOf(Db& db, const AttemptOutcome& outcome, std::string* sub_id,
   return true;
 }
 
+// What one RecordAttempts commit has done so far.
+struct RecordContext {
+  // Subscriptions already marked healthy at `now`: marking them again would
+  // change nothing.
+  std::unordered_set<std::string> healthy;
+  bool disabled_any = false;  // a subscription was disabled
+};
+
 // Keeps the subscription's health from what one attempt said, and disables
-// it on a 410 or when it has failed for too long. `healthy` holds the
-// subscriptions this commit has already marked healthy at `now`: marking
-// them again would change nothing.
-Status UpdateHealth(Db& db, const AttemptOutcome& outcome, Millis now,
-                    std::unordered_set<std::string>& healthy) {
+// it on a 410 or when it has failed for too long.
+Status UpdateHealth(Db& db, const AttemptOutcome& outcome, Millis now, RecordContext& ctx) {
+  std::unordered_set<std::string>& healthy = ctx.healthy;
   using Signal = AttemptOutcome::Signal;
   if (outcome.signal == Signal::kNone) return Status::Ok();
   if (outcome.signal == Signal::kSuccess && healthy.count(outcome.subscription_id)) {
@@ -185,9 +191,13 @@ Status UpdateHealth(Db& db, const AttemptOutcome& outcome, Millis now,
       .BindInt(3, failing_since)
       .BindInt(4, outcome.signal == Signal::kCredentialsRefused ? 1 : 0);
   if (!q.Run()) return QueryStatus(q, "cannot keep health");
-  if (outcome.signal == Signal::kGone) return Disable(db, sub_id, outcome.attempt.error, now);
+  if (outcome.signal == Signal::kGone) {
+    ctx.disabled_any = true;
+    return Disable(db, sub_id, outcome.attempt.error, now);
+  }
   if (outcome.disable_if_failing_since_before > 0 &&
       failing_since < outcome.disable_if_failing_since_before) {
+    ctx.disabled_any = true;
     std::string since = FormatTimestamp(TimePoint(std::chrono::milliseconds(failing_since)));
     return Disable(db, sub_id, "failing since " + since + " without a success: disabled", now);
   }
@@ -209,8 +219,7 @@ Status LogAttempt(Db& db, const AttemptOutcome& outcome) {
 }
 
 // Returns OK with nothing written when the delivery no longer exists.
-Status Record(Db& db, const AttemptOutcome& outcome, Millis now,
-              std::unordered_set<std::string>& healthy) {
+Status Record(Db& db, const AttemptOutcome& outcome, Millis now, RecordContext& ctx) {
   // A batch split: the delivery stays in flight and its attempt count is
   // kept; only the attempt is logged.
   if (outcome.new_state == DeliveryState::kInFlight) return LogAttempt(db, outcome);
@@ -228,7 +237,7 @@ Status Record(Db& db, const AttemptOutcome& outcome, Millis now,
   if (!update.Run()) return QueryStatus(update, "cannot update delivery");
   if (db.Changes() == 0) return Status::Ok();
   Status logged = LogAttempt(db, outcome);
-  return logged.ok() ? UpdateHealth(db, outcome, now, healthy) : logged;
+  return logged.ok() ? UpdateHealth(db, outcome, now, ctx) : logged;
 }
 
 }  // namespace
@@ -301,14 +310,16 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
   writer_.RunSync(
       [&](Db& db, bool* made_due) {
         Millis now = clock_.Now();
-        std::unordered_set<std::string> healthy;
+        RecordContext ctx;
+        Status status = Status::Ok();
         for (const AttemptOutcome& outcome : outcomes) {
-          Status status = Record(db, outcome, now, healthy);
-          if (!status.ok()) return status;
+          status = Record(db, outcome, now, ctx);
+          if (!status.ok()) break;
           *made_due =
               *made_due || (IsWaiting(outcome.new_state) && outcome.next_attempt_at <= now);
         }
-        return Status::Ok();
+        if (ctx.disabled_any) ingest_subscriptions_.clear();
+        return status;
       },
       /*durable=*/false);
 }

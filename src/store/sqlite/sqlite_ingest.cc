@@ -1,5 +1,6 @@
 // Ingest: events, their bodies and their fan-out, as one job per request.
 #include <memory>
+#include <unordered_map>
 #include <utility>
 
 #include "store/sqlite/rows.h"
@@ -8,8 +9,11 @@
 namespace punt::store::sqlite {
 namespace {
 
-// The organisation's subscriptions, loaded once per job. Only the fields
-// Matches and the fan-out read are filled.
+using SubscriptionsByOrg = std::unordered_map<std::string, std::vector<Subscription>>;
+
+// The organisation's subscriptions as ingest needs them (kept by the store
+// in ingest_subscriptions_ until one changes). Only the fields Matches and
+// the fan-out read are filled.
 Status LoadSubscriptions(Db& db, const std::string& org_id, std::vector<Subscription>* subs) {
   Query org = db.Prepare("SELECT 1 FROM orgs WHERE id = ?1");
   if (!org.BindText(1, org_id).Step()) {
@@ -88,9 +92,16 @@ Status StoreEvent(Db& db, const std::string& org_id, const NewEvent& event,
 }
 
 Status IngestBatch(Db& db, const std::string& org_id, const std::vector<NewEvent>& events,
-                   Millis now, IngestResult* result, bool* made_due) {
-  std::vector<Subscription> subs;
-  Status status = LoadSubscriptions(db, org_id, &subs);
+                   Millis now, SubscriptionsByOrg& cache, IngestResult* result, bool* made_due) {
+  Status status = Status::Ok();
+  auto cached = cache.find(org_id);
+  if (cached == cache.end()) {
+    std::vector<Subscription> loaded;
+    status = LoadSubscriptions(db, org_id, &loaded);
+    if (!status.ok()) return status;
+    cached = cache.emplace(org_id, std::move(loaded)).first;
+  }
+  const std::vector<Subscription>& subs = cached->second;
   for (const NewEvent& event : events) {
     if (!status.ok()) break;
     status = StoreEvent(db, org_id, event, subs, now, result, made_due);
@@ -106,7 +117,8 @@ void SqliteStore::Ingest(const std::string& org_id, std::vector<NewEvent> events
   WriteJob job;
   job.run = [this, org_id, events = std::move(events), result](Db& db, bool* made_due) {
     *result = IngestResult{};
-    return IngestBatch(db, org_id, events, clock_.Now(), result.get(), made_due);
+    return IngestBatch(db, org_id, events, clock_.Now(), ingest_subscriptions_, result.get(),
+                       made_due);
   };
   job.finish = [result, done = std::move(done)](const Status& status) {
     if (status.ok()) {

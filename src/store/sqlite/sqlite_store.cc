@@ -135,16 +135,25 @@ Status SqliteStore::CreateOrg(const Org& org, const ApiKey& key) {
 
 std::optional<Org> SqliteStore::GetOrg(const std::string& org_id) {
   static const std::string kSql = "SELECT " + std::string(kOrgColumns) + " FROM orgs WHERE id = ?1";
+  uint64_t generation = 0;
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = orgs_.find(org_id); it != orgs_.end()) return it->second;
+    generation = org_generation_;
+  }
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db) return std::nullopt;
   Query q = db->Prepare(kSql);
   if (!q.BindText(1, org_id).Step()) return std::nullopt;
-  return ReadOrg(q);
+  Org org = ReadOrg(q);
+  std::lock_guard lock(cache_mu_);
+  if (generation == org_generation_) orgs_.emplace(org_id, org);
+  return org;
 }
 
 Status SqliteStore::UpdateOrg(const Org& org) {
-  return writer_.RunSync([&](Db& db, bool*) {
+  Status status = writer_.RunSync([&](Db& db, bool*) {
     Query q = db.Prepare(
         "UPDATE orgs SET name = ?2, platform_url = ?3, mbox_opt_in = ?4, updated_at = ?5 "
         "WHERE id = ?1");
@@ -157,17 +166,28 @@ Status SqliteStore::UpdateOrg(const Org& org) {
     if (db.Changes() == 0) return Status::NotFound("no organisation " + org.id);
     return Status::Ok();
   });
+  std::lock_guard lock(cache_mu_);  // after the commit: no reader keeps the old row
+  ++org_generation_;
+  orgs_.erase(org.id);
+  return status;
 }
 
 std::optional<ApiKey> SqliteStore::FindApiKey(const std::string& hash) {
   static const std::string kSql =
       "SELECT " + std::string(kApiKeyColumns) + " FROM api_keys WHERE hash = ?1";
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = keys_by_hash_.find(hash); it != keys_by_hash_.end()) return it->second;
+  }
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db) return std::nullopt;
   Query q = db->Prepare(kSql);
-  if (!q.BindText(1, hash).Step()) return std::nullopt;
-  return ReadApiKey(q);
+  if (!q.BindText(1, hash).Step()) return std::nullopt;  // unknown keys are not cached
+  ApiKey key = ReadApiKey(q);
+  std::lock_guard lock(cache_mu_);
+  keys_by_hash_.emplace(hash, key);
+  return key;
 }
 
 Status SqliteStore::CreateSubscription(const Subscription& sub) {
@@ -176,6 +196,7 @@ Status SqliteStore::CreateSubscription(const Subscription& sub) {
                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
                                   "?12, ?13, ?14, ?15)";
   return writer_.RunSync([&](Db& db, bool*) {
+    ingest_subscriptions_.erase(sub.org_id);
     if (!OrgExists(db, sub.org_id)) return Status::NotFound("no organisation " + sub.org_id);
     Subscription row = sub;
     Millis now = clock_.Now();
@@ -215,6 +236,7 @@ std::vector<Subscription> SqliteStore::ListSubscriptions(const std::string& org_
 
 Status SqliteStore::UpdateSubscription(const Subscription& sub) {
   return writer_.RunSync([&](Db& db, bool* made_due) {
+    ingest_subscriptions_.erase(sub.org_id);
     bool was_enabled = false;
     {
       Query current = db.Prepare("SELECT enabled FROM subscriptions WHERE id = ?1 AND org_id = ?2");
@@ -248,6 +270,7 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
 
 Status SqliteStore::DeleteSubscription(const std::string& org_id, const std::string& id) {
   return writer_.RunSync([&](Db& db, bool*) {
+    ingest_subscriptions_.erase(org_id);
     // Deliveries and their attempts go by ON DELETE CASCADE.
     Query q = db.Prepare("DELETE FROM subscriptions WHERE id = ?1 AND org_id = ?2");
     if (!q.BindText(1, id).BindText(2, org_id).Run()) {

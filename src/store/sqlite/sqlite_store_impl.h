@@ -6,11 +6,13 @@
 // writer; read methods lease a read connection.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "store/sqlite/read_pool.h"
@@ -70,9 +72,22 @@ class SqliteStore final : public Store {
   const int migrations_applied_;
   ReadPool readers_;
 
+  // Read caches for the two lookups every API request makes. An entry read
+  // before an UpdateOrg commits is not kept (the generation moved on). API
+  // keys never change once created, so their entries never go stale.
+  std::mutex cache_mu_;
+  uint64_t org_generation_ = 0;                             // protected by cache_mu_
+  std::unordered_map<std::string, Org> orgs_;               // protected by cache_mu_
+  std::unordered_map<std::string, ApiKey> keys_by_hash_;    // protected by cache_mu_
+
   std::mutex listener_mu_;
   std::function<void()> listener_;  // protected by listener_mu_
   std::atomic<size_t> claim_turn_{0};
+
+  // Writer thread only: each organisation's subscriptions as ingest fans out
+  // to them (id, kind, events, enabled), loaded on first use. Every job that
+  // changes those columns clears its organisation's entry (or all).
+  std::unordered_map<std::string, std::vector<Subscription>> ingest_subscriptions_;
 
   Writer writer_;  // last: its thread runs jobs that use the members above
 };

@@ -7,6 +7,19 @@
 #include <vector>
 
 namespace punt::store::sqlite {
+namespace {
+
+// Runs one statement without parameters through the connection's statement
+// cache: the writer's BEGIN, SAVEPOINT, RELEASE and COMMIT are not parsed
+// again for every group and job.
+bool Run(Db& db, std::string_view sql, std::string* error) {
+  Query q = db.Prepare(sql);
+  if (q.Run()) return true;
+  if (error != nullptr) *error = q.error();
+  return false;
+}
+
+}  // namespace
 
 Writer::Writer(std::unique_ptr<Db> db, std::function<void()> on_due)
     : db_(std::move(db)), on_due_(std::move(on_due)), thread_([this] { Loop(); }) {}
@@ -99,7 +112,7 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
     }
     synchronous_full_ = durable;
   }
-  if (!db_->Exec("BEGIN IMMEDIATE", &error)) {  // nothing was written: no bg_error
+  if (!Run(*db_, "BEGIN IMMEDIATE", &error)) {  // nothing was written: no bg_error
     Fail(group, "cannot begin a transaction: " + error);
     return;
   }
@@ -110,7 +123,7 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
     committed = false;
     error = "injected commit failure";
   }
-  if (committed) committed = db_->Exec("COMMIT", &error);
+  if (committed) committed = Run(*db_, "COMMIT", &error);
   if (!committed) {
     if (db_->InTransaction()) db_->Exec("ROLLBACK", nullptr);
     {
@@ -138,15 +151,15 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
 bool Writer::RunJobs(std::deque<WriteJob>& group, std::vector<Outcome>& outcomes,
                      std::string* error) {
   for (WriteJob& job : group) {
-    if (!db_->Exec("SAVEPOINT job", error)) return false;
+    if (!Run(*db_, "SAVEPOINT job", error)) return false;
     Outcome outcome;
     outcome.status = job.run(*db_, &outcome.made_due);
     if (!db_->InTransaction()) {  // SQLite rolled back everything (e.g. disk full)
       *error = "the transaction was rolled back: " + outcome.status.message;
       return false;
     }
-    if (!outcome.status.ok() && !db_->Exec("ROLLBACK TO job", error)) return false;
-    if (!db_->Exec("RELEASE job", error)) return false;
+    if (!outcome.status.ok() && !Run(*db_, "ROLLBACK TO job", error)) return false;
+    if (!Run(*db_, "RELEASE job", error)) return false;
     outcomes.push_back(std::move(outcome));
   }
   return true;
