@@ -21,6 +21,9 @@ constexpr int kClaimAhead = 2;
 store::AttemptOutcome::Signal HealthSignal(const Outcome& verdict) {
   using Signal = store::AttemptOutcome::Signal;
   if (verdict.verdict == Verdict::kDelivered) return Signal::kSuccess;
+  // The LRS answered and refused one statement's content: the statement is
+  // dead, the subscription's health is unchanged (docs/delivery.md).
+  if (verdict.verdict == Verdict::kDead) return Signal::kNone;
   switch (verdict.effect) {
     case SubscriptionEffect::kCredentialsRefused:
       return Signal::kCredentialsRefused;

@@ -18,7 +18,7 @@ const { expectStatus, waitFor, createSub, getDelivery } = require('./lib/api-hel
 const { startLrs, startReceiver, stopAllPeers } = require('./lib/peers');
 const {
   LRS_KEY, LRS_SECRET, TOKEN_STANDARD, TOKEN_URLSAFE, AUTH_STANDARD, LEARNING_TYPES, USER_TYPES,
-  freshEvent, statementId, createOrg, ingestOk, xapiPosts,
+  freshEvent, statementId, createOrg, ingestOk, allDeliveries, xapiPosts,
 } = require('./lib/fixtures');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -38,21 +38,6 @@ function puntStatement(event, orgId, platformUrl) {
 
 // Polls fn() until it returns a truthy value; throws after timeoutMs with the
 // description of the last value (describe(last)).
-
-// Every delivery of a subscription, following next_cursor (bounded).
-async function allDeliveries(srv, org, subId) {
-  const out = [];
-  let cursor = '';
-  for (let page = 0; page < 100; page++) {
-    const res = await srv.request('GET', `/v1/subscriptions/${subId}/deliveries?limit=500` +
-      (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''), { key: org.key });
-    expectStatus(res, 200);
-    out.push(...res.json.data);
-    if (!res.json.next_cursor) return out;
-    cursor = res.json.next_cursor;
-  }
-  throw new Error('more than 100 pages of deliveries');
-}
 
 function stateCounts(deliveries) {
   const c = {};

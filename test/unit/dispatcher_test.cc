@@ -561,6 +561,28 @@ TEST_F(DispatcherTest, APoisonedStatementIsSplitOutAndDiesWhileTheRestAreDeliver
   EXPECT_EQ(store::HealthState(Sub("sub_lrs")), "healthy");
 }
 
+TEST_F(DispatcherTest, AStatementTheLrsRefusesIsDeadAndLeavesHealthUnchanged) {
+  Create(Xapi("lrs"));
+  receiver_.Script("lrs", {{.status = 200, .body = "[]"},
+                           {.status = 422, .body = "statement has no verb"}});
+  StartDispatcher();
+  Ingest({Event("evt-good")});
+  WaitForState(OnlyDelivery("sub_lrs"), DeliveryState::kDelivered);
+  Ingest({Event("evt-bad")});
+  store::Delivery dead;
+  for (const store::Delivery& d : Deliveries("sub_lrs")) {
+    if (d.event_id == "evt-bad") dead = WaitForState(d.id, DeliveryState::kDead);
+  }
+  ASSERT_EQ(dead.attempts.size(), 1u);
+  EXPECT_EQ(dead.attempts[0].status, 422);
+  EXPECT_EQ(dead.attempts[0].response, "statement has no verb");
+  store::Subscription sub = Sub("sub_lrs");
+  EXPECT_EQ(store::HealthState(sub), "healthy");
+  EXPECT_EQ(sub.consecutive_failures, 0);
+  EXPECT_EQ(sub.last_failure_at, 0);
+  EXPECT_EQ(sub.failing_since, 0);
+}
+
 TEST_F(DispatcherTest, ServerErrorRetriesOnTheScheduleThenDies) {
   Create(Xapi("lrs"));
   receiver_.Script("lrs", {{.status = 500, .body = "down"}});

@@ -62,11 +62,26 @@ async function ingestOk(srv, org, body) {
   return res;
 }
 
+// Every delivery of a subscription, following next_cursor (bounded).
+async function allDeliveries(srv, org, subId) {
+  const out = [];
+  let cursor = '';
+  for (let page = 0; page < 100; page++) {
+    const res = await srv.request('GET', `/v1/subscriptions/${subId}/deliveries?limit=500` +
+      (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''), { key: org.key });
+    expectStatus(res, 200);
+    out.push(...res.json.data);
+    if (!res.json.next_cursor) return out;
+    cursor = res.json.next_cursor;
+  }
+  throw new Error('more than 100 pages of deliveries');
+}
+
 // The statement POSTs among the test LRS's log entries.
 const xapiPosts = (entries) =>
   entries.filter((e) => e.method === 'POST' && e.path === '/xAPI/statements');
 
 module.exports = {
   LRS_KEY, LRS_SECRET, TOKEN_STANDARD, TOKEN_URLSAFE, AUTH_STANDARD, LEARNING_TYPES, USER_TYPES,
-  GOLDEN, uniq, freshEvent, uuidv5, statementId, createOrg, ingestOk, xapiPosts,
+  GOLDEN, uniq, freshEvent, uuidv5, statementId, createOrg, ingestOk, allDeliveries, xapiPosts,
 };
