@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <random>
 
@@ -12,6 +13,7 @@ namespace punt::delivery {
 namespace {
 
 constexpr Millis kIdlePoll = 1000;  // longest sleep with nothing due
+constexpr Millis kNever = std::numeric_limits<Millis>::max();
 constexpr size_t kMaxBatchBytes = 1u << 20;  // an xAPI batch's body stays under 1 MiB
 // Claims fetch up to this many times the free request slots, so the next
 // requests wait in memory instead of behind a claim's transaction.
@@ -171,6 +173,13 @@ void Dispatcher::Claim(Millis now) {
   // slot (a finished request claims again), wake us by the clock.
   auto next = store_.NextDueTime();
   next_due_at_ = next && *next > now ? *next : now + kIdlePoll;
+  // A retry this dispatcher scheduled may not be committed yet, so the store
+  // cannot know it: wake for it too.
+  if (soonest_retry_ > now) {
+    next_due_at_ = std::min(next_due_at_, soonest_retry_);
+  } else {
+    soonest_retry_ = kNever;
+  }
 }
 
 // Groups what a claim brought by subscription (in claim order) and forms
@@ -239,6 +248,11 @@ const Target* Dispatcher::TargetFor(const store::DueDelivery& due, std::string* 
   return &(targets_[due.subscription_id] = std::move(*target));
 }
 
+void Dispatcher::NoteRetry(Millis at) {
+  soonest_retry_ = std::min(soonest_retry_, at);
+  next_due_at_ = std::min(next_due_at_, at);
+}
+
 void Dispatcher::RecordFailure(const Batch& batch, const std::string& error, Millis now) {
   double random = random_();
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -250,6 +264,7 @@ void Dispatcher::RecordFailure(const Batch& batch, const std::string& error, Mil
     auto next = policy_.NextAttemptAt(now, batch[i].attempt_count + 1, random);
     outcome.new_state = next ? store::DeliveryState::kRetrying : store::DeliveryState::kDead;
     outcome.next_attempt_at = next.value_or(now);
+    if (next) NoteRetry(*next);
     if (i == 0) outcome.signal = store::AttemptOutcome::Signal::kFailure;
     outcome.disable_if_failing_since_before = now - options_.disable_after;
     Record(std::move(outcome));
@@ -363,6 +378,7 @@ void Dispatcher::Complete(Transfer& transfer, CURLcode code) {
       auto next = policy_.NextAttemptAt(now, d.attempt_count + 1, random, retry_after);
       outcome.new_state = next ? store::DeliveryState::kRetrying : store::DeliveryState::kDead;
       outcome.next_attempt_at = next.value_or(now);
+      if (next) NoteRetry(*next);
       if (!next) outcome.attempt.error += outcome.attempt.error.empty() ? "" : "; ";
       if (!next) outcome.attempt.error += "retries used up";
     }

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -61,6 +62,7 @@ class Dispatcher {
   void Complete(Transfer& transfer, CURLcode code);
   void RecordFailure(const Batch& batch, const std::string& error, Millis now);
   void Record(store::AttemptOutcome outcome);
+  void NoteRetry(Millis at);  // wakes the loop for a retry not yet committed
   const Target* TargetFor(const store::DueDelivery& due, std::string* error);
   int InFlight(const std::string& subscription_id) const;
   int FreeSlots(const std::string& subscription_id, int max_in_flight) const;
@@ -90,6 +92,8 @@ class Dispatcher {
   std::unordered_map<std::string, Target> targets_;
   Millis next_due_at_ = 0;
   bool refill_ = false;  // a subscription's queue ran low: claim again
+  // The earliest retry this dispatcher has scheduled since it last passed.
+  Millis soonest_retry_ = std::numeric_limits<Millis>::max();
   // Subscriptions whose last claim found nothing more due; skipped until a
   // commit or the clock makes deliveries due.
   std::unordered_set<std::string> drained_;
