@@ -204,11 +204,15 @@ Status UpdateHealth(Db& db, const AttemptOutcome& outcome, Millis now, RecordCon
   return Status::Ok();
 }
 
-Status LogAttempt(Db& db, const AttemptOutcome& outcome) {
+// Logs the attempt; when `check_exists`, only if the delivery still exists.
+Status LogAttempt(Db& db, const AttemptOutcome& outcome, bool check_exists) {
   const Attempt& a = outcome.attempt;
   Query insert = db.Prepare(
-      "INSERT INTO attempts (delivery_id, at, status, latency_ms, error, response) "
-      "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?1)");
+      check_exists
+          ? "INSERT INTO attempts (delivery_id, at, status, latency_ms, error, response) "
+            "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?1)"
+          : "INSERT INTO attempts (delivery_id, at, status, latency_ms, error, response) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   insert.BindInt(1, outcome.delivery_id)
       .BindInt(2, a.at)
       .BindInt(3, a.status)
@@ -222,7 +226,7 @@ Status LogAttempt(Db& db, const AttemptOutcome& outcome) {
 Status Record(Db& db, const AttemptOutcome& outcome, Millis now, RecordContext& ctx) {
   // A batch split: the delivery stays in flight and its attempt count is
   // kept; only the attempt is logged.
-  if (outcome.new_state == DeliveryState::kInFlight) return LogAttempt(db, outcome);
+  if (outcome.new_state == DeliveryState::kInFlight) return LogAttempt(db, outcome, true);
   Query update = db.Prepare(
       "UPDATE deliveries SET state = CASE WHEN ?2 IN (?5, ?6) AND (SELECT enabled FROM "
       "subscriptions s WHERE s.id = deliveries.subscription_id) = 0 THEN ?7 ELSE ?2 END, "
@@ -236,7 +240,7 @@ Status Record(Db& db, const AttemptOutcome& outcome, Millis now, RecordContext& 
       .BindInt(7, StateValue(DeliveryState::kHeld));
   if (!update.Run()) return QueryStatus(update, "cannot update delivery");
   if (db.Changes() == 0) return Status::Ok();
-  Status logged = LogAttempt(db, outcome);
+  Status logged = LogAttempt(db, outcome, /*check_exists=*/false);  // the update found it
   return logged.ok() ? UpdateHealth(db, outcome, now, ctx) : logged;
 }
 
