@@ -1,0 +1,163 @@
+// Turns bench/run.sh's results ("name value" lines) into the table it prints
+// and, when RESULTS_MD is given, into bench/RESULTS.md.
+//
+//   node report.js RESULTS_FILE [RESULTS_MD]
+//
+// The run's parameters come from the BENCH_* environment variables run.sh sets.
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+
+// A row is marked busy when, in the second before any of its measurements,
+// less than this share of the CPU was idle.
+const BUSY_IDLE_PERCENT = 80;
+
+function readResults(file) {
+  const r = {};
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const [k, v] = line.split(' ');
+    if (k && v !== undefined && v !== '') r[k] = Number(v);
+  }
+  return r;
+}
+
+const fmt = (n, unit) => (Number.isFinite(n) ? `${Math.round(n).toLocaleString('en-US')} ${unit}` : 'not run');
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
+
+function rows(r, env) {
+  const batch = env.BENCH_BATCH;
+  const conns = env.BENCH_CONNECTIONS;
+  const backlog = Number(env.BENCH_BACKLOG).toLocaleString('en-US');
+  const xapiPerPost = r.xapi_receiver_requests > 0 ? r.xapi_delivered / r.xapi_receiver_requests : NaN;
+  return [
+    { what: `webhook delivery (1 sub, ${backlog} backlog, ${r.webhook_bytes} B)`,
+      baseline: `wrk -c${conns} POST same body, same receiver`, short: 'wrk POST', base: r.receiver_wrk_rate, baseUnit: 'req/s',
+      punt: r.webhook_rate, puntUnit: 'deliveries/s', target: 0.5, idle: [r.receiver_idle_before, r.webhook_idle_before] },
+    { what: '  the same vs a bare libcurl-multi loop',
+      baseline: `bench_curl_post -> same receiver, ${conns} connections`, short: 'curl loop', base: r.receiver_curl_rate, baseUnit: 'req/s',
+      punt: r.webhook_rate, puntUnit: 'deliveries/s', target: NaN, idle: [r.receiver_idle_before, r.webhook_idle_before] },
+    { what: `single-event ingest (${conns} connections)`,
+      baseline: `wrk -c${conns} GET punt's /healthz`, short: 'wrk /healthz', base: r.healthz_rate, baseUnit: 'req/s',
+      punt: r.ingest_rate, puntUnit: 'events/s', target: 0.4, idle: [r.ingest_idle_before] },
+    { what: `batched ingest (${batch}/request, ${env.BENCH_BATCH_CONNECTIONS} connections)`,
+      baseline: `bare SQLite, WAL, synchronous=FULL, ${batch} events a transaction`, short: 'SQLite', base: r.batch_sqlite_rate,
+      baseUnit: 'events/s', punt: r.batch_rate, puntUnit: 'events/s', target: 0.6,
+      idle: [r.batch_idle_before, r.batch_sqlite_idle_before] },
+    { what: `xAPI delivery (batch ${batch}, saw ${Number.isFinite(xapiPerPost) ? xapiPerPost.toFixed(1) : '?'}/POST)`,
+      baseline: `bare SQLite, the same state changes, batches of ${batch}`, short: 'SQLite', base: r.xapi_sqlite_rate,
+      baseUnit: 'deliveries/s', punt: r.xapi_rate, puntUnit: 'deliveries/s', target: 0.5,
+      idle: [r.xapi_idle_before, r.xapi_sqlite_idle_before] },
+  ].map((row) => {
+    const x = ratio(row.punt, row.base);
+    let verdict = 'not run';
+    if (Number.isFinite(x)) verdict = Number.isFinite(row.target) ? (x >= row.target ? 'pass' : 'MISS') : 'info';
+    const busy = row.idle.some((idle) => idle < BUSY_IDLE_PERCENT);
+    return { ...row, ratio: x, verdict, busyMark: Number.isFinite(x) && busy ? ' (busy)' : '' };
+  });
+}
+
+function printTable(table) {
+  const cells = table.map((t) => [t.what, `${t.short}: ${fmt(t.base, t.baseUnit)}`, fmt(t.punt, t.puntUnit),
+    Number.isFinite(t.ratio) ? `${t.ratio.toFixed(2)} x` : '-',
+    Number.isFinite(t.target) ? `>= ${t.target} x` : '-', t.verdict + t.busyMark]);
+  const head = ['what', 'baseline', 'punt', 'ratio', 'target', 'result'];
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c) => c.map((v, i) => v.padEnd(widths[i])).join(' | ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+  for (const c of cells) console.log(line(c));
+}
+
+function markdown(table, r, env) {
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const busy = table.some((t) => t.busyMark);
+  const cpu = os.cpus()[0] ? os.cpus()[0].model : 'unknown CPU';
+  const out = [];
+  out.push('# Benchmark results', '');
+  out.push(`Latest run of \`make bench\` (bench/run.sh), written by the run itself.`, '');
+  out.push(`- date: ${date}`);
+  out.push(`- commit: ${env.BENCH_COMMIT} (plus whatever the working tree held uncommitted)`);
+  out.push(`- machine: ${os.cpus().length} cores (nproc), ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.release()}`);
+  out.push(`- receiver: ${env.BENCH_RECEIVER}`);
+  out.push(`- parameters: BENCH_BACKLOG=${env.BENCH_BACKLOG} BENCH_BODY_BYTES=${env.BENCH_BODY_BYTES} ` +
+    `BENCH_CONNECTIONS=${env.BENCH_CONNECTIONS} BENCH_SECONDS=${env.BENCH_SECONDS} BENCH_BATCH=${env.BENCH_BATCH} ` +
+    `BENCH_BATCH_CONNECTIONS=${env.BENCH_BATCH_CONNECTIONS} BENCH_WRK_THREADS=${env.BENCH_WRK_THREADS} ` +
+    `BENCH_PUNT_THREADS=${env.BENCH_PUNT_THREADS}`);
+  out.push(`- event mix: ${env.BENCH_EVENT_TYPES.split(',').join(', ')}; bodies punt sends: webhook ${r.webhook_bytes} B, ` +
+    `xAPI statement ${r.statement_bytes} B (averages over the mix)`);
+  out.push(`- idle CPU: ${r.idle_at_start}% before the run, ${r.idle_at_end}% after it` +
+    (busy ? `; a row marked (busy) had less than ${BUSY_IDLE_PERCENT}% of the CPU idle just before one of its measurements ` +
+      '(punt\'s or its baseline\'s): other work on the machine was competing' : ''));
+  if (env.BENCH_NOTE) out.push(`- note: ${env.BENCH_NOTE}`);
+  out.push('');
+  out.push('| what | baseline | baseline figure | punt | ratio | target | result |');
+  out.push('|---|---|---:|---:|---:|---:|---|');
+  for (const t of table) {
+    out.push(`| ${t.what.trim()} | ${t.baseline} | ${fmt(t.base, t.baseUnit)} | ${fmt(t.punt, t.puntUnit)} | ` +
+      `${Number.isFinite(t.ratio) ? `${t.ratio.toFixed(2)} x` : '-'} | ${Number.isFinite(t.target) ? `>= ${t.target} x` : '-'} | ` +
+      `${t.verdict}${t.busyMark} |`);
+  }
+  out.push('', '## Details of this run', '');
+  const d = (label, v, unit = '') => { if (Number.isFinite(v)) out.push(`- ${label}: ${v.toLocaleString('en-US')}${unit}`); };
+  d('webhook: deliveries (delivered / dead)', r.webhook_delivered, ` / ${r.webhook_dead}`);
+  d('webhook: seconds from enabling to all delivered', r.webhook_seconds, ' s');
+  d('webhook: the enabling PATCH (held -> pending for the whole backlog) took', r.webhook_enable_ms, ' ms');
+  d('webhook: POSTs the receiver got', r.webhook_receiver_requests);
+  d('webhook: backlog ingest rate (100-event requests, 4 connections; not a target)', r.webhook_backlog_ingest_rate, ' events/s');
+  d('single ingest: events stored (held) during the wrk run', r.ingest_stored);
+  d('single ingest: answers other than 202', r.ingest_non2xx);
+  d('single ingest: p99 latency', r.ingest_p99_ms, ' ms');
+  d('batched ingest: events stored (held)', r.batch_stored);
+  d('batched ingest: p99 latency of a request', r.batch_p99_ms, ' ms');
+  d('xAPI: deliveries (delivered / dead)', r.xapi_delivered, ` / ${r.xapi_dead}`);
+  d('xAPI: seconds from enabling to all delivered', r.xapi_seconds, ' s');
+  d('xAPI: the enabling PATCH took', r.xapi_enable_ms, ' ms');
+  d('xAPI: POSTs the receiver got', r.xapi_receiver_requests);
+  out.push('', '## How measured', '');
+  out.push(
+    '- Everything runs on this machine over 127.0.0.1, each punt figure in the same run as its',
+    '  baseline: the absolute numbers drift between machines and runs, the ratios less so.',
+    '  Each figure is one run; the load tools share the 2 cores with punt.',
+    '- The receiver is nginx from Debian, started by run.sh with a private config: one worker,',
+    '  `return 204` for every location, access_log off, keepalive_requests 10^9. Its ceiling is',
+    '  the wrk figure of the first row.',
+    '- Each punt measurement starts a fresh `punt serve` (Release build, fresh data dir on the',
+    '  same disk, `--threads` BENCH_PUNT_THREADS, `--max-in-flight` >= BENCH_CONNECTIONS).',
+    '  Events are the golden events of test/golden/events of the mix, padded (user.name, then an',
+    '  extra field) so punt\'s webhook body is about BENCH_BODY_BYTES; ids are unique.',
+    '- Webhook and xAPI delivery: one subscription created disabled with max_in_flight =',
+    '  BENCH_CONNECTIONS (xAPI: batch_size = BENCH_BATCH); BENCH_BACKLOG events are ingested',
+    '  (held), then the subscription is enabled; the clock runs from the PATCH until',
+    '  GET /v1/subscriptions/{id} shows every delivery delivered or dead. Progress is watched on',
+    '  nginx\'s stub_status every 100 ms, punt\'s counts once a second or when nginx goes quiet.',
+    '  Baselines: wrk (BENCH_WRK_THREADS threads, BENCH_CONNECTIONS connections, BENCH_SECONDS)',
+    '  POSTing the first event\'s webhook body to nginx, and bench_curl_post (a bare libcurl-multi',
+    '  loop, BENCH_BACKLOG requests). The xAPI baseline is bench_sqlite_xapi_delivery: the same',
+    '  claim (to in_flight, reading the statement bodies) and record (delivered, attempt row,',
+    '  subscription health) transactions, BENCH_BATCH deliveries each, synchronous=NORMAL as',
+    '  punt\'s writer uses for them; the statements per POST punt sent is shown in the row.',
+    '- Single-event ingest: wrk with lib/wrk.lua POSTs one event per request (unique ids) for',
+    '  BENCH_SECONDS; the org has one webhook subscription, disabled, so every event also gets',
+    '  a held delivery row (written, never sent). Baseline: wrk GET /healthz on the same punt.',
+    '- Batched ingest: the same with BENCH_BATCH events per request over',
+    '  BENCH_BATCH_CONNECTIONS connections; baseline bench_sqlite_ingest writes the same rows',
+    '  (event, webhook body, statement body for learning events, held delivery) for as many',
+    '  events as punt stored, one transaction per BENCH_BATCH events, WAL, synchronous=FULL, on',
+    '  punt\'s own schema (it runs punt\'s migration).',
+    '- Only answers 2xx count. Tests carry no timed assertions; these figures are only printed.');
+  return `${out.join('\n')}\n`;
+}
+
+function main() {
+  const [file, md] = process.argv.slice(2);
+  const r = readResults(file);
+  const table = rows(r, process.env);
+  console.log('');
+  printTable(table);
+  if (md) {
+    fs.writeFileSync(md, markdown(table, r, process.env));
+    console.log(`\nwrote ${md}`);
+  }
+}
+
+main();

@@ -1,0 +1,69 @@
+-- wrk script for bench/run.sh. Two modes, chosen by the first argument:
+--
+--   wrk ... -s wrk.lua URL -- static METHOD PATH [BODY_FILE|-] [API_KEY]
+--       the same request every time (a GET, or a POST of BODY_FILE's bytes)
+--   wrk ... -s wrk.lua URL -- events TEMPLATES PER_REQUEST ID_PREFIX API_KEY
+--       POST /v1/events with PER_REQUEST events from the templates of
+--       events.js (one object when 1, else an array), every id unique:
+--       ID_PREFIX-THREAD-COUNTER
+--
+-- At the end it prints one line: WRK {json} with the counts and latencies.
+
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+local function read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local data = f:read("*a")
+  f:close()
+  return data
+end
+
+local templates, per, prefix, headers
+local counter = 0
+
+function init(args)
+  if args[1] == "static" then
+    wrk.method = args[2]
+    wrk.path = args[3]
+    if args[4] and args[4] ~= "-" then
+      wrk.body = read_file(args[4])
+      wrk.headers["Content-Type"] = "application/json"
+    end
+    if args[5] and args[5] ~= "" then wrk.headers["Authorization"] = "Bearer " .. args[5] end
+    request = nil  -- wrk then sends the one prebuilt request
+    return
+  end
+  templates = {}
+  for line in io.lines(args[2]) do
+    local s, e = line:find('"@ID@"', 1, true)
+    if s then templates[#templates + 1] = { line:sub(1, s), line:sub(e) } end
+  end
+  assert(#templates > 0, "no templates in " .. args[2])
+  per = tonumber(args[3])
+  prefix = args[4] .. "-" .. tostring(tid) .. "-"
+  headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. args[5] }
+end
+
+function request()
+  local parts = {}
+  for i = 1, per do
+    counter = counter + 1
+    local t = templates[counter % #templates + 1]
+    parts[i] = t[1] .. prefix .. counter .. t[2]
+  end
+  local body = per == 1 and parts[1] or "[" .. table.concat(parts, ",") .. "]"
+  return wrk.format("POST", "/v1/events", headers, body)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK {"requests":%d,"duration_us":%d,"non2xx":%d,"connect_errors":%d,"read_errors":%d,' ..
+    '"write_errors":%d,"timeouts":%d,"p50_us":%d,"p99_us":%d}\n',
+    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
