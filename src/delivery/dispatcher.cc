@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 #include <random>
+#include <utility>
 
 #include "delivery/outcome.h"
 #include "util/log.h"
@@ -64,6 +65,7 @@ Dispatcher::~Dispatcher() {
 
 void Dispatcher::Start() {
   recorder_ = std::thread([this] { RecorderLoop(); });
+  claimer_ = std::thread([this] { ClaimerLoop(); });
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -78,6 +80,14 @@ void Dispatcher::Stop(std::chrono::milliseconds grace) {
     stopping_ = true;
     Wake();
     thread_.join();
+  }
+  if (claimer_.joinable()) {  // a claim still running finishes; its deliveries stay in_flight
+    {
+      std::lock_guard lock(claim_mutex_);
+      claimer_stop_ = true;
+    }
+    claim_cv_.notify_one();
+    claimer_.join();
   }
   if (recorder_.joinable()) {
     {
@@ -94,17 +104,23 @@ void Dispatcher::Run() {
     Millis now = clock_.Now();
     if (stopping_ && (transfers_.empty() || now >= grace_deadline_)) break;
     if (!stopping_) {
+      TakeClaim(now);
       // A commit made deliveries due, one is due by the clock, or a
-      // subscription's queue ran low: claim. Otherwise only start what waits.
+      // subscription's queue ran low: claim (one claim at a time; a wish
+      // made while one runs is kept for when it answers).
       bool woken = woken_.exchange(false);
-      bool due = now >= next_due_at_;
-      if (woken || due) drained_.clear();  // anything may be due again
-      if (woken || due || refill_) {
-        refill_ = false;
-        Claim(now);
-      } else {
-        StartWaiting(now);
+      bool due = !claim_outstanding_ && now >= next_due_at_;
+      if (woken || due) {  // anything may be due again
+        drained_.clear();
+        claim_stale_ = claim_outstanding_;  // its "nothing more due" may be out of date
       }
+      if (woken || due || refill_) want_claim_ = true;
+      refill_ = false;
+      if (want_claim_ && !claim_outstanding_) {
+        want_claim_ = false;
+        RequestClaim(now);
+      }
+      StartWaiting(now);
     }
 
     int running = 0;
@@ -112,7 +128,11 @@ void Dispatcher::Run() {
     bool slot_freed = CompleteFinished();
 
     Millis wait = std::clamp<Millis>(next_due_at_ - clock_.Now(), 0, kIdlePoll);
-    if (!stopping_ && (woken_ || refill_ || (slot_freed && waiting_count_ > 0))) wait = 0;
+    if (claim_outstanding_) wait = kIdlePoll;  // the claimer's answer wakes us
+    if (!stopping_ && (woken_ || refill_ || (slot_freed && waiting_count_ > 0) ||
+                       (want_claim_ && !claim_outstanding_))) {
+      wait = 0;
+    }
     if (stopping_) wait = std::min<Millis>(wait, 50);
     curl_multi_poll(multi_, nullptr, 0, static_cast<int>(wait), nullptr);
   }
@@ -133,45 +153,79 @@ int Dispatcher::InFlight(const std::string& subscription_id) const {
   return it == in_flight_by_subscription_.end() ? 0 : it->second;
 }
 
-// Requests a claim may fetch for a subscription: kClaimAhead times its
-// max_in_flight, less what is in flight or already waiting.
-int Dispatcher::FreeSlots(const std::string& subscription_id, int max_in_flight) const {
-  auto it = waiting_.find(subscription_id);
-  int waiting = it == waiting_.end() ? 0 : static_cast<int>(it->second.size());
-  return kClaimAhead * max_in_flight - InFlight(subscription_id) - waiting;
+// Asks the claimer thread for due deliveries, with a snapshot of what each
+// subscription has in flight or waiting (the claim runs on the writer
+// thread; the dispatcher's own maps are not shared).
+void Dispatcher::RequestClaim(Millis now) {
+  auto request = std::make_unique<ClaimRequest>();
+  request->now = now;
+  request->limit =
+      kClaimAhead * options_.max_in_flight - static_cast<int>(transfers_.size() + waiting_count_);
+  for (const auto& [sub, n] : in_flight_by_subscription_) request->used[sub] += n;
+  for (const auto& [sub, queue] : waiting_) request->used[sub] += static_cast<int>(queue.size());
+  request->drained = drained_;
+  next_due_at_ = now + kIdlePoll;  // the answer sets it
+  {
+    std::lock_guard lock(claim_mutex_);
+    claim_request_ = std::move(request);
+  }
+  claim_outstanding_ = true;
+  claim_cv_.notify_one();
 }
 
-void Dispatcher::Claim(Millis now) {
-  int free_total =
-      kClaimAhead * options_.max_in_flight - static_cast<int>(transfers_.size() + waiting_count_);
-  if (free_total > 0) {
-    // Drained subscriptions are skipped: the store need not look at them.
-    std::unordered_map<std::string, int> offered;
-    auto due = store_.ClaimDue(now, free_total, [&](const std::string& sub, int max_in_flight) {
-      if (drained_.count(sub)) return 0;
-      int slots = FreeSlots(sub, max_in_flight);
-      if (slots > 0) offered[sub] = slots;
-      return slots;
-    });
-    std::unordered_map<std::string, int> taken;
-    for (const auto& d : due) ++taken[d.subscription_id];
-    Enqueue(std::move(due), now);
-    // A subscription that got less than it was offered has nothing more due;
-    // a claim that filled the total may have left some unvisited.
-    int requests = 0;
-    for (const auto& [sub, slots] : offered) {
-      auto target = targets_.find(sub);
-      int batch = target == targets_.end() ? 1 : target->second.batch_size;
-      int got = taken[sub];
-      requests += (got + batch - 1) / batch;
-      if (got < slots * batch) drained_.insert(sub);
+void Dispatcher::ClaimerLoop() {
+  std::unique_lock lock(claim_mutex_);
+  while (true) {
+    claim_cv_.wait(lock, [this] { return claimer_stop_ || claim_request_ != nullptr; });
+    if (claimer_stop_) return;
+    std::unique_ptr<ClaimRequest> request = std::move(claim_request_);
+    lock.unlock();
+    ClaimRequest& r = *request;
+    if (r.limit > 0) {
+      // Drained subscriptions are skipped: the store need not look at them.
+      r.due = store_.ClaimDue(r.now, r.limit, [&r](const std::string& sub, int max_in_flight) {
+        if (r.drained.count(sub)) return 0;
+        auto used = r.used.find(sub);
+        int slots = kClaimAhead * max_in_flight - (used == r.used.end() ? 0 : used->second);
+        if (slots > 0) r.offered[sub] = slots;
+        return slots;
+      });
     }
-    claim_filled_ = requests >= free_total;
-    StartWaiting(now);
+    r.next_due = store_.NextDueTime();
+    lock.lock();
+    claim_result_ = std::move(request);
+    curl_multi_wakeup(multi_);
   }
+}
+
+// Takes the claimer's answer, if one came: queues the deliveries, notes the
+// subscriptions with nothing more due, and when to look again.
+void Dispatcher::TakeClaim(Millis now) {
+  std::unique_ptr<ClaimRequest> result;
+  {
+    std::lock_guard lock(claim_mutex_);
+    result = std::move(claim_result_);
+  }
+  if (!result) return;
+  claim_outstanding_ = false;
+  bool stale = std::exchange(claim_stale_, false);
+  std::unordered_map<std::string, int> taken;
+  for (const auto& d : result->due) ++taken[d.subscription_id];
+  Enqueue(std::move(result->due), now);
+  // A subscription that got less than it was offered has nothing more due;
+  // a claim that filled the total may have left some unvisited.
+  int requests = 0;
+  for (const auto& [sub, slots] : result->offered) {
+    auto target = targets_.find(sub);
+    int batch = target == targets_.end() ? 1 : target->second.batch_size;
+    int got = taken[sub];
+    requests += (got + batch - 1) / batch;
+    if (got < slots * batch && !stale) drained_.insert(sub);
+  }
+  claim_filled_ = result->limit > 0 && requests >= result->limit;
   // Deliveries due later, or due now but waiting for a busy subscription's
   // slot (a finished request claims again), wake us by the clock.
-  auto next = store_.NextDueTime();
+  const auto& next = result->next_due;
   next_due_at_ = next && *next > now ? *next : now + kIdlePoll;
   // A retry this dispatcher scheduled may not be committed yet, so the store
   // cannot know it: wake for it too.

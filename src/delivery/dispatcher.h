@@ -16,6 +16,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -54,7 +55,21 @@ class Dispatcher {
 
  private:
   void Run();
-  void Claim(Millis now);
+  // A claim, prepared on the dispatcher thread, run on the claimer thread
+  // (ClaimDue waits for the writer), answered back to the dispatcher thread.
+  struct ClaimRequest {
+    Millis now = 0;
+    int limit = 0;  // requests
+    std::unordered_map<std::string, int> used;  // in flight + waiting, per subscription
+    std::unordered_set<std::string> drained;
+    // The answer.
+    std::unordered_map<std::string, int> offered;  // slots offered, per subscription
+    std::vector<store::DueDelivery> due;
+    std::optional<Millis> next_due;
+  };
+  void RequestClaim(Millis now);
+  void ClaimerLoop();
+  void TakeClaim(Millis now);
   void Enqueue(std::vector<store::DueDelivery> due, Millis now);
   void StartWaiting(Millis now);
   void StartTransfer(const Target& target, Batch batch, Millis now);
@@ -65,7 +80,6 @@ class Dispatcher {
   void NoteRetry(Millis at);  // wakes the loop for a retry not yet committed
   const Target* TargetFor(const store::DueDelivery& due, std::string* error);
   int InFlight(const std::string& subscription_id) const;
-  int FreeSlots(const std::string& subscription_id, int max_in_flight) const;
   void RecorderLoop();
 
   store::Store& store_;
@@ -98,6 +112,17 @@ class Dispatcher {
   // commit or the clock makes deliveries due.
   std::unordered_set<std::string> drained_;
   bool claim_filled_ = false;  // the last claim took all it could: more may wait
+  bool claim_outstanding_ = false;  // a request is with the claimer
+  bool want_claim_ = false;         // claim as soon as none is outstanding
+  bool claim_stale_ = false;        // a wake came while the outstanding claim ran
+
+  // The claimer's request and answer; guarded by claim_mutex_.
+  std::mutex claim_mutex_;
+  std::condition_variable claim_cv_;
+  std::unique_ptr<ClaimRequest> claim_request_;
+  std::unique_ptr<ClaimRequest> claim_result_;
+  bool claimer_stop_ = false;
+  std::thread claimer_;
 
   // The recorder's queue; guarded by recorder_mutex_.
   std::mutex recorder_mutex_;
