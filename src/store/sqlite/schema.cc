@@ -160,10 +160,7 @@ bool ConfigureConnection(Db& db, bool reader, std::string* error) {
         "cannot switch the database to WAL mode" + (wal.ok() ? std::string() : ": " + wal.error());
     return false;
   }
-  // temp_store: statement and savepoint journals stay in memory instead of
-  // going to temporary files (the writer opens a savepoint per job).
-  std::string sql =
-      "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;";
+  std::string sql = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
   if (reader) sql += " PRAGMA query_only = ON;";
   if (!db.Exec(sql, error)) {
     *error = "cannot configure the database: " + *error;
