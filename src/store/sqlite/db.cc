@@ -2,7 +2,6 @@
 
 #include <sqlite3.h>
 
-#include <mutex>
 #include <utility>
 
 namespace punt::store::sqlite {
@@ -92,27 +91,9 @@ std::string Query::Blob(int column) const {
   return data ? std::string(data, sqlite3_column_bytes(stmt_, column)) : std::string();
 }
 
-namespace {
-
-// The writer runs each job under a savepoint, so a group's sub-journal grows
-// with the group. Keep it in memory up to 8 MiB (SQLite's default is 64 KiB,
-// after which every group's journal went to temporary files); a transaction
-// that changes much more (enabling a subscription with a million held
-// deliveries) still spills to disk instead of growing the heap.
-void ConfigureLibraryOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    // Fails harmlessly (SQLITE_MISUSE) if SQLite was initialised already.
-    sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 8 << 20);
-  });
-}
-
-}  // namespace
-
 std::unique_ptr<Db> Db::Open(const std::string& path, std::string* error) {
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  ConfigureLibraryOnce();
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   std::unique_ptr<Db> db(new Db(raw));  // closes `raw` even when opening failed
   if (rc != SQLITE_OK) {
