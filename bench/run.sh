@@ -21,7 +21,13 @@
 #   BENCH_RECEIVER_URL=        deliver to this receiver instead of the bench's nginx
 #   BENCH_WRK_THREADS=1        wrk threads
 #   BENCH_PUNT_THREADS=2       punt serve --threads
-#   BENCH_ONLY=receiver,webhook,ingest,batch,xapi   the measurements to run
+#   BENCH_ONLY=receiver,webhook,ingest,batch,xapi,goals   the measurements to run
+#   The "absolute goals" (group goals; figures only, printed as a second table):
+#   BENCH_LATENCY_RATE=2000    events/s, one per POST, paced, for the latency figures
+#   BENCH_LATENCY_SECONDS=10   how long the paced ingest runs
+#   BENCH_FANOUT_SUBS=1000     webhook subscriptions of one org for the fan-out figure
+#   BENCH_FAIRNESS_BACKLOG=1000000  the backlog of subscription A (fairness, RSS, restart)
+#   BENCH_SOAK_SECONDS=600     how long punt's RSS is sampled (every 10 s) with it pending
 #   BENCH_TIMEOUT=900          bound in seconds of each backlog build and drain
 #   BENCH_RESULTS=bench/RESULTS.md   where results are written ("" to skip)
 #   BENCH_NOTE=                a note for RESULTS.md (e.g. "machine busy")
@@ -43,7 +49,12 @@ BATCH_CONNS=${BENCH_BATCH_CONNECTIONS:-8}
 TYPES=${BENCH_EVENT_TYPES:-lesson.completed,lesson.liked,lesson.disliked,lesson.viewed,section.viewed,question.answered,question.skipped,training_session.attended,term.searched}
 WRK_THREADS=${BENCH_WRK_THREADS:-1}
 PUNT_THREADS=${BENCH_PUNT_THREADS:-2}
-ONLY=${BENCH_ONLY:-receiver,webhook,ingest,batch,xapi}
+ONLY=${BENCH_ONLY:-receiver,webhook,ingest,batch,xapi,goals}
+LATENCY_RATE=${BENCH_LATENCY_RATE:-2000}
+LATENCY_SECONDS=${BENCH_LATENCY_SECONDS:-10}
+FANOUT_SUBS=${BENCH_FANOUT_SUBS:-1000}
+FAIRNESS_BACKLOG=${BENCH_FAIRNESS_BACKLOG:-1000000}
+SOAK_SECONDS=${BENCH_SOAK_SECONDS:-600}
 TIMEOUT=${BENCH_TIMEOUT:-900}
 RESULTS=${BENCH_RESULTS-$here/RESULTS.md}
 
@@ -160,11 +171,12 @@ EOF
 
 admin_key=punt_admin_bench_$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 
-# start_punt NAME: a fresh punt serve; sets punt_pid, base, key.
+# start_punt NAME [DATA_DIR]: a fresh punt serve; sets punt_pid, base, key.
+# With DATA_DIR: punt on that existing data dir (a restart): no new org, key kept.
 start_punt() {
-  local dir=$tmp/punt-$1 address="" i
+  local dir=$tmp/punt-$1 address="" i data=${2:-$tmp/punt-$1/data}
   mkdir -p "$dir"
-  "$build/punt" serve --listen 127.0.0.1:0 --data-dir "$dir/data" --admin-key "$admin_key" \
+  "$build/punt" serve --listen 127.0.0.1:0 --data-dir "$data" --admin-key "$admin_key" \
     --allow-destination 127.0.0.0/8 --threads "$PUNT_THREADS" \
     --max-in-flight $((CONNS > 256 ? CONNS : 256)) >/dev/null 2>"$dir/log" &
   punt_pid=$!
@@ -177,17 +189,22 @@ start_punt() {
   done
   [[ -n $address ]] || die "punt did not listen within 20 s"
   base=$address
+  [[ -z ${2:-} ]] || return 0
   local org
   org=$(api org "$base" "$admin_key") || die "could not create an organisation"
   key=${org#* }
 }
 
-stop_punt() {
+stop_punt() {  # stop_punt [keep]: stops punt; removes the data dirs unless "keep"
   stop_pid "$punt_pid"
+  forget_pid "$punt_pid"
+  [[ ${1:-} == keep ]] || rm -rf "$tmp"/punt-*/data
+}
+
+forget_pid() {
   local kept=() pid
-  for pid in "${pids[@]}"; do [[ $pid == "$punt_pid" ]] || kept+=("$pid"); done
-  pids=("${kept[@]}")
-  rm -rf "$tmp"/punt-*/data
+  for pid in "${pids[@]}"; do [[ $pid == "$1" ]] || kept+=("$pid"); done
+  pids=("${kept[@]+"${kept[@]}"}")
 }
 
 api() { timeout -k 5 120 node "$lib/api.js" "$@"; }
@@ -331,6 +348,118 @@ measure_xapi() {
   rm -f "$tmp"/sqlite-xapi.db*
 }
 
+rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# goals_run NAME TIME_LIMIT MODE ARGS...: lib/goals.js; prints its JSON line.
+goals_run() {
+  local name=$1 limit=$2
+  shift 2
+  timeout -k 5 "$limit" node "$lib/goals.js" "$@" 2>"$tmp/goals-$name.err" ||
+    die "the $name measurement failed: $(tail -3 "$tmp/goals-$name.err")"
+}
+
+# The issue's absolute goals: figures against fixed goals, not ratios.
+measure_goals() {
+  local out f r
+  log "goals: end-to-end latency at $LATENCY_RATE events/s for $LATENCY_SECONDS s; fan-out to $FANOUT_SUBS subscriptions"
+  start_punt goals
+  result goals_latency_idle_before "$(idle_percent)"
+  out=$(goals_run latency $((LATENCY_SECONDS + 150)) latency "$base" "$key" "$tmp/templates.ndjson" \
+    "$LATENCY_RATE" "$LATENCY_SECONDS" "$CONNS" 60)
+  for f in sent send_rate post_failed received missing duplicates p50_ms p90_ms p99_ms max_ms \
+    ingest_p50_ms ingest_p99_ms max_posts_in_flight node_cpu_percent; do
+    result "latency_$f" "$(field "$out" "$f")"
+  done
+  result goals_fanout_idle_before "$(idle_percent)"
+  out=$(goals_run fanout 900 fanout "$base" "$admin_key" "$tmp/templates.ndjson" "$FANOUT_SUBS" 3 60)
+  result fanout_subs "$(field "$out" subs)"
+  result fanout_create_subs_ms "$(field "$out" create_subs_ms)"
+  for r in 1 2 3; do
+    for f in post_ms first_ms last_ms received; do result "fanout_${f}_$r" "$(field "$out" "${f}_$r")"; done
+  done
+  stop_punt
+
+  log "goals: a $FAIRNESS_BACKLOG-event backlog for fairness, RSS and time to first delivery after a restart"
+  local ports rport cport receiver_pid
+  node "$lib/receiver.js" "$tmp/receiver.ports" 50 2>"$tmp/receiver.err" &
+  receiver_pid=$!
+  pids+=("$receiver_pid")
+  wait_for test -s "$tmp/receiver.ports" || die "lib/receiver.js did not start: $(tail -3 "$tmp/receiver.err")"
+  read -r rport cport <"$tmp/receiver.ports"
+  start_punt goals-big
+  local data=$tmp/punt-goals-big/data sub_a per
+  sub_a=$(api sub "$base" "$key" "{\"kind\":\"webhook\",\"url\":\"$receiver_url/a\",\"events\":[\"*\"],\
+\"enabled\":false,\"max_in_flight\":$CONNS,\"description\":\"bench A\"}")
+  # Requests of up to 1,000 events (punt's limit), under its 1 MiB body limit.
+  per=$((900000 / ($(field "$sizes" event_bytes) + 1)))
+  ((per <= 1000)) || per=1000
+  ((per >= 1)) || per=1
+  out=$(timeout -k 5 "$TIMEOUT" node "$lib/ingest.js" "$base" "$key" "$tmp/templates.ndjson" \
+    "$FAIRNESS_BACKLOG" "$per" 4 big "$TIMEOUT") || die "building the $FAIRNESS_BACKLOG backlog failed"
+  result goals_backlog_per_request "$per"
+  result goals_backlog_ingest_rate "$(kv "$out" rate)"
+  result goals_backlog_held "$(field "$(counts "$sub_a")" held)"
+  result goals_rss_held_mb "$(rss_mb "$punt_pid")"
+
+  # Fairness: enable A (all its held deliveries become pending), then time B.
+  result goals_fairness_idle_before "$(idle_percent)"
+  out=$(goals_run fairness 900 fairness "$base" "$key" "$tmp/templates.ndjson" "$sub_a" 3 120)
+  result fairness_patch_ms "$(field "$out" patch_ms)"
+  for r in 1 2 3; do
+    for f in post_ms b_ms; do result "fairness_${f}_$r" "$(field "$out" "${f}_$r")"; done
+  done
+
+  # RSS: A now goes to a slow receiver (one request at a time, 50 ms each), so
+  # its backlog stays pending while punt keeps delivering.
+  api patch "$base" "$key" "$sub_a" "{\"url\":\"http://127.0.0.1:$rport/slow/a\",\"max_in_flight\":1}" ||
+    die "could not slow subscription A down"
+  result goals_soak_pending_start "$(field "$(counts "$sub_a")" pending)"
+  local end=$(($(date +%s) + SOAK_SECONDS)) rss first="" max=0 last="" samples=0 left
+  log "  sampling punt's RSS every 10 s for $SOAK_SECONDS s"
+  while :; do
+    rss=$(rss_mb "$punt_pid")
+    [[ -n $rss ]] || die "punt is gone during the soak: $(tail -3 "$tmp/punt-goals-big/log")"
+    first=${first:-$rss}
+    last=$rss
+    max=$(awk -v a="$max" -v b="$rss" 'BEGIN { print (b > a ? b : a) }')
+    samples=$((samples + 1))
+    left=$((end - $(date +%s)))
+    ((left > 0)) || break
+    sleep $((left < 10 ? left : 10))
+  done
+  result rss_first_mb "$first"
+  result rss_max_mb "$max"
+  result rss_last_mb "$last"
+  result rss_samples "$samples"
+  result goals_soak_pending_end "$(field "$(counts "$sub_a")" pending)"
+  result goals_soak_delivered "$(field "$(counts "$sub_a")" delivered)"
+
+  # Restart with the backlog pending: from spawn to the first request at the receiver.
+  local t0 t1 stats first_ms="" i
+  t0=$(now_ms)
+  stop_punt keep
+  result restart_stop_ms $(($(now_ms) - t0))
+  curl -fsS "http://127.0.0.1:$cport/_mark" >/dev/null || die "lib/receiver.js is not answering"
+  result goals_restart_idle_before "$(idle_percent)"
+  t0=$(date +%s%N)
+  start_punt goals-restart "$data"
+  t1=$(date +%s%N)
+  result restart_listen_ms $(((t1 - t0) / 1000000))
+  for ((i = 0; i < 1200; ++i)); do
+    stats=$(curl -fsS "http://127.0.0.1:$cport/_stats") || die "lib/receiver.js is not answering"
+    first_ms=$(grep -o '"first_ms":[0-9.]*' <<<"$stats" | cut -d: -f2) || true
+    [[ -z $first_ms ]] || break
+    sleep 0.05
+  done
+  [[ -n $first_ms ]] && result restart_first_delivery_ms \
+    "$(awk -v a="$first_ms" -v t="$t0" 'BEGIN { printf "%.1f", a - t / 1e6 }')"
+  result restart_rss_mb "$(rss_mb "$punt_pid")"
+  stop_punt
+  stop_pid "$receiver_pid"
+  forget_pid "$receiver_pid"
+}
+
 # --- run ---
 log "temp dir $tmp ($(df -PT "$tmp" | awk 'NR == 2 { print $2 }'))"
 sizes=$(timeout -k 5 120 node "$lib/events.js" "$build/punt" "$TYPES" "$BODY_BYTES" "$tmp") ||
@@ -357,6 +486,7 @@ wants webhook && measure_webhook
 wants ingest && measure_ingest
 wants batch && measure_batch
 wants xapi && measure_xapi
+wants goals && measure_goals
 result idle_at_end "$(idle_percent)"
 
 BENCH_COMMIT=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown) \
@@ -364,4 +494,6 @@ BENCH_RECEIVER=${BENCH_RECEIVER_URL:-"nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\
 BENCH_BACKLOG=$BACKLOG BENCH_BODY_BYTES=$BODY_BYTES BENCH_CONNECTIONS=$CONNS \
 BENCH_SECONDS=$SECONDS_PER_RUN BENCH_BATCH=$BATCH BENCH_BATCH_CONNECTIONS=$BATCH_CONNS \
 BENCH_EVENT_TYPES=$TYPES BENCH_WRK_THREADS=$WRK_THREADS BENCH_PUNT_THREADS=$PUNT_THREADS \
+BENCH_ONLY=$ONLY BENCH_LATENCY_RATE=$LATENCY_RATE BENCH_LATENCY_SECONDS=$LATENCY_SECONDS \
+BENCH_FANOUT_SUBS=$FANOUT_SUBS BENCH_FAIRNESS_BACKLOG=$FAIRNESS_BACKLOG BENCH_SOAK_SECONDS=$SOAK_SECONDS \
   node "$lib/report.js" "$results" "$RESULTS"

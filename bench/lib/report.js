@@ -56,6 +56,89 @@ function rows(r, env) {
   });
 }
 
+const ms = (v) => (Number.isFinite(v) ? `${v.toLocaleString('en-US', { maximumFractionDigits: 1 })} ms` : 'not measured');
+const n = (v) => Number(v).toLocaleString('en-US');
+
+// The issue's absolute goals: recorded figures beside a fixed goal, no verdict.
+// Empty when the goals group did not run.
+function goalRows(r, env) {
+  const wanted = (env.BENCH_ONLY || '').split(',').includes('goals');
+  if (!wanted && !Object.keys(r).some((k) => k.startsWith('latency_'))) return [];
+  const rate = n(env.BENCH_LATENCY_RATE);
+  const backlog = n(env.BENCH_FAIRNESS_BACKLOG);
+  const fan = [1, 2, 3].map((i) => r[`fanout_last_ms_${i}`]);
+  const fair = [1, 2, 3].map((i) => r[`fairness_b_ms_${i}`]);
+  const list = (v) => (v.some(Number.isFinite)
+    ? `${v.map((x) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: 1 }) : 'none')).join(' / ')} ms`
+    : 'not measured');
+  const mb = (v) => (Number.isFinite(v) ? `${v.toLocaleString('en-US', { maximumFractionDigits: 1 })} MB` : 'not measured');
+  const busy = (...idle) => (idle.some((i) => Number.isFinite(i) && i < BUSY_IDLE_PERCENT) ? ' (busy)' : '');
+  return [
+    { what: `end-to-end latency p50, ${rate} events/s paced, 1 event/POST, ingest -> receiver`,
+      figure: ms(r.latency_p50_ms) + busy(r.goals_latency_idle_before), goal: '<= 5 ms' },
+    { what: 'end-to-end latency p99, the same run',
+      figure: ms(r.latency_p99_ms) + busy(r.goals_latency_idle_before), goal: '<= 25 ms' },
+    { what: `fan-out: 1 event to ${n(r.fanout_subs ?? env.BENCH_FANOUT_SUBS)} webhook subscriptions, POST -> last arrival (3 runs)`,
+      figure: list(fan) + busy(r.goals_fanout_idle_before), goal: '<= 1,000 ms' },
+    { what: `fairness: B's new event while A has ${backlog} pending, POST -> B's arrival (3 events)`,
+      figure: list(fair) + busy(r.goals_fairness_idle_before), goal: '-' },
+    { what: `  enabling A (PATCH: ${backlog} held -> pending in one transaction)`,
+      figure: ms(r.fairness_patch_ms), goal: '-' },
+    { what: `punt RSS with ${backlog} pending, ${n(env.BENCH_SOAK_SECONDS)} s soak while delivering: first / max / last`,
+      figure: [r.rss_first_mb, r.rss_max_mb, r.rss_last_mb].every(Number.isFinite)
+        ? `${r.rss_first_mb} / ${r.rss_max_mb} / ${r.rss_last_mb} MB` : 'not measured', goal: '-' },
+    { what: `time to first delivery after a restart with ${backlog} pending (spawn -> first request)`,
+      figure: ms(r.restart_first_delivery_ms) + busy(r.goals_restart_idle_before), goal: '<= 2,000 ms' },
+  ].map((row) => ({ ...row, rssHeld: mb(r.goals_rss_held_mb) }));
+}
+
+function printGoals(goals) {
+  if (goals.length === 0) return;
+  const head = ['absolute goals', 'figure', 'goal'];
+  const cells = goals.map((g) => [g.what, g.figure, g.goal]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c) => c.map((v, i) => v.padEnd(widths[i])).join(' | ');
+  console.log('');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+  for (const c of cells) console.log(line(c));
+}
+
+function goalsMarkdown(goals, r, env) {
+  if (goals.length === 0) return [];
+  const out = ['', '## Absolute goals', '',
+    'Recorded figures beside the issue\'s goals (no pass/fail). Parameters: ' +
+    `BENCH_LATENCY_RATE=${env.BENCH_LATENCY_RATE} BENCH_LATENCY_SECONDS=${env.BENCH_LATENCY_SECONDS} ` +
+    `BENCH_FANOUT_SUBS=${env.BENCH_FANOUT_SUBS} BENCH_FAIRNESS_BACKLOG=${env.BENCH_FAIRNESS_BACKLOG} ` +
+    `BENCH_SOAK_SECONDS=${env.BENCH_SOAK_SECONDS}.`, '',
+    '| what | figure | goal |', '|---|---:|---:|'];
+  for (const g of goals) out.push(`| ${g.what.trim()} | ${g.figure} | ${g.goal} |`);
+  out.push('');
+  const d = (label, v, unit = '') => { if (Number.isFinite(v)) out.push(`- ${label}: ${v.toLocaleString('en-US')}${unit}`); };
+  d('latency: events sent / received / POSTs not answered 202', r.latency_sent,
+    ` / ${n(r.latency_received)} / ${n(r.latency_post_failed)}`);
+  d('latency: achieved send rate', r.latency_send_rate, ' events/s');
+  d('latency: p90 / max', r.latency_p90_ms, ` ms / ${n(r.latency_max_ms)} ms`);
+  d('latency: the POST\'s own answer time p50 / p99', r.latency_ingest_p50_ms, ` ms / ${n(r.latency_ingest_p99_ms)} ms`);
+  d('latency: most POSTs in flight at once (the pacer does not wait for answers)', r.latency_max_posts_in_flight);
+  d('latency: CPU of the node sender+receiver process (% of one core)', r.latency_node_cpu_percent, '%');
+  d('fan-out: creating the subscriptions took', r.fanout_create_subs_ms, ' ms');
+  for (const i of [1, 2, 3]) {
+    d(`fan-out run ${i}: POST answered in / first arrival / deliveries received`, r[`fanout_post_ms_${i}`],
+      ` ms / ${n(r[`fanout_first_ms_${i}`])} ms / ${n(r[`fanout_received_${i}`])}`);
+  }
+  d('backlog: events per request / ingest rate', r.goals_backlog_per_request, ` / ${n(r.goals_backlog_ingest_rate)} events/s`);
+  d('backlog: deliveries held', r.goals_backlog_held);
+  d('punt RSS with the backlog held (A disabled)', r.goals_rss_held_mb, ' MB');
+  for (const i of [1, 2, 3]) d(`fairness event ${i}: its POST answered in`, r[`fairness_post_ms_${i}`], ' ms');
+  d('soak: A\'s pending deliveries at its start / end', r.goals_soak_pending_start, ` / ${n(r.goals_soak_pending_end)}`);
+  d('soak: RSS samples', r.rss_samples);
+  d('restart: SIGTERM until punt exited', r.restart_stop_ms, ' ms');
+  d('restart: spawn until the listen address was logged (polled every 100 ms)', r.restart_listen_ms, ' ms');
+  d('restart: RSS just after the first delivery', r.restart_rss_mb, ' MB');
+  return out;
+}
+
 function printTable(table) {
   const cells = table.map((t) => [t.what, `${t.short}: ${fmt(t.base, t.baseUnit)}`, fmt(t.punt, t.puntUnit),
     Number.isFinite(t.ratio) ? `${t.ratio.toFixed(2)} x` : '-',
@@ -68,7 +151,7 @@ function printTable(table) {
   for (const c of cells) console.log(line(c));
 }
 
-function markdown(table, r, env) {
+function markdown(table, goals, r, env) {
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const busy = table.some((t) => t.busyMark);
   const cpu = os.cpus()[0] ? os.cpus()[0].model : 'unknown CPU';
@@ -113,6 +196,7 @@ function markdown(table, r, env) {
   d('xAPI: seconds from enabling to all delivered', r.xapi_seconds, ' s');
   d('xAPI: the enabling PATCH took', r.xapi_enable_ms, ' ms');
   d('xAPI: POSTs the receiver got', r.xapi_receiver_requests);
+  out.push(...goalsMarkdown(goals, r, env));
   out.push('', '## How measured', '');
   out.push(
     '- Everything runs on this machine over 127.0.0.1, each punt figure in the same run as its',
@@ -144,18 +228,46 @@ function markdown(table, r, env) {
     '  (event, webhook body, statement body for learning events, held delivery) for as many',
     '  events as punt stored, one transaction per BENCH_BATCH events, WAL, synchronous=FULL, on',
     '  punt\'s own schema (it runs punt\'s migration).',
+    '- Absolute goals (BENCH_ONLY group `goals`): lib/goals.js sends and lib/receiver.js (node\'s',
+    '  http module, 204) receives in one node process, so both times come from one clock.',
+    '  Latency: one enabled webhook subscription (max_in_flight BENCH_CONNECTIONS) to that',
+    '  receiver; BENCH_LATENCY_RATE single-event POSTs a second, paced, for',
+    '  BENCH_LATENCY_SECONDS; latency = arrival of the event\'s id (data.id) - its POST\'s send.',
+    '  Fan-out: a new org with BENCH_FANOUT_SUBS webhook subscriptions to /fan/N; one POST, then',
+    '  the last of the N arrivals; three times. Fairness, RSS, restart share one punt and data',
+    '  dir: subscription A (-> nginx, max_in_flight BENCH_CONNECTIONS) is created disabled and',
+    '  BENCH_FAIRNESS_BACKLOG events are ingested (up to 1,000 a request, 4 connections);',
+    '  subscription B (-> the node receiver) is created, A is enabled (the PATCH is timed),',
+    '  and after it answered one event is POSTed and timed to B\'s arrival (three times, in',
+    '  turn). A is then pointed at a slow receiver (lib/receiver.js, 50 ms an answer,',
+    '  max_in_flight 1), so its backlog stays pending while punt delivers, and punt\'s VmRSS',
+    '  (/proc/PID/status) is sampled every 10 s for BENCH_SOAK_SECONDS. Then punt is stopped',
+    '  (SIGTERM) and restarted on the same data dir; the figure runs from the spawn to the first',
+    '  request at that receiver (wall clock of both processes).',
     '- Only answers 2xx count. Tests carry no timed assertions; these figures are only printed.');
   return `${out.join('\n')}\n`;
+}
+
+// The hand-written part of an existing RESULTS.md (the profile notes): from
+// the KEEP_MARKER line to the end, carried over unchanged.
+const KEEP_MARKER = '<!-- Everything below this line is kept by bench/run.sh across runs';
+function keptSection(md) {
+  let old = '';
+  try { old = fs.readFileSync(md, 'utf8'); } catch { return ''; }
+  const at = old.indexOf(KEEP_MARKER);
+  return at < 0 ? '' : `\n${old.slice(at)}`;
 }
 
 function main() {
   const [file, md] = process.argv.slice(2);
   const r = readResults(file);
   const table = rows(r, process.env);
+  const goals = goalRows(r, process.env);
   console.log('');
   printTable(table);
+  printGoals(goals);
   if (md) {
-    fs.writeFileSync(md, markdown(table, r, process.env));
+    fs.writeFileSync(md, markdown(table, goals, r, process.env) + keptSection(md));
     console.log(`\nwrote ${md}`);
   }
 }

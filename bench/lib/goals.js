@@ -1,0 +1,200 @@
+// The issue's "absolute goals" that need a receiver recording arrivals: the
+// sender and lib/receiver.js run in this one process, so send and arrival
+// times come from the same clock (receiver.js's now()).
+//
+//   node goals.js latency BASE KEY TEMPLATES RATE SECONDS MAX_IN_FLIGHT [TIMEOUT_S]
+//     One enabled webhook subscription -> this receiver; POSTs one event per
+//     request to /v1/events, paced at RATE a second for SECONDS (open loop: a
+//     late answer does not slow the pacer; up to 256 connections, beyond that
+//     POSTs wait for one); latency of an event = its first arrival at the
+//     receiver - the moment the pacer issued its POST.
+//   node goals.js fanout BASE ADMIN_KEY TEMPLATES SUBS REPEATS [TIMEOUT_S]
+//     A new organisation with SUBS enabled webhook subscriptions, each to its own
+//     path /fan/N of this receiver; REPEATS times: POST one event and time
+//     until every subscription got it (the last arrival).
+//   node goals.js fairness BASE KEY TEMPLATES SUB_A REPEATS [TIMEOUT_S]
+//     SUB_A holds a backlog (disabled). Creates subscription B -> this receiver,
+//     enables SUB_A (timing the PATCH), and once the PATCH has answered POSTs
+//     one event (REPEATS times, one after another) and times each until B got it.
+//
+// Prints one JSON line of figures (milliseconds).
+'use strict';
+const fs = require('node:fs');
+const { expect, request, sleep, run } = require('./http');
+const { createReceiver, now } = require('./receiver');
+
+function templates(file) {
+  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => line.split('"@ID@"'));
+}
+
+function eventBody(tpl, i, id) {
+  const [head, tail] = tpl[i % tpl.length];
+  return `${head}"${id}"${tail}`;
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const r2 = (x) => (Number.isFinite(x) ? Number(x.toFixed(2)) : null);
+const runId = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+
+async function webhookSub(base, key, url, extra = {}) {
+  const res = await expect(201, 'POST', `${base}/v1/subscriptions`, {
+    key, json: { kind: 'webhook', url, events: ['*'], enabled: true, description: 'bench goals', ...extra } });
+  return res.json.id;
+}
+
+// Resolves when cond() holds (checked on every arrival and every 5 ms), or
+// rejects after ms.
+function until(cond, ms, what) {
+  return new Promise((resolve, reject) => {
+    const start = Date.now();
+    const tick = () => {
+      if (cond()) return resolve();
+      if (Date.now() - start > ms) return reject(new Error(`${what}: not done in ${ms / 1000} s`));
+      setTimeout(tick, 5);
+    };
+    tick();
+  });
+}
+
+async function latency([base, key, tplFile, rate, seconds, maxInFlight, timeoutS = '60']) {
+  const tpl = templates(tplFile);
+  const sent = new Map();   // id -> send time
+  const arrived = new Map(); // id -> first arrival
+  let duplicates = 0;
+  const receiver = createReceiver({ onArrival: (id, path, at) => {
+    if (arrived.has(id)) ++duplicates; else arrived.set(id, at);
+  } });
+  const port = await receiver.listen();
+  await webhookSub(base, key, `http://127.0.0.1:${port}/lat`, { max_in_flight: Number(maxInFlight) });
+
+  const perSecond = Number(rate);
+  const total = Math.round(perSecond * Number(seconds));
+  let issued = 0;
+  let failed = 0;
+  let inFlight = 0;
+  let maxPosts = 0;
+  const ingestMs = [];
+  const start = now();
+  const cpu0 = process.cpuUsage();
+  await new Promise((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((now() - start) / 1000) * perSecond) + 1);
+      while (issued < due) {
+        const i = issued++;
+        const id = `lat-${runId}-${i}`;
+        const t = now();
+        sent.set(id, t);
+        ++inFlight;
+        if (inFlight > maxPosts) maxPosts = inFlight;
+        request('POST', `${base}/v1/events`, { key, body: eventBody(tpl, i, id), timeoutMs: 30000 })
+          .then((res) => { if (res.status !== 202) ++failed; else ingestMs.push(now() - t); },
+            () => { ++failed; })
+          .finally(() => { --inFlight; });
+      }
+      if (issued >= total) resolve(); else setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const sendSeconds = (now() - start) / 1000;
+  await until(() => inFlight === 0, 30000, 'ingest answers').catch(() => {});
+  await until(() => arrived.size + failed >= total, Number(timeoutS) * 1000, 'arrivals').catch(() => {});
+  const cpu = process.cpuUsage(cpu0);
+  const cpuPercent = ((cpu.user + cpu.system) / 1000 / (now() - start)) * 100;
+  receiver.close();
+  const lat = [];
+  for (const [id, at] of arrived) if (sent.has(id)) lat.push(at - sent.get(id));
+  lat.sort((a, b) => a - b);
+  ingestMs.sort((a, b) => a - b);
+  return {
+    sent: total, send_rate: r2(total / sendSeconds), post_failed: failed, received: lat.length,
+    missing: total - failed - lat.length, duplicates, p50_ms: r2(percentile(lat, 50)),
+    p90_ms: r2(percentile(lat, 90)), p99_ms: r2(percentile(lat, 99)), max_ms: r2(lat[lat.length - 1]),
+    ingest_p50_ms: r2(percentile(ingestMs, 50)), ingest_p99_ms: r2(percentile(ingestMs, 99)),
+    max_posts_in_flight: maxPosts, node_cpu_percent: r2(cpuPercent),
+  };
+}
+
+async function fanout([base, adminKey, tplFile, subs, repeats, timeoutS = '60']) {
+  const tpl = templates(tplFile);
+  const org = (await expect(201, 'POST', `${base}/v1/orgs`, {
+    key: adminKey, json: { name: 'Bench fan-out', platform_url: 'https://bench.example' } })).json;
+  const key = org.api_key;
+  let current = null;
+  const paths = new Set();
+  let last = 0;
+  let first = 0;
+  const receiver = createReceiver({ onArrival: (id, path, at) => {
+    if (id !== current || paths.has(path)) return;
+    if (paths.size === 0) first = at;
+    paths.add(path);
+    last = at;
+  } });
+  const port = await receiver.listen();
+  const n = Number(subs);
+  const createStart = now();
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < n) {
+      const i = next++;
+      await webhookSub(base, key, `http://127.0.0.1:${port}/fan/${i}`);
+    }
+  }));
+  const createMs = now() - createStart;
+  const out = { subs: n, create_subs_ms: Math.round(createMs) };
+  for (let r = 1; r <= Number(repeats); ++r) {
+    current = `fan-${runId}-${r}`;
+    paths.clear();
+    const t0 = now();
+    const res = await request('POST', `${base}/v1/events`, { key, body: eventBody(tpl, r, current) });
+    if (res.status !== 202) throw new Error(`POST /v1/events: ${res.status} ${res.text.slice(0, 200)}`);
+    out[`post_ms_${r}`] = r2(now() - t0);
+    await until(() => paths.size >= n, Number(timeoutS) * 1000, `fan-out ${r}`)
+      .catch(() => {});
+    out[`received_${r}`] = paths.size;
+    out[`first_ms_${r}`] = r2(first - t0);
+    out[`last_ms_${r}`] = paths.size >= n ? r2(last - t0) : null;
+    await sleep(1000);
+  }
+  receiver.close();
+  return out;
+}
+
+async function fairness([base, key, tplFile, subA, repeats, timeoutS = '120']) {
+  const tpl = templates(tplFile);
+  let current = null;
+  let arrival = null;
+  const receiver = createReceiver({ onArrival: (id, path, at) => {
+    if (id === current && arrival === null) arrival = at;
+  } });
+  const port = await receiver.listen();
+  await webhookSub(base, key, `http://127.0.0.1:${port}/fair`);
+  const p0 = now();
+  await expect(200, 'PATCH', `${base}/v1/subscriptions/${subA}`, { key, json: { enabled: true }, timeoutMs: 600000 });
+  const out = { patch_ms: Math.round(now() - p0) };
+  for (let r = 1; r <= Number(repeats); ++r) {
+    current = `fair-${runId}-${r}`;
+    arrival = null;
+    const t0 = now();
+    const res = await request('POST', `${base}/v1/events`, { key, body: eventBody(tpl, r, current) });
+    if (res.status !== 202) throw new Error(`POST /v1/events: ${res.status} ${res.text.slice(0, 200)}`);
+    out[`post_ms_${r}`] = r2(now() - t0);
+    await until(() => arrival !== null, Number(timeoutS) * 1000, `B's event ${r}`).catch(() => {});
+    out[`b_ms_${r}`] = arrival === null ? null : r2(arrival - t0);
+    await sleep(500);
+  }
+  receiver.close();
+  return out;
+}
+
+async function main() {
+  const [mode, ...args] = process.argv.slice(2);
+  const modes = { latency, fanout, fairness };
+  if (!modes[mode]) throw new Error('usage: node goals.js latency|fanout|fairness ...');
+  console.log(JSON.stringify(await modes[mode](args)));
+}
+
+run(main);
