@@ -15,82 +15,35 @@
 // not check its certificate (some receivers serve certificates made to fail).
 // Every wait is bounded; children are killed when the test process exits.
 'use strict';
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
 const http = require('node:http');
 const https = require('node:https');
-const os = require('node:os');
 const path = require('node:path');
-const readline = require('node:readline');
+const { Peer, tempDir, stopAllPeers } = require('./peers');
 
-const PEERS_DIR = path.resolve(__dirname, '../../peers');
 const READY_TIMEOUT_MS = 30000;  // generous: a test may start a dozen at once
-const STOP_TIMEOUT_MS = 5000;
 const REQUEST_TIMEOUT_MS = 10000;
 
-const running = new Set();    // child processes not yet exited
-const receivers = new Set();  // every FaultReceiver started, until stopped
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-class FaultReceiver {
+class FaultReceiver extends Peer {
   constructor({ tlsCert = null, tlsKey = null, name = 'fault-receiver.js' } = {}) {
-    this.name = name;
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'punt-peer-fault-'));
-    this.outPath = path.join(this.dir, 'received.jsonl');
-    this.args = ['--port', '0', '--out', this.outPath];
-    if (tlsCert) this.args.push('--tls-cert', tlsCert, '--tls-key', tlsKey);
-    this.stderr = [];
-    this.child = null;
-    this.ready = null;
+    const dir = tempDir('punt-peer-fault-');
+    const outPath = path.join(dir, 'received.jsonl');
+    const args = ['--port', '0', '--out', outPath];
+    if (tlsCert) args.push('--tls-cert', tlsCert, '--tls-key', tlsKey);
+    super(name, 'fault-receiver.js', args, READY_TIMEOUT_MS);
+    this.dir = dir;  // Peer.stop removes it
+    this.outPath = outPath;
   }
 
   get url() { return this.ready.url; }
   get port() { return this.ready.port; }
 
   async launch() {
-    receivers.add(this);
-    const child = spawn(process.execPath, [path.join(PEERS_DIR, 'fault-receiver.js'), ...this.args],
-      { cwd: PEERS_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    running.add(child);
-    child.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
-        running.delete(child);
-        resolve({ code, signal });
-      });
-    });
-    child.on('error', (err) => this.stderr.push(`spawn error: ${err.message}`));
-    readline.createInterface({ input: child.stderr }).on('line', (l) => {
-      this.stderr.push(l);
-      if (this.stderr.length > 200) this.stderr.shift();
-    });
-    const ready = new Promise((resolve, reject) => {
-      readline.createInterface({ input: child.stdout }).on('line', (line) => {
-        let j;
-        try { j = JSON.parse(line); } catch { return; }
-        if (j && j.ready === true) resolve(j);
-      });
-      child.exited.then(({ code, signal }) => reject(new Error(
-        `${this.name} exited (code ${code}, signal ${signal}) before it was ready:\n${this.tail()}`)));
-    });
     try {
-      this.ready = await withTimeout(ready, READY_TIMEOUT_MS, `${this.name} to print its ready line`);
+      return await super.launch();
     } catch (err) {
-      await this.stop();
-      throw new Error(`${err.message}\n${this.tail()}`);
+      await this.stop();  // also removes its directory
+      throw err;
     }
-    return this;
-  }
-
-  tail(n = 20) {
-    return this.stderr.slice(-n).join('\n');
   }
 
   // One control request; resolves with the parsed JSON answer, rejects on a non-2xx.
@@ -131,24 +84,6 @@ class FaultReceiver {
     await this.control('DELETE', '/_received');
     await this.control('DELETE', '/_stats');
   }
-
-  // SIGTERM, then SIGKILL if it has not gone within the bound; removes its directory.
-  async stop() {
-    const child = this.child;
-    receivers.delete(this);
-    if (child) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      try {
-        await withTimeout(child.exited, STOP_TIMEOUT_MS, `${this.name} to exit after SIGTERM`);
-      } catch {
-        child.kill('SIGKILL');
-        await withTimeout(child.exited, STOP_TIMEOUT_MS, `${this.name} to exit after SIGKILL`)
-          .catch(() => {});
-      }
-      this.child = null;
-    }
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
 }
 
 // options: tlsCert and tlsKey (HTTPS), name (for messages).
@@ -156,18 +91,7 @@ async function startFaultReceiver(options = {}) {
   return new FaultReceiver(options).launch();
 }
 
-async function stopAllFaultReceivers() {
-  await Promise.all([...receivers].map((r) => r.stop().catch(() => {})));
-  const children = [...running];
-  for (const child of children) child.kill('SIGKILL');
-  await withTimeout(Promise.all(children.map((c) => c.exited)), STOP_TIMEOUT_MS,
-    'fault receivers to exit').catch(() => {});
-}
-
-process.on('exit', () => {
-  for (const child of running) {
-    try { child.kill('SIGKILL'); } catch { /* already gone */ }
-  }
-});
+// Every peer still running, fault receivers included (see lib/peers.js).
+const stopAllFaultReceivers = stopAllPeers;
 
 module.exports = { startFaultReceiver, stopAllFaultReceivers, FaultReceiver };

@@ -235,4 +235,4 @@ process.on('exit', () => {
   }
 });
 
-module.exports = { startLrs, startReceiver, stopAllPeers, lrsClient, PEERS_DIR };
+module.exports = { startLrs, startReceiver, stopAllPeers, lrsClient, PEERS_DIR, Peer, tempDir };
