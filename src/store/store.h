@@ -83,8 +83,10 @@ class Store {
 
   // The dispatcher's side. Nothing here is scoped by organisation.
 
-  // How many more requests a subscription may have in flight, given its
-  // configured max_in_flight. Called on the writer thread during ClaimDue.
+  // How many more requests' worth of deliveries the caller wants for a
+  // subscription, given its configured max_in_flight (the dispatcher asks
+  // for up to twice that, less what it holds); 0 or less skips it without
+  // reading its deliveries. Called on the writer thread during ClaimDue.
   using FreeSlots = std::function<int(const std::string& subscription_id, int max_in_flight)>;
 
   // Atomically moves due deliveries, enough for up to `limit` requests, to
