@@ -1,5 +1,6 @@
 #include "util/uuid.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <array>
@@ -37,8 +38,12 @@ std::string Uuid5(std::string_view name_space, std::string_view name) {
   auto ns = ParseUuid(name_space);
   std::string input(reinterpret_cast<const char*>(ns.data()), ns.size());
   input.append(name);
-  uint8_t digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  // Fetched once: OpenSSL 3's SHA1() looks the algorithm up on every call.
+  static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  uint8_t digest[EVP_MAX_MD_SIZE];
+  if (!sha1 || EVP_Digest(input.data(), input.size(), digest, nullptr, sha1, nullptr) != 1) {
+    throw std::runtime_error("SHA-1 failed");
+  }
   digest[6] = uint8_t((digest[6] & 0x0f) | 0x50);
   digest[8] = uint8_t((digest[8] & 0x3f) | 0x80);
 

@@ -2,11 +2,14 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <charconv>
+#include <functional>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "util/base64.h"
 
@@ -45,16 +48,74 @@ std::optional<std::string> DecodeSecret(std::string_view whsec) {
   return key;
 }
 
+namespace {
+
+// OpenSSL 3's one-shot HMAC() fetches the algorithm and hashes the key on
+// every call. Each thread keeps the keyed contexts of the secrets it signs
+// with and re-initialises them with the same key, which costs neither.
+class KeyedMacs {
+ public:
+  KeyedMacs() : mac_(EVP_MAC_fetch(nullptr, "HMAC", nullptr)) {}
+  ~KeyedMacs() {
+    Clear();
+    EVP_MAC_free(mac_);
+  }
+  KeyedMacs(const KeyedMacs&) = delete;
+  KeyedMacs& operator=(const KeyedMacs&) = delete;
+
+  // A context ready for EVP_MAC_update, or null on failure.
+  EVP_MAC_CTX* For(std::string_view key) {
+    auto it = contexts_.find(key);
+    if (it != contexts_.end()) {
+      return EVP_MAC_init(it->second, nullptr, 0, nullptr) == 1 ? it->second : nullptr;
+    }
+    if (!mac_) return nullptr;
+    if (contexts_.size() >= kMaxKeys) Clear();  // a bound, not an eviction policy
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac_);
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                           OSSL_PARAM_construct_end()};
+    if (!ctx || EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()),
+                             key.size(), params) != 1) {
+      EVP_MAC_CTX_free(ctx);
+      return nullptr;
+    }
+    contexts_.emplace(std::string(key), ctx);
+    return ctx;
+  }
+
+ private:
+  static constexpr size_t kMaxKeys = 4096;
+  void Clear() {
+    for (auto& [key, ctx] : contexts_) {
+      EVP_MAC_CTX_free(ctx);
+      OPENSSL_cleanse(const_cast<char*>(key.data()), key.size());
+    }
+    contexts_.clear();
+  }
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  EVP_MAC* mac_;
+  std::unordered_map<std::string, EVP_MAC_CTX*, Hash, std::equal_to<>> contexts_;
+};
+
+}  // namespace
+
 std::string Sign(std::string_view secret_bytes, std::string_view msg_id, int64_t timestamp,
                  std::string_view body) {
-  std::string to_sign;
-  to_sign.reserve(msg_id.size() + body.size() + 24);
-  to_sign.append(msg_id).append(".").append(std::to_string(timestamp)).append(".").append(body);
+  thread_local KeyedMacs macs;
+  EVP_MAC_CTX* ctx = macs.For(secret_bytes);
+  std::string seconds = std::to_string(timestamp);
+  auto update = [ctx](std::string_view part) {
+    return EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(part.data()),
+                          part.size()) == 1;
+  };
   unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_size = 0;
-  if (!HMAC(EVP_sha256(), secret_bytes.data(), static_cast<int>(secret_bytes.size()),
-            reinterpret_cast<const unsigned char*>(to_sign.data()), to_sign.size(), mac,
-            &mac_size)) {
+  size_t mac_size = 0;
+  if (!ctx || !update(msg_id) || !update(".") || !update(seconds) || !update(".") ||
+      !update(body) || EVP_MAC_final(ctx, mac, &mac_size, sizeof mac) != 1) {
     throw std::runtime_error("HMAC-SHA256 failed");
   }
   std::string out(kVersionPrefix);

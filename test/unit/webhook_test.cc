@@ -25,6 +25,21 @@ TEST(WebhookSignature, MatchesStandardWebhooksReferenceVector) {
   EXPECT_EQ(Sign(*key, kMsgId, kTimestamp, kBody), kSignature);
 }
 
+// Each thread keeps keyed contexts: signing again with a key, between
+// signatures with other keys, must give the same answer as the first time.
+TEST(WebhookSignature, SigningAgainWithAKeyGivesTheSameSignature) {
+  auto key = DecodeSecret(kSecret);
+  ASSERT_TRUE(key);
+  std::string other = "another key of some length";
+  std::string other_first = Sign(other, kMsgId, kTimestamp, kBody);
+  EXPECT_NE(other_first, kSignature);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Sign(*key, kMsgId, kTimestamp, kBody), kSignature);
+    EXPECT_EQ(Sign(other, kMsgId, kTimestamp, kBody), other_first);
+    EXPECT_NE(Sign(*key, kMsgId, kTimestamp + 1, kBody), kSignature);
+  }
+}
+
 TEST(WebhookSignature, VerifiesReferenceVector) {
   EXPECT_EQ(Verify(kSecret, kMsgId, "1614265330", kSignature, kBody, kTimestamp),
             VerifyResult::kOk);
