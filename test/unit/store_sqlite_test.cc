@@ -764,6 +764,126 @@ TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerPunt) {
   EXPECT_NE(error.find("newer punt"), std::string::npos) << error;
 }
 
+// A database an older punt left at schema version 1, with deliveries in
+// every state, moves to the partial due indexes of version 2 and then claims,
+// counts and enables as before.
+TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseThatThenClaimsAndCounts) {
+  store_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path() + suffix);
+  const Millis now = clock_.Now();
+  {
+    std::string error;
+    std::unique_ptr<sqlite::Db> db = sqlite::Db::Open(path(), &error);
+    ASSERT_NE(db, nullptr) << error;
+    int applied = 0;
+    ASSERT_TRUE(sqlite::ConfigureConnection(*db, /*reader=*/false, &error)) << error;
+    ASSERT_TRUE(sqlite::MigrateTo(*db, 1, &applied, &error)) << error;
+    ASSERT_EQ(applied, 1);
+    // "hook" is enabled, "off" disabled.
+    struct Row {
+      int id;
+      std::string sub;
+      int event_seq;
+      DeliveryState state;
+      Millis due_in;
+    };
+    const Row rows[] = {{1, "hook", 1, DeliveryState::kPending, -100},
+                        {2, "hook", 2, DeliveryState::kRetrying, -200},
+                        {3, "hook", 3, DeliveryState::kRetrying, 60'000},
+                        {4, "hook", 4, DeliveryState::kInFlight, 0},
+                        {5, "hook", 5, DeliveryState::kDelivered, 0},
+                        {6, "hook", 6, DeliveryState::kDead, 0},
+                        {7, "hook", 7, DeliveryState::kDelivered, 0},
+                        {8, "off", 1, DeliveryState::kHeld, -300},
+                        {9, "off", 2, DeliveryState::kHeld, -300}};
+    std::string deliveries;
+    for (const Row& r : rows) {
+      deliveries += (deliveries.empty() ? "(" : ", (") + std::to_string(r.id) + ", '" + r.sub +
+                    "', " + std::to_string(r.event_seq) + ", " +
+                    std::to_string(static_cast<int>(r.state)) + ", " +
+                    std::to_string(now + r.due_in) + ")";
+    }
+    std::string sql =
+        "INSERT INTO orgs (id, name, platform_url, created_at, updated_at) "
+        "VALUES ('org_a', 'Org a', 'https://a.example', 0, 0);"
+        "INSERT INTO subscriptions (id, org_id, kind, url, description, events, enabled, "
+        "xapi_version, token_sealed, secret_sealed, token_hint, max_in_flight, batch_size, "
+        "created_at, updated_at) VALUES "
+        "('hook', 'org_a', 'webhook', 'https://r.example/hook', '', '[\"*\"]', 1, '1.0.3', "
+        "x'', x'', '', 8, 1, 0, 0), "
+        "('off', 'org_a', 'webhook', 'https://r.example/off', '', '[\"*\"]', 0, '1.0.3', "
+        "x'', x'', '', 8, 1, 0, 0);"
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 7) "
+        "INSERT INTO events (seq, org_id, event_id, type, occurred_at, accepted_at) "
+        "SELECT i, 'org_a', 'e' || i, 'lesson.completed', 0, 0 FROM n;"
+        "INSERT INTO bodies (event_seq, format, body) SELECT seq, 0, 'body ' || event_id "
+        "FROM events;"
+        "INSERT INTO deliveries (id, subscription_id, event_seq, state, next_attempt_at, "
+        "created_at, updated_at) SELECT column1, column2, column3, column4, column5, 0, 0 "
+        "FROM (VALUES " +
+        deliveries + ");";
+    ASSERT_TRUE(db->Exec(sql, &error)) << error;
+  }
+  Open();
+  EXPECT_EQ(impl().migrations_applied(), 1);
+  EXPECT_EQ(Count("PRAGMA user_version"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM sqlite_master WHERE name IN "
+                  "('deliveries_due', 'deliveries_due_by_subscription')"),
+            0);
+  EXPECT_EQ(Count("SELECT count(*) FROM sqlite_master WHERE name IN ('deliveries_waiting', "
+                  "'deliveries_waiting_by_subscription', 'deliveries_in_flight_held_dead')"),
+            3);
+
+  using Counts = std::map<DeliveryState, int64_t>;
+  EXPECT_EQ(store_->CountDeliveries("org_a", "hook"), (Counts{{DeliveryState::kPending, 1},
+                                                              {DeliveryState::kInFlight, 1},
+                                                              {DeliveryState::kRetrying, 2},
+                                                              {DeliveryState::kHeld, 0},
+                                                              {DeliveryState::kDelivered, 2},
+                                                              {DeliveryState::kDead, 1}}));
+  EXPECT_EQ(store_->NextDueTime(), now - 200);
+
+  // Retries and first attempts merged by due time; the held ones of "off",
+  // though due earlier, stay.
+  std::vector<DueDelivery> claimed = store_->ClaimDue(now, 10, kUnlimited);
+  ASSERT_EQ(claimed.size(), 2u);
+  EXPECT_EQ(claimed[0].event_id, "e2");
+  EXPECT_EQ(claimed[0].body, "body e2");
+  EXPECT_EQ(claimed[1].event_id, "e1");
+  EXPECT_EQ(store_->NextDueTime(), now + 60'000);
+  EXPECT_EQ(store_->CountDeliveries("org_a", "hook"), (Counts{{DeliveryState::kPending, 0},
+                                                              {DeliveryState::kInFlight, 3},
+                                                              {DeliveryState::kRetrying, 1},
+                                                              {DeliveryState::kHeld, 0},
+                                                              {DeliveryState::kDelivered, 2},
+                                                              {DeliveryState::kDead, 1}}));
+
+  AttemptOutcome delivered;
+  delivered.delivery_id = claimed[0].delivery_id;
+  delivered.attempt.at = now;
+  delivered.attempt.status = 204;
+  delivered.new_state = DeliveryState::kDelivered;
+  store_->RecordAttempts({delivered});
+  EXPECT_EQ(store_->CountDeliveries("org_a", "hook")[DeliveryState::kDelivered], 3);
+  EXPECT_EQ(store_->CountDeliveries("org_a", "hook")[DeliveryState::kInFlight], 2);
+
+  Subscription off = *store_->GetSubscription("org_a", "off");
+  off.enabled = true;
+  ASSERT_TRUE(store_->UpdateSubscription(off).ok());
+  EXPECT_EQ(store_->CountDeliveries("org_a", "off"), (Counts{{DeliveryState::kPending, 2},
+                                                             {DeliveryState::kInFlight, 0},
+                                                             {DeliveryState::kRetrying, 0},
+                                                             {DeliveryState::kHeld, 0},
+                                                             {DeliveryState::kDelivered, 0},
+                                                             {DeliveryState::kDead, 0}}));
+  EXPECT_EQ(EventIds(List("org_a", "off", DeliveryState::kPending)), (Strings{"e1", "e2"}));
+  EXPECT_EQ(store_->ClaimDue(now, 10, kUnlimited).size(), 2u);
+
+  EXPECT_EQ(store_->ResetInFlight(), 4);  // e1, e4 of "hook"; e1, e2 of "off"
+  EXPECT_EQ(store_->CountDeliveries("org_a", "hook")[DeliveryState::kPending], 2);
+  EXPECT_EQ(store_->CountDeliveries("org_a", "off")[DeliveryState::kPending], 2);
+}
+
 TEST_F(SqliteStoreTest, RefusesAFileThatIsNotADatabase) {
   store_.reset();
   fs::remove(path());

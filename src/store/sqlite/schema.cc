@@ -1,14 +1,27 @@
 #include "store/sqlite/schema.h"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
+
+#include "store/model.h"
 
 namespace punt::store::sqlite {
 namespace {
 
+// Step 2's partial indexes and the queries that use them name the delivery
+// states by number: SQLite uses a partial index only for a query whose WHERE
+// spells out its condition with the same constants.
+static_assert(static_cast<int>(DeliveryState::kPending) == 0 &&
+              static_cast<int>(DeliveryState::kInFlight) == 1 &&
+              static_cast<int>(DeliveryState::kRetrying) == 2 &&
+              static_cast<int>(DeliveryState::kHeld) == 3 &&
+              static_cast<int>(DeliveryState::kDelivered) == 4 &&
+              static_cast<int>(DeliveryState::kDead) == 5);
+
 // Each step runs in one transaction together with its user_version bump.
 // Never edit a released step: append a new one.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE orgs (
@@ -102,6 +115,22 @@ CREATE TABLE attempts (
 );
 CREATE INDEX attempts_by_delivery ON attempts(delivery_id);
 )sql",
+    // 2: the due indexes keep only waiting deliveries (pending 0, retrying 2),
+    // so a claim only deletes entries and a delivered outcome touches none.
+    // In-flight, held and dead deliveries (1, 3, 5) get an index of their own
+    // for the per-subscription counts, the reset after a crash and the moves
+    // on enable; delivered ones, the bulk of the table, are in neither.
+    // Conditions are written as ORs: SQLite tests an IN list of more than two
+    // constants through a temporary table on every write.
+    R"sql(
+DROP INDEX deliveries_due;
+DROP INDEX deliveries_due_by_subscription;
+CREATE INDEX deliveries_waiting ON deliveries(next_attempt_at) WHERE state = 0 OR state = 2;
+CREATE INDEX deliveries_waiting_by_subscription
+  ON deliveries(subscription_id, state, next_attempt_at) WHERE state = 0 OR state = 2;
+CREATE INDEX deliveries_in_flight_held_dead
+  ON deliveries(state, subscription_id) WHERE state = 1 OR state = 3 OR state = 5;
+)sql",
 };
 
 bool ReadUserVersion(Db& db, int* version, std::string* error) {
@@ -121,10 +150,11 @@ std::string NewerSchemaError(int version) {
 }
 
 // One transaction: reads the version under the write lock (so concurrent
-// openers cannot both apply a step) and applies the next step, if any.
+// openers cannot both apply a step) and applies the next step, if the
+// database is older than `target`.
 enum class StepResult { kApplied, kUpToDate, kFailed };
 
-StepResult ApplyNextStep(Db& db, std::string* error) {
+StepResult ApplyNextStep(Db& db, int target, std::string* error) {
   if (!db.Exec("BEGIN IMMEDIATE", error)) {
     *error = "cannot start a schema migration: " + *error;
     return StepResult::kFailed;
@@ -134,9 +164,9 @@ StepResult ApplyNextStep(Db& db, std::string* error) {
     db.Exec("ROLLBACK", nullptr);
     return StepResult::kFailed;
   }
-  if (version >= LatestSchemaVersion()) {
+  if (version >= target) {
     db.Exec("ROLLBACK", nullptr);
-    if (version == LatestSchemaVersion()) return StepResult::kUpToDate;
+    if (version <= LatestSchemaVersion()) return StepResult::kUpToDate;
     *error = NewerSchemaError(version);
     return StepResult::kFailed;
   }
@@ -170,9 +200,14 @@ bool ConfigureConnection(Db& db, bool reader, std::string* error) {
 }
 
 bool Migrate(Db& db, int* applied, std::string* error) {
+  return MigrateTo(db, LatestSchemaVersion(), applied, error);
+}
+
+bool MigrateTo(Db& db, int version, int* applied, std::string* error) {
   *applied = 0;
+  int target = std::min(version, LatestSchemaVersion());
   for (;;) {
-    switch (ApplyNextStep(db, error)) {
+    switch (ApplyNextStep(db, target, error)) {
       case StepResult::kApplied:
         ++*applied;
         break;

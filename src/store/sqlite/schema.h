@@ -24,4 +24,8 @@ bool ConfigureConnection(Db& db, bool reader, std::string* error);
 // by a newer punt. REQUIRES: `db` is a writer connection.
 bool Migrate(Db& db, int* applied, std::string* error);
 
+// As Migrate, but stops at `version` (at most LatestSchemaVersion()): tests
+// build a database as an older punt left it.
+bool MigrateTo(Db& db, int version, int* applied, std::string* error);
+
 }  // namespace punt::store::sqlite

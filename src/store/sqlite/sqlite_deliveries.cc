@@ -1,5 +1,6 @@
 // Deliveries: what the API lists and what the dispatcher claims and records.
 #include <algorithm>
+#include <string>
 #include <unordered_set>
 #include <utility>
 
@@ -45,18 +46,25 @@ std::vector<ClaimCandidate> EnabledSubscriptions(Db& db) {
   return subs;
 }
 
-// One subscription's due deliveries in one waiting state, earliest first
-// (walks deliveries_due_by_subscription).
+// The claim's query for one waiting state. The state is written into the
+// SQL, not bound: only then does SQLite use the partial index
+// deliveries_waiting_by_subscription (schema step 2).
+std::string FindDueSql(DeliveryState state) {
+  return "SELECT d.id, e.event_id, d.attempt_count, b.body, d.next_attempt_at FROM deliveries d "
+         "JOIN events e ON e.seq = d.event_seq "
+         "JOIN bodies b ON b.event_seq = d.event_seq AND b.format = ?4 "
+         "WHERE d.subscription_id = ?1 AND d.state = " +
+         std::to_string(StateValue(state)) +
+         " AND d.next_attempt_at <= ?3 ORDER BY d.next_attempt_at LIMIT ?5";
+}
+
+// One subscription's due deliveries in one waiting state, earliest first.
 Status FindDue(Db& db, const ClaimCandidate& sub, DeliveryState state, Millis now, int limit,
                std::vector<std::pair<Millis, DueDelivery>>* due) {
-  Query q = db.Prepare(
-      "SELECT d.id, e.event_id, d.attempt_count, b.body, d.next_attempt_at FROM deliveries d "
-      "JOIN events e ON e.seq = d.event_seq "
-      "JOIN bodies b ON b.event_seq = d.event_seq AND b.format = ?4 "
-      "WHERE d.subscription_id = ?1 AND d.state = ?2 AND d.next_attempt_at <= ?3 "
-      "ORDER BY d.next_attempt_at LIMIT ?5");
-  q.BindText(1, sub.id).BindInt(2, StateValue(state)).BindInt(3, now).BindInt(4, sub.format)
-      .BindInt(5, limit);
+  static const std::string kPendingSql = FindDueSql(DeliveryState::kPending);
+  static const std::string kRetryingSql = FindDueSql(DeliveryState::kRetrying);
+  Query q = db.Prepare(state == DeliveryState::kRetrying ? kRetryingSql : kPendingSql);
+  q.BindText(1, sub.id).BindInt(3, now).BindInt(4, sub.format).BindInt(5, limit);
   while (q.Step()) {
     DueDelivery d;
     d.delivery_id = q.Int(0);
@@ -123,14 +131,11 @@ Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Milli
     return QueryStatus(off, "cannot disable subscription");
   }
   if (db.Changes() == 0) return Status::Ok();
+  // Pending (0) and retrying (2) written out: deliveries_waiting_by_subscription.
   Query hold = db.Prepare(
       "UPDATE deliveries SET state = ?2, updated_at = ?3 WHERE subscription_id = ?1 "
-      "AND state IN (?4, ?5)");
-  hold.BindText(1, sub_id)
-      .BindInt(2, StateValue(DeliveryState::kHeld))
-      .BindInt(3, now)
-      .BindInt(4, StateValue(DeliveryState::kPending))
-      .BindInt(5, StateValue(DeliveryState::kRetrying));
+      "AND (state = 0 OR state = 2)");
+  hold.BindText(1, sub_id).BindInt(2, StateValue(DeliveryState::kHeld)).BindInt(3, now);
   return hold.Run() ? Status::Ok() : QueryStatus(hold, "cannot hold deliveries");
 }
 
@@ -331,14 +336,14 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
 int SqliteStore::ResetInFlight() {
   int moved = 0;
   Status status = writer_.RunSync([&](Db& db, bool* made_due) {
+    // In flight (1) written out: deliveries_in_flight_held_dead.
     Query q = db.Prepare(
         "UPDATE deliveries SET state = CASE WHEN (SELECT enabled FROM subscriptions s "
-        "WHERE s.id = deliveries.subscription_id) = 1 THEN ?2 ELSE ?3 END, updated_at = ?4 "
-        "WHERE state = ?1");
-    q.BindInt(1, StateValue(DeliveryState::kInFlight))
-        .BindInt(2, StateValue(DeliveryState::kPending))
-        .BindInt(3, StateValue(DeliveryState::kHeld))
-        .BindInt(4, clock_.Now());
+        "WHERE s.id = deliveries.subscription_id) = 1 THEN ?1 ELSE ?2 END, updated_at = ?3 "
+        "WHERE state = 1");
+    q.BindInt(1, StateValue(DeliveryState::kPending))
+        .BindInt(2, StateValue(DeliveryState::kHeld))
+        .BindInt(3, clock_.Now());
     if (!q.Run()) return QueryStatus(q, "cannot reset in-flight deliveries");
     moved = db.Changes();
     *made_due = moved > 0;
@@ -350,17 +355,15 @@ int SqliteStore::ResetInFlight() {
 std::optional<Millis> SqliteStore::NextDueTime() {
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
-  if (!db || !db->Exec("BEGIN", &error)) return std::nullopt;
-  std::optional<Millis> next;
-  for (DeliveryState state : {DeliveryState::kPending, DeliveryState::kRetrying}) {
-    Query q = db->Prepare(
-        "SELECT d.next_attempt_at FROM deliveries d "
-        "JOIN subscriptions s ON s.id = d.subscription_id "
-        "WHERE d.state = ?1 AND s.enabled = 1 ORDER BY d.next_attempt_at LIMIT 1");
-    if (q.BindInt(1, StateValue(state)).Step()) next = std::min(next.value_or(q.Int(0)), q.Int(0));
-  }
-  db->Exec("COMMIT", nullptr);
-  return next;
+  if (!db) return std::nullopt;
+  // Pending (0) and retrying (2) written out: walks deliveries_waiting.
+  Query q = db->Prepare(
+      "SELECT d.next_attempt_at FROM deliveries d "
+      "JOIN subscriptions s ON s.id = d.subscription_id "
+      "WHERE (d.state = 0 OR d.state = 2) AND s.enabled = 1 "
+      "ORDER BY d.next_attempt_at LIMIT 1");
+  if (!q.Step()) return std::nullopt;
+  return q.Int(0);
 }
 
 }  // namespace punt::store::sqlite

@@ -110,16 +110,29 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
   }
   if (found) {
     for (DeliveryState state : kAllStates) counts[state] = 0;
-    // Walks deliveries_due_by_subscription (subscription_id, state, ...).
+    // Delivered deliveries are in no state index (schema step 2): they are
+    // what is left of the total (row -1) once the others are counted. Three
+    // covering walks: deliveries_waiting_by_subscription,
+    // deliveries_in_flight_held_dead and deliveries_by_subscription.
     Query q = db->Prepare(
-        "SELECT state, COUNT(*) FROM deliveries WHERE subscription_id = ?1 GROUP BY state");
+        "SELECT state, COUNT(*) FROM deliveries WHERE subscription_id = ?1 "
+        "AND (state = 0 OR state = 2) GROUP BY state "
+        "UNION ALL SELECT state, COUNT(*) FROM deliveries WHERE subscription_id = ?1 "
+        "AND (state = 1 OR state = 3 OR state = 5) GROUP BY state "
+        "UNION ALL SELECT -1, COUNT(*) FROM deliveries WHERE subscription_id = ?1");
     q.BindText(1, subscription_id);
+    int64_t total = 0;
+    int64_t counted = 0;
     while (q.Step()) {
       int64_t state = q.Int(0);
-      if (state >= 0 && state < static_cast<int64_t>(std::size(kAllStates))) {
+      if (state < 0) {
+        total = q.Int(1);
+      } else {
         counts[static_cast<DeliveryState>(state)] = q.Int(1);
+        counted += q.Int(1);
       }
     }
+    counts[DeliveryState::kDelivered] = total - counted;
     if (!q.ok()) counts.clear();
   }
   db->Exec("COMMIT", nullptr);

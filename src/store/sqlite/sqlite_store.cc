@@ -33,24 +33,19 @@ bool OrgExists(Db& db, const std::string& org_id) {
 }
 
 // Disabling holds the subscription's pending and retrying deliveries;
-// enabling makes its held ones pending, due now.
+// enabling makes its held ones pending, due now. The states are written into
+// the SQL so that SQLite walks the partial indexes of schema step 2:
+// deliveries_in_flight_held_dead for held (3), deliveries_waiting_by_subscription
+// for pending (0) and retrying (2).
 Status MoveDeliveriesOnEnable(Db& db, const std::string& sub_id, bool enabled, Millis now,
                               int* moved) {
-  Query q = db.Prepare(
-      "UPDATE deliveries SET state = ?2, updated_at = ?3, "
-      "next_attempt_at = CASE WHEN ?2 = ?6 THEN ?3 ELSE next_attempt_at END "
-      "WHERE subscription_id = ?1 AND state IN (?4, ?5)");
-  auto value = [](DeliveryState state) { return static_cast<int64_t>(state); };
-  DeliveryState to = enabled ? DeliveryState::kPending : DeliveryState::kHeld;
-  DeliveryState from1 = enabled ? DeliveryState::kHeld : DeliveryState::kPending;
-  DeliveryState from2 = enabled ? DeliveryState::kHeld : DeliveryState::kRetrying;
-  q.BindText(1, sub_id)
-      .BindInt(2, value(to))
-      .BindInt(3, now)
-      .BindInt(4, value(from1))
-      .BindInt(5, value(from2))
-      .BindInt(6, value(DeliveryState::kPending));
-  if (!q.Run()) return QueryStatus(q, "cannot move deliveries");
+  Query q = db.Prepare(enabled ? "UPDATE deliveries SET state = 0, updated_at = ?2, "
+                                 "next_attempt_at = ?2 WHERE subscription_id = ?1 AND state = 3"
+                               : "UPDATE deliveries SET state = 3, updated_at = ?2 "
+                                 "WHERE subscription_id = ?1 AND (state = 0 OR state = 2)");
+  if (!q.BindText(1, sub_id).BindInt(2, now).Run()) {
+    return QueryStatus(q, "cannot move deliveries");
+  }
   *moved = db.Changes();
   return Status::Ok();
 }
@@ -58,15 +53,15 @@ Status MoveDeliveriesOnEnable(Db& db, const std::string& sub_id, bool enabled, M
 // Enabling a subscription sends again what died while it was failing, and
 // starts its health afresh.
 Status RequeueAndResetHealth(Db& db, const std::string& sub_id, Millis now, int* moved) {
+  // Dead (5) written out: deliveries_in_flight_held_dead (schema step 2).
   Query requeue = db.Prepare(
       "UPDATE deliveries SET state = ?2, next_attempt_at = ?3, updated_at = ?3 "
-      "WHERE subscription_id = ?1 AND state = ?4 AND updated_at >= "
+      "WHERE subscription_id = ?1 AND state = 5 AND updated_at >= "
       "(SELECT failing_since FROM subscriptions WHERE id = ?1) "
       "AND (SELECT failing_since FROM subscriptions WHERE id = ?1) > 0");
   requeue.BindText(1, sub_id)
       .BindInt(2, static_cast<int64_t>(DeliveryState::kPending))
-      .BindInt(3, now)
-      .BindInt(4, static_cast<int64_t>(DeliveryState::kDead));
+      .BindInt(3, now);
   if (!requeue.Run()) return QueryStatus(requeue, "cannot re-queue dead deliveries");
   *moved += db.Changes();
   Query reset = db.Prepare(
