@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "delivery/outcome.h"
+#include "delivery/request.h"
 #include "util/log.h"
 
 namespace punt::delivery {
@@ -52,7 +53,8 @@ Dispatcher::Dispatcher(store::Store& store, const security::Sealer& sealer, cons
       clock_(clock),
       policy_(std::move(policy)),
       options_(std::move(options)),
-      random_(random ? std::move(random) : DefaultRandom()) {
+      random_(random ? std::move(random) : DefaultRandom()),
+      plain_(options_.transport, [this] { curl_multi_wakeup(multi_); }) {
   multi_ = curl_multi_init();
   curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 }
@@ -66,6 +68,7 @@ Dispatcher::~Dispatcher() {
 void Dispatcher::Start() {
   recorder_ = std::thread([this] { RecorderLoop(); });
   claimer_ = std::thread([this] { ClaimerLoop(); });
+  plain_.Start();
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -81,6 +84,7 @@ void Dispatcher::Stop(std::chrono::milliseconds grace) {
     Wake();
     thread_.join();
   }
+  plain_.Stop();  // what it still has open is abandoned, like curl's
   if (claimer_.joinable()) {  // a claim still running finishes; its deliveries stay in_flight
     {
       std::lock_guard lock(claim_mutex_);
@@ -102,7 +106,7 @@ void Dispatcher::Stop(std::chrono::milliseconds grace) {
 void Dispatcher::Run() {
   while (true) {
     Millis now = clock_.Now();
-    if (stopping_ && (transfers_.empty() || now >= grace_deadline_)) break;
+    if (stopping_ && (OpenRequests() == 0 || now >= grace_deadline_)) break;
     if (!stopping_) {
       TakeClaim(now);
       // A commit made deliveries due, one is due by the clock, or a
@@ -121,11 +125,13 @@ void Dispatcher::Run() {
         RequestClaim(now);
       }
       StartWaiting(now);
+      if (!plain_outbox_.empty()) plain_.Submit(std::exchange(plain_outbox_, {}));
     }
 
     int running = 0;
     curl_multi_perform(multi_, &running);
     bool slot_freed = CompleteFinished();
+    slot_freed = CompletePlain() || slot_freed;
 
     Millis wait = std::clamp<Millis>(next_due_at_ - clock_.Now(), 0, kIdlePoll);
     if (claim_outstanding_) wait = kIdlePoll;  // the claimer's answer wakes us
@@ -137,13 +143,14 @@ void Dispatcher::Run() {
     curl_multi_poll(multi_, nullptr, 0, static_cast<int>(wait), nullptr);
   }
   for (auto& [handle, transfer] : transfers_) curl_multi_remove_handle(multi_, handle);
-  if (!transfers_.empty() || waiting_count_ > 0) {
+  if (OpenRequests() > 0 || waiting_count_ > 0) {
     LogWarn("dispatcher stopped with requests still open or waiting; they are retried after "
             "restart",
-            {{"open", static_cast<int64_t>(transfers_.size())},
+            {{"open", static_cast<int64_t>(OpenRequests())},
              {"waiting", static_cast<int64_t>(waiting_count_)}});
   }
   transfers_.clear();
+  plain_open_.clear();
   waiting_.clear();
   waiting_count_ = 0;
 }
@@ -160,7 +167,7 @@ void Dispatcher::RequestClaim(Millis now) {
   auto request = std::make_unique<ClaimRequest>();
   request->now = now;
   request->limit =
-      kClaimAhead * options_.max_in_flight - static_cast<int>(transfers_.size() + waiting_count_);
+      kClaimAhead * options_.max_in_flight - OpenRequests() - static_cast<int>(waiting_count_);
   for (const auto& [sub, n] : in_flight_by_subscription_) request->used[sub] += n;
   for (const auto& [sub, queue] : waiting_) request->used[sub] += static_cast<int>(queue.size());
   request->drained = drained_;
@@ -272,7 +279,7 @@ void Dispatcher::StartWaiting(Millis now) {
     auto& [sub_id, queue] = *it;
     auto target = targets_.find(sub_id);
     while (!queue.empty() && target != targets_.end() &&
-           static_cast<int>(transfers_.size()) < options_.max_in_flight &&
+           OpenRequests() < options_.max_in_flight &&
            InFlight(sub_id) < target->second.max_in_flight) {
       Batch batch = std::move(queue.front());
       queue.pop_front();
@@ -326,6 +333,14 @@ void Dispatcher::RecordFailure(const Batch& batch, const std::string& error, Mil
 }
 
 void Dispatcher::StartTransfer(const Target& target, Batch batch, Millis now) {
+  ++in_flight_by_subscription_[target.id];
+  if (PlainClient::Carries(target.url)) {
+    uint64_t tag = next_tag_++;
+    plain_outbox_.push_back({tag, BuildRequest(target, batch, now)});
+    plain_open_.emplace(tag, PlainRequest{std::move(batch), target.id, now,
+                                          target.kind == store::SubscriptionKind::kXapi});
+    return;
+  }
   CURL* reuse = nullptr;
   if (!idle_handles_.empty()) {
     reuse = idle_handles_.back();
@@ -334,7 +349,6 @@ void Dispatcher::StartTransfer(const Target& target, Batch batch, Millis now) {
   auto transfer =
       std::make_unique<Transfer>(target, std::move(batch), options_.transport, now, reuse);
   CURL* handle = transfer->handle();
-  ++in_flight_by_subscription_[transfer->subscription_id()];
   transfers_.emplace(handle, std::move(transfer));
   curl_multi_add_handle(multi_, handle);
 }
@@ -349,44 +363,66 @@ bool Dispatcher::CompleteFinished() {
     std::unique_ptr<Transfer> transfer = std::move(it->second);
     transfers_.erase(it);
     curl_multi_remove_handle(multi_, msg->easy_handle);
-    if (--in_flight_by_subscription_[transfer->subscription_id()] <= 0) {
-      in_flight_by_subscription_.erase(transfer->subscription_id());
-    }
     finished = true;
-    Complete(*transfer, msg->data.result);
+    TransferResult result = transfer->Finish(msg->data.result);
+    std::string sub_id = transfer->subscription_id();
+    Complete(sub_id, transfer->TakeBatch(), transfer->started_at(), transfer->is_xapi(),
+             std::move(result));
     if (idle_handles_.size() < static_cast<size_t>(options_.max_in_flight)) {
       idle_handles_.push_back(transfer->ReleaseHandle());
     }
-    // Claim again once the subscription has less than half its slots'
-    // worth waiting: claims come in bigger, fewer transactions, and the
-    // queue never runs dry while one commits.
-    auto queue = waiting_.find(transfer->subscription_id());
-    size_t waiting = queue == waiting_.end() ? 0 : queue->second.size();
-    auto target = targets_.find(transfer->subscription_id());
-    int max_in_flight = target == targets_.end() ? 1 : target->second.max_in_flight;
-    if (static_cast<int>(waiting) * 2 < max_in_flight &&
-        !drained_.count(transfer->subscription_id())) {
-      refill_ = true;
-    }
-    if (claim_filled_ && static_cast<int>(transfers_.size() + waiting_count_) * 2 <
-                             kClaimAhead * options_.max_in_flight) {
-      refill_ = true;
-    }
+    AfterRequest(sub_id);
   }
   return finished;
+}
+
+bool Dispatcher::CompletePlain() {
+  bool finished = false;
+  for (PlainClient::Finished& done : plain_.TakeFinished()) {
+    auto it = plain_open_.find(done.tag);
+    if (it == plain_open_.end()) continue;
+    PlainRequest request = std::move(it->second);
+    plain_open_.erase(it);
+    finished = true;
+    Complete(request.subscription_id, std::move(request.batch), request.started_at, request.xapi,
+             std::move(done.result));
+    AfterRequest(request.subscription_id);
+  }
+  return finished;
+}
+
+// A request of the subscription finished: its slot is free, and its queue
+// may need a claim.
+void Dispatcher::AfterRequest(const std::string& subscription_id) {
+  if (--in_flight_by_subscription_[subscription_id] <= 0) {
+    in_flight_by_subscription_.erase(subscription_id);
+  }
+  // Claim again once the subscription has less than half its slots' worth
+  // waiting: claims come in bigger, fewer transactions, and the queue never
+  // runs dry while one commits.
+  auto queue = waiting_.find(subscription_id);
+  size_t waiting = queue == waiting_.end() ? 0 : queue->second.size();
+  auto target = targets_.find(subscription_id);
+  int max_in_flight = target == targets_.end() ? 1 : target->second.max_in_flight;
+  if (static_cast<int>(waiting) * 2 < max_in_flight && !drained_.count(subscription_id)) {
+    refill_ = true;
+  }
+  if (claim_filled_ && (OpenRequests() + static_cast<int>(waiting_count_)) * 2 <
+                           kClaimAhead * options_.max_in_flight) {
+    refill_ = true;
+  }
 }
 
 // Turns one request's answer into an outcome for each delivery it carried.
 // A batch the LRS refused whole goes back to the front of its subscription's
 // queue as two halves.
-void Dispatcher::Complete(Transfer& transfer, CURLcode code) {
+void Dispatcher::Complete(const std::string& subscription_id, Batch batch, Millis started_at,
+                          bool xapi, TransferResult result) {
   Millis now = clock_.Now();
-  TransferResult result = transfer.Finish(code);
-  const size_t count = transfer.batch().size();
-  Outcome verdict =
-      Classify({result.status, result.error, transfer.is_xapi(), static_cast<int>(count)});
+  const size_t count = batch.size();
+  Outcome verdict = Classify({result.status, result.error, xapi, static_cast<int>(count)});
   store::Attempt attempt{0,
-                         transfer.started_at(),
+                         started_at,
                          result.status,
                          result.latency_ms,
                          verdict.note.empty() ? result.error : verdict.note,
@@ -395,7 +431,6 @@ void Dispatcher::Complete(Transfer& transfer, CURLcode code) {
   if (verdict.verdict == Verdict::kSplit) {
     attempt.error = "the LRS refused a batch of " + std::to_string(count) +
                     " statements whole: sending it again in halves";
-    Batch batch = transfer.TakeBatch();
     for (const auto& d : batch) {
       store::AttemptOutcome outcome;
       outcome.delivery_id = d.delivery_id;
@@ -404,7 +439,7 @@ void Dispatcher::Complete(Transfer& transfer, CURLcode code) {
       Record(std::move(outcome));
     }
     auto [first, second] = SplitBatch(std::move(batch));
-    auto& queue = waiting_[transfer.subscription_id()];
+    auto& queue = waiting_[subscription_id];
     queue.push_front(std::move(second));
     queue.push_front(std::move(first));
     waiting_count_ += 2;
@@ -415,7 +450,7 @@ void Dispatcher::Complete(Transfer& transfer, CURLcode code) {
   if (result.retry_after) retry_after = ParseRetryAfter(*result.retry_after, now);
   double random = random_();  // one draw per request keeps a batch together
   for (size_t i = 0; i < count; ++i) {
-    const store::DueDelivery& d = transfer.batch()[i];
+    const store::DueDelivery& d = batch[i];
     store::AttemptOutcome outcome;
     outcome.delivery_id = d.delivery_id;
     outcome.subscription_id = d.subscription_id;

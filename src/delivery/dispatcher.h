@@ -1,6 +1,8 @@
 // The dispatcher: one thread running a libcurl multi loop that claims due
 // deliveries, groups each xAPI subscription's into batches, sends them, and
 // hands each attempt's outcome to a recorder thread that commits it.
+// Requests to plain http:// URLs go to the PlainClient's thread instead of
+// libcurl; its answers wake this loop like a commit does.
 // DESIGN.md section 3; docs/architecture.md.
 //
 // Thread-safety: Start, Stop and Wake may be called from any thread; all
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "delivery/batch.h"
+#include "delivery/plain_client.h"
 #include "delivery/retry_policy.h"
 #include "delivery/target.h"
 #include "delivery/transfer.h"
@@ -73,8 +76,13 @@ class Dispatcher {
   void Enqueue(std::vector<store::DueDelivery> due, Millis now);
   void StartWaiting(Millis now);
   void StartTransfer(const Target& target, Batch batch, Millis now);
-  bool CompleteFinished();  // true when a request finished
-  void Complete(Transfer& transfer, CURLcode code);
+  bool CompleteFinished();  // true when a curl request finished
+  bool CompletePlain();     // true when a plain request finished
+  void AfterRequest(const std::string& subscription_id);
+  // What one request's answer means for each delivery it carried.
+  void Complete(const std::string& subscription_id, Batch batch, Millis started_at, bool xapi,
+                TransferResult result);
+  int OpenRequests() const { return static_cast<int>(transfers_.size() + plain_open_.size()); }
   void RecordFailure(const Batch& batch, const std::string& error, Millis now);
   void Record(store::AttemptOutcome outcome);
   void NoteRetry(Millis at);  // wakes the loop for a retry not yet committed
@@ -95,8 +103,20 @@ class Dispatcher {
   std::atomic<bool> woken_{true};
   std::atomic<int64_t> grace_deadline_{0};
 
+  PlainClient plain_;
+
   // Dispatcher thread only.
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
+  // Requests with the plain client, by tag, and those to hand it next.
+  struct PlainRequest {
+    Batch batch;
+    std::string subscription_id;
+    Millis started_at = 0;
+    bool xapi = false;
+  };
+  std::unordered_map<uint64_t, PlainRequest> plain_open_;
+  std::vector<PlainClient::Call> plain_outbox_;
+  uint64_t next_tag_ = 1;
   std::vector<CURL*> idle_handles_;  // finished easy handles, reused by the next transfers
   std::unordered_map<std::string, int> in_flight_by_subscription_;
   // Claimed batches waiting for one of their subscription's slots: the

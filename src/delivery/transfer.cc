@@ -9,8 +9,6 @@
 #include <cctype>
 #include <chrono>
 
-#include "webhook/envelope.h"
-#include "webhook/signature.h"
 #include "net/sockaddr.h"
 
 namespace punt::delivery {
@@ -26,32 +24,21 @@ Transfer::Transfer(const Target& target, Batch batch, const TransportOptions& op
                    Millis now_ms, CURL* easy)
     : batch_(std::move(batch)),
       subscription_id_(target.id),
+      request_(BuildRequest(target, batch_, now_ms)),
       options_(options),
       started_at_(now_ms) {
-  if (batch_.size() > 1) body_ = BatchBody(batch_);
-  const std::string& body = batch_.size() > 1 ? body_ : batch_.front().body;
-  const store::DueDelivery& first = batch_.front();
   xapi_ = target.kind == store::SubscriptionKind::kXapi;
   easy_ = easy ? easy : curl_easy_init();
-  headers_ = Append(headers_, "Content-Type: application/json");
-  headers_ = Append(headers_, "Expect:");
-  if (xapi_) {
-    headers_ = Append(headers_, "X-Experience-API-Version: " + target.xapi_version);
-  } else {
-    std::string id = webhook::MessageId(first.org_id, first.event_id);
-    auto headers = webhook::MakeHeaders(target.signing_keys, id, now_ms / 1000, body);
-    headers_ = Append(headers_, "webhook-id: " + headers.id);
-    headers_ = Append(headers_, "webhook-timestamp: " + headers.timestamp);
-    headers_ = Append(headers_, "webhook-signature: " + headers.signature);
+  for (const auto& [name, value] : request_.headers) {
+    headers_ = Append(headers_, name + ": " + value);
   }
-  if (!target.authorization.empty()) {
-    headers_ = Append(headers_, "Authorization: " + target.authorization);
-  }
+  headers_ = Append(headers_, "Expect:");  // no 100-continue round trip
 
-  curl_easy_setopt(easy_, CURLOPT_URL, target.url.c_str());
+  curl_easy_setopt(easy_, CURLOPT_URL, request_.url.c_str());
   curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
-  curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, request_.body.data());
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE,
+                   static_cast<curl_off_t>(request_.body.size()));
   curl_easy_setopt(easy_, CURLOPT_USERAGENT, "punt/" PUNT_VERSION);
   curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);

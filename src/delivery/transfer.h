@@ -12,6 +12,7 @@
 
 #include "delivery/batch.h"
 #include "delivery/destination_guard.h"
+#include "delivery/request.h"
 #include "delivery/target.h"
 #include "store/model.h"
 
@@ -64,7 +65,7 @@ class Transfer {
 
   Batch batch_;
   std::string subscription_id_;
-  std::string body_;  // the joined statements of a batch; empty for a single delivery
+  OutgoingRequest request_;  // curl reads the URL and body from here
   const TransportOptions& options_;
   CURL* easy_ = nullptr;
   curl_slist* headers_ = nullptr;

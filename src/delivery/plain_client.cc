@@ -1,0 +1,357 @@
+#include "delivery/plain_client.h"
+
+#include <sys/socket.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+namespace punt::delivery {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+// An answer's body beyond this ends the connection instead of being read to
+// its end; only options.response_keep bytes of it are kept anyway.
+constexpr uint64_t kBodyLimit = 1u << 20;
+constexpr uint32_t kHeaderLimit = 64u << 10;
+constexpr size_t kMaxIdlePerHost = 1024;
+
+struct Address {
+  std::string host;         // a name, or an IP address without brackets
+  std::string port;         // "80" when the URL names none
+  std::string target;       // path and query
+  std::string host_header;  // host[:port] as the URL has it
+  std::string key;          // host:port, the connection pool's key
+};
+
+std::optional<Address> ParseAddress(const std::string& url) {
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed || parsed->scheme_id() != boost::urls::scheme::http) return std::nullopt;
+  Address a;
+  a.host = std::string(parsed->encoded_host_address());
+  a.port = parsed->has_port() && !parsed->port().empty() ? std::string(parsed->port()) : "80";
+  a.target = std::string(parsed->encoded_target());
+  if (a.target.empty()) a.target = "/";
+  a.host_header = std::string(parsed->encoded_host_and_port());
+  a.key = a.host + " " + a.port;
+  if (a.host.empty() || parsed->has_userinfo()) return std::nullopt;
+  return a;
+}
+
+bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+// The receiver closed a kept-alive connection before it answered.
+bool ClosedBeforeAnswer(const error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+}
+
+struct Connection {
+  explicit Connection(asio::io_context& io) : socket(io) {}
+  tcp::socket socket;
+  boost::beast::flat_buffer buffer;
+
+  // An idle connection the receiver has closed reads as end of file (or an
+  // error) at once; a live one has nothing to read.
+  bool LooksOpen() {
+    char byte;
+    ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+};
+
+}  // namespace
+
+class PlainClient::Impl {
+ public:
+  Impl(const TransportOptions& options, std::function<void()> on_finished)
+      : options_(options), on_finished_(std::move(on_finished)), resolver_(io_) {}
+
+  void Start() {
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  void Stop() {
+    work_.reset();
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void Submit(std::vector<Call> calls) {
+    asio::post(io_, [this, calls = std::move(calls)]() mutable {
+      for (Call& call : calls) Begin(std::move(call));
+    });
+  }
+
+  std::vector<Finished> TakeFinished() {
+    std::lock_guard lock(finished_mutex_);
+    return std::exchange(finished_, {});
+  }
+
+  void Finish(uint64_t tag, TransferResult result) {
+    bool was_empty;
+    {
+      std::lock_guard lock(finished_mutex_);
+      was_empty = finished_.empty();
+      finished_.push_back({tag, std::move(result)});
+    }
+    if (was_empty && on_finished_) on_finished_();
+  }
+
+  std::unique_ptr<Connection> TakeIdle(const std::string& key) {
+    auto it = idle_.find(key);
+    while (it != idle_.end() && !it->second.empty()) {
+      std::unique_ptr<Connection> conn = std::move(it->second.back());
+      it->second.pop_back();
+      if (conn->LooksOpen()) return conn;
+    }
+    return nullptr;
+  }
+
+  void KeepIdle(const std::string& key, std::unique_ptr<Connection> conn) {
+    auto& pool = idle_[key];
+    if (pool.size() < kMaxIdlePerHost) pool.push_back(std::move(conn));
+  }
+
+  void Begin(Call call);
+
+  const TransportOptions& options_;
+  std::function<void()> on_finished_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+  tcp::resolver resolver_;
+  std::thread thread_;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;
+  std::mutex finished_mutex_;
+  std::vector<Finished> finished_;
+};
+
+namespace {
+
+// One request from start to answer (or failure), on the client's thread.
+class Exchange : public std::enable_shared_from_this<Exchange> {
+ public:
+  Exchange(PlainClient::Impl& client, uint64_t tag, Address address, OutgoingRequest request)
+      : client_(client),
+        tag_(tag),
+        address_(std::move(address)),
+        deadline_(client.io_),
+        connect_deadline_(client.io_) {
+    request_.method(http::verb::post);
+    request_.target(address_.target);
+    request_.version(11);
+    request_.set(http::field::host, address_.host_header);
+    request_.set(http::field::user_agent, "punt/" PUNT_VERSION);
+    for (const auto& [name, value] : request.headers) request_.set(name, value);
+    request_.body() = std::move(request.body);
+    request_.prepare_payload();
+  }
+
+  void Start(bool headers_ok) {
+    start_ = std::chrono::steady_clock::now();
+    if (!headers_ok) return Fail("a request header holds a line break");
+    deadline_.expires_after(std::chrono::milliseconds(client_.options_.total_timeout_ms));
+    deadline_.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (!ec) self->TimedOut("timed out after " +
+                              std::to_string(self->client_.options_.total_timeout_ms) +
+                              " ms without a complete answer");
+    });
+    conn_ = client_.TakeIdle(address_.key);
+    if (conn_) {
+      reused_ = true;
+      return Write();
+    }
+    Resolve();
+  }
+
+ private:
+  void Resolve() {
+    client_.resolver_.async_resolve(
+        address_.host, address_.port, tcp::resolver::numeric_service,
+        [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type results) {
+          self->OnResolved(ec, std::move(results));
+        });
+  }
+
+  void OnResolved(const error_code& ec, tcp::resolver::results_type results) {
+    if (done_) return;
+    if (ec) return Fail("could not resolve host " + address_.host + ": " + ec.message());
+    std::vector<tcp::endpoint> allowed;
+    std::string refused;
+    for (const auto& entry : results) {
+      const tcp::endpoint& endpoint = entry.endpoint();
+      const DestinationGuard* guard = client_.options_.guard;
+      if (guard && !guard->Allows(endpoint.address())) {
+        if (refused.empty()) refused = endpoint.address().to_string();
+      } else {
+        allowed.push_back(endpoint);
+      }
+    }
+    if (allowed.empty()) {
+      if (refused.empty()) return Fail("could not resolve host " + address_.host);
+      return Fail("destination refused: " + refused +
+                  " is not a public address and no --allow-destination range holds it");
+    }
+    conn_ = std::make_unique<Connection>(client_.io_);
+    connect_deadline_.expires_after(
+        std::chrono::milliseconds(client_.options_.connect_timeout_ms));
+    connect_deadline_.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (!ec) self->TimedOut("connection to " + self->address_.host_header + " timed out after " +
+                              std::to_string(self->client_.options_.connect_timeout_ms) + " ms");
+    });
+    asio::async_connect(conn_->socket, allowed,
+                        [self = shared_from_this()](const error_code& ec, const tcp::endpoint&) {
+                          self->OnConnected(ec);
+                        });
+  }
+
+  void OnConnected(const error_code& ec) {
+    connect_deadline_.cancel();
+    if (done_) return;
+    if (ec) return Fail("could not connect to " + address_.host_header + ": " + ec.message());
+    error_code ignored;
+    conn_->socket.set_option(tcp::no_delay(true), ignored);
+    Write();
+  }
+
+  void Write() {
+    http::async_write(conn_->socket, request_,
+                      [self = shared_from_this()](const error_code& ec, size_t) {
+                        self->OnWritten(ec);
+                      });
+  }
+
+  void OnWritten(const error_code& ec) {
+    if (done_) return;
+    if (ec) return RetryOrFail(ec, "sending the request failed: ");
+    parser_.emplace();
+    parser_->body_limit(kBodyLimit);
+    parser_->header_limit(kHeaderLimit);
+    http::async_read(conn_->socket, conn_->buffer, *parser_,
+                     [self = shared_from_this()](const error_code& ec, size_t) {
+                       self->OnRead(ec);
+                     });
+  }
+
+  void OnRead(const error_code& ec) {
+    if (done_) return;
+    bool too_long = ec == http::error::body_limit && parser_->is_header_done();
+    if (ec && !too_long) return RetryOrFail(ec, "reading the answer failed: ");
+    auto& response = parser_->get();
+    TransferResult result;
+    result.status = static_cast<int>(response.result_int());
+    auto retry_after = response.find(http::field::retry_after);
+    if (retry_after != response.end()) result.retry_after = std::string(retry_after->value());
+    std::string& body = response.body();
+    if (body.size() > client_.options_.response_keep) body.resize(client_.options_.response_keep);
+    result.response = std::move(body);
+    if (!too_long && response.keep_alive() && !parser_->need_eof()) {
+      conn_->buffer.consume(conn_->buffer.size());
+      client_.KeepIdle(address_.key, std::move(conn_));
+    }
+    Done(std::move(result));
+  }
+
+  // A reused connection the receiver closed before answering: once more on
+  // a new one. Anything else is the attempt's failure.
+  void RetryOrFail(const error_code& ec, const std::string& what) {
+    bool answered = parser_ && parser_->got_some();
+    if (reused_ && !answered && ClosedBeforeAnswer(ec)) {
+      reused_ = false;
+      conn_.reset();
+      parser_.reset();
+      return Resolve();
+    }
+    Fail(what + ec.message());
+  }
+
+  void TimedOut(const std::string& error) {
+    if (done_) return;
+    Fail(error);
+  }
+
+  void Fail(const std::string& error) {
+    TransferResult result;
+    result.error = error;
+    Done(std::move(result));
+  }
+
+  void Done(TransferResult result) {
+    done_ = true;
+    deadline_.cancel();
+    connect_deadline_.cancel();
+    if (conn_) {  // a failed exchange leaves its connection unusable
+      // Closed, not destroyed: an operation still open gets its handler
+      // called (which sees done_) and may touch the buffer until then.
+      error_code ignored;
+      conn_->socket.close(ignored);
+    }
+    auto elapsed = std::chrono::steady_clock::now() - start_;
+    result.latency_ms =
+        static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
+    client_.Finish(tag_, std::move(result));
+  }
+
+  PlainClient::Impl& client_;
+  const uint64_t tag_;
+  const Address address_;
+  http::request<http::string_body> request_;
+  std::optional<http::response_parser<http::string_body>> parser_;
+  std::unique_ptr<Connection> conn_;
+  asio::steady_timer deadline_;
+  asio::steady_timer connect_deadline_;
+  std::chrono::steady_clock::time_point start_;
+  bool reused_ = false;
+  bool done_ = false;
+};
+
+}  // namespace
+
+void PlainClient::Impl::Begin(Call call) {
+  std::optional<Address> address = ParseAddress(call.request.url);
+  if (!address) {
+    TransferResult result;
+    result.error = "not a plain http:// URL: " + call.request.url;
+    return Finish(call.tag, std::move(result));
+  }
+  bool headers_ok = true;
+  for (const auto& [name, value] : call.request.headers) {
+    if (HasLineBreak(name) || HasLineBreak(value)) headers_ok = false;
+  }
+  auto exchange =
+      std::make_shared<Exchange>(*this, call.tag, std::move(*address), std::move(call.request));
+  exchange->Start(headers_ok);
+}
+
+PlainClient::PlainClient(const TransportOptions& options, std::function<void()> on_finished)
+    : impl_(std::make_unique<Impl>(options, std::move(on_finished))) {}
+
+PlainClient::~PlainClient() { Stop(); }
+
+bool PlainClient::Carries(const std::string& url) { return ParseAddress(url).has_value(); }
+
+void PlainClient::Start() { impl_->Start(); }
+
+void PlainClient::Stop() { impl_->Stop(); }
+
+void PlainClient::Submit(std::vector<Call> calls) { impl_->Submit(std::move(calls)); }
+
+std::vector<PlainClient::Finished> PlainClient::TakeFinished() { return impl_->TakeFinished(); }
+
+}  // namespace punt::delivery

@@ -1,0 +1,61 @@
+// An HTTP/1.1 keep-alive client for deliveries to plain http:// URLs, on
+// Boost.Beast, with a thread of its own. https:// stays with libcurl
+// (Transfer), which brings TLS verification and HTTP/2; a plain request
+// here costs a fraction of a curl transfer (bench/RESULTS.md).
+//
+// It keeps every delivery rule Transfer keeps: the connect and total
+// timeouts, no redirects (a 3xx is an answer like any other), and the
+// destination guard on every resolved address before connecting. A request
+// on a reused connection that the receiver had closed before answering is
+// sent once more on a new connection, as libcurl does.
+//
+// Thread-safety: Start, Stop, Submit and TakeFinished may be called from any
+// thread; connections and requests belong to the client's thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "delivery/request.h"
+#include "delivery/transfer.h"
+
+namespace punt::delivery {
+
+class PlainClient {
+ public:
+  struct Call {
+    uint64_t tag = 0;  // the caller's name for the request
+    OutgoingRequest request;
+  };
+  struct Finished {
+    uint64_t tag = 0;
+    TransferResult result;
+  };
+
+  // `on_finished` runs on the client's thread whenever finished requests
+  // wait where there were none: the caller then calls TakeFinished.
+  PlainClient(const TransportOptions& options, std::function<void()> on_finished);
+  ~PlainClient();
+  PlainClient(const PlainClient&) = delete;
+  PlainClient& operator=(const PlainClient&) = delete;
+
+  // True for the URLs this client carries: http://, not https://.
+  static bool Carries(const std::string& url);
+
+  void Start();
+  // Abandons the requests still open: they never finish.
+  void Stop();
+  void Submit(std::vector<Call> calls);
+  std::vector<Finished> TakeFinished();
+
+  class Impl;  // the io_context, its thread and the connection pool
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace punt::delivery

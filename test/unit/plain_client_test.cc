@@ -1,0 +1,349 @@
+// PlainClient against a scripted TCP receiver on loopback: keep-alive reuse,
+// a kept-alive connection the receiver closed, no redirects, the
+// destination guard, timeouts, and what an answer carries back.
+#include "delivery/plain_client.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "delivery/destination_guard.h"
+#include "net/cidr.h"
+
+namespace punt::delivery {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+// What the receiver does with one request on one connection.
+struct Answer {
+  std::string raw;            // bytes written back (empty: write nothing)
+  bool close_after = false;   // close the connection after answering
+  bool hang = false;          // read the request, never answer (until Stop)
+};
+
+// Accepts connections on 127.0.0.1 and answers each request with what
+// `decide` returns for (request number, connection number).
+class ScriptedReceiver {
+ public:
+  using Decide = std::function<Answer(int request, int connection, const std::string& head)>;
+
+  explicit ScriptedReceiver(Decide decide)
+      : decide_(std::move(decide)), acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    thread_ = std::thread([this] { AcceptLoop(); });
+  }
+  ~ScriptedReceiver() {
+    stopping_ = true;
+    boost::system::error_code ignored;
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // wakes the blocking accept
+    acceptor_.close(ignored);
+    {
+      std::lock_guard lock(mu_);
+      for (auto* socket : open_) socket->shutdown(tcp::socket::shutdown_both, ignored);
+    }
+    thread_.join();
+    for (auto& t : connections_) t.join();
+  }
+
+  std::string Url(const std::string& path = "/hook") const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + path;
+  }
+  int connections() const { return connection_count_; }
+  int requests() const { return request_count_; }
+  std::vector<std::string> heads() {
+    std::lock_guard lock(mu_);
+    return heads_;
+  }
+
+ private:
+  void AcceptLoop() {
+    while (!stopping_) {
+      tcp::socket socket(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(socket, ec);
+      if (ec) return;
+      int number = ++connection_count_;
+      connections_.emplace_back(
+          [this, number, s = std::move(socket)]() mutable { Serve(std::move(s), number); });
+    }
+  }
+
+  void Serve(tcp::socket socket, int connection) {
+    {
+      std::lock_guard lock(mu_);
+      open_.push_back(&socket);
+    }
+    asio::streambuf buffer;
+    boost::system::error_code ec;
+    while (!stopping_) {
+      size_t n = asio::read_until(socket, buffer, "\r\n\r\n", ec);
+      if (ec) break;
+      std::string head(asio::buffers_begin(buffer.data()), asio::buffers_begin(buffer.data()) + n);
+      buffer.consume(n);
+      size_t length = 0;
+      auto at = head.find("Content-Length: ");
+      if (at == std::string::npos) at = head.find("content-length: ");
+      if (at != std::string::npos) length = std::stoul(head.substr(at + 16));
+      if (buffer.size() < length) asio::read(socket, buffer, asio::transfer_exactly(length - buffer.size()), ec);
+      if (ec) break;
+      buffer.consume(length);
+      int number = ++request_count_;
+      {
+        std::lock_guard lock(mu_);
+        heads_.push_back(head);
+      }
+      Answer answer = decide_(number, connection, head);
+      if (answer.hang) {
+        char byte;
+        socket.read_some(asio::buffer(&byte, 1), ec);  // until Stop shuts it down
+        break;
+      }
+      if (!answer.raw.empty()) asio::write(socket, asio::buffer(answer.raw), ec);
+      if (ec || answer.close_after) break;
+    }
+    std::lock_guard lock(mu_);
+    std::erase(open_, &socket);
+    socket.close(ec);
+  }
+
+  Decide decide_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> connection_count_{0};
+  std::atomic<int> request_count_{0};
+  std::thread thread_;
+  std::vector<std::thread> connections_;  // accept thread only, joined after it
+  std::mutex mu_;
+  std::vector<tcp::socket*> open_;  // guarded by mu_
+  std::vector<std::string> heads_;  // guarded by mu_
+};
+
+std::string Raw(int status, const std::string& body, const std::string& extra = "") {
+  return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
+}
+
+// Runs a PlainClient and waits for each request's answer.
+class Client {
+ public:
+  explicit Client(TransportOptions options) : options_(std::move(options)) {
+    client_ = std::make_unique<PlainClient>(options_, [this] {
+      std::lock_guard lock(mu_);
+      ++wakes_;
+      cv_.notify_all();
+    });
+    client_->Start();
+  }
+  ~Client() { client_->Stop(); }
+
+  TransferResult Send(const std::string& url, std::string body = "{}",
+                      std::vector<std::pair<std::string, std::string>> headers = {}) {
+    uint64_t tag = ++next_tag_;
+    client_->Submit({{tag, OutgoingRequest{url, std::move(headers), std::move(body)}}});
+    std::unique_lock lock(mu_);
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (true) {
+      int wakes = wakes_;  // a wake after this is not missed
+      for (auto& done : client_->TakeFinished()) finished_.push_back(std::move(done));
+      for (auto& done : finished_) {
+        if (done.tag == tag) return done.result;
+      }
+      if (!cv_.wait_until(lock, deadline, [&] { return wakes_ != wakes; })) {
+        ADD_FAILURE() << "no answer within 20 s";
+        return {};
+      }
+    }
+  }
+
+ private:
+  TransportOptions options_;
+  std::unique_ptr<PlainClient> client_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int wakes_ = 0;
+  std::vector<PlainClient::Finished> finished_;
+  uint64_t next_tag_ = 0;
+};
+
+TransportOptions LoopbackAllowed() {
+  static const DestinationGuard guard({*net::Cidr::Parse("127.0.0.0/8")});
+  TransportOptions options;
+  options.guard = &guard;
+  options.connect_timeout_ms = 2000;
+  options.total_timeout_ms = 3000;
+  return options;
+}
+
+TEST(PlainClient, CarriesOnlyPlainHttp) {
+  EXPECT_TRUE(PlainClient::Carries("http://example.com/hook"));
+  EXPECT_TRUE(PlainClient::Carries("http://[::1]:8080/x?y=1"));
+  EXPECT_FALSE(PlainClient::Carries("https://example.com/hook"));
+  EXPECT_FALSE(PlainClient::Carries("ftp://example.com/"));
+  EXPECT_FALSE(PlainClient::Carries("not a url"));
+}
+
+TEST(PlainClient, ReusesOneKeptAliveConnection) {
+  ScriptedReceiver receiver([](int, int, const std::string&) { return Answer{Raw(204, "")}; });
+  Client client(LoopbackAllowed());
+  for (int i = 0; i < 5; ++i) {
+    TransferResult r = client.Send(receiver.Url("/hook?x=1"), R"({"n":1})",
+                                   {{"Content-Type", "application/json"}, {"webhook-id", "msg_1"}});
+    EXPECT_EQ(r.status, 204) << r.error;
+  }
+  EXPECT_EQ(receiver.requests(), 5);
+  EXPECT_EQ(receiver.connections(), 1);
+  std::string head = receiver.heads().at(0);
+  EXPECT_NE(head.find("POST /hook?x=1 HTTP/1.1\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("webhook-id: msg_1\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("Content-Length: 7\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("User-Agent: punt/"), std::string::npos) << head;
+}
+
+// The receiver closes each connection after its answer without saying so:
+// the next request finds the kept connection dead and goes on a new one.
+TEST(PlainClient, SendsAgainOnANewConnectionWhenTheKeptOneWasClosed) {
+  ScriptedReceiver receiver([](int, int, const std::string&) {
+    return Answer{Raw(200, "ok"), /*close_after=*/true};
+  });
+  Client client(LoopbackAllowed());
+  for (int i = 0; i < 3; ++i) {
+    TransferResult r = client.Send(receiver.Url());
+    EXPECT_EQ(r.status, 200) << r.error;
+  }
+  EXPECT_EQ(receiver.requests(), 3);
+  EXPECT_EQ(receiver.connections(), 3);
+}
+
+// The kept connection still looks open when the request goes out, and the
+// receiver closes it without an answer: sent once more, on a new one.
+TEST(PlainClient, SendsAgainWhenAKeptConnectionClosesWithoutAnAnswer) {
+  ScriptedReceiver receiver([](int request, int, const std::string&) {
+    if (request == 2) return Answer{"", /*close_after=*/true};
+    return Answer{Raw(200, "ok")};
+  });
+  Client client(LoopbackAllowed());
+  EXPECT_EQ(client.Send(receiver.Url()).status, 200);
+  TransferResult r = client.Send(receiver.Url());
+  EXPECT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(receiver.requests(), 3);
+  EXPECT_EQ(receiver.connections(), 2);
+}
+
+// A new connection closed without an answer is the attempt's failure: the
+// request is not sent twice.
+TEST(PlainClient, ANewConnectionClosedWithoutAnAnswerFails) {
+  ScriptedReceiver receiver([](int, int, const std::string&) {
+    return Answer{"", /*close_after=*/true};
+  });
+  Client client(LoopbackAllowed());
+  TransferResult r = client.Send(receiver.Url());
+  EXPECT_EQ(r.status, 0);
+  EXPECT_FALSE(r.error.empty());
+  EXPECT_EQ(receiver.requests(), 1);
+}
+
+TEST(PlainClient, AConnectionCloseAnswerIsNotReused) {
+  ScriptedReceiver receiver([](int, int, const std::string&) {
+    return Answer{Raw(200, "ok", "Connection: close\r\n")};
+  });
+  Client client(LoopbackAllowed());
+  EXPECT_EQ(client.Send(receiver.Url()).status, 200);
+  EXPECT_EQ(client.Send(receiver.Url()).status, 200);
+  EXPECT_EQ(receiver.connections(), 2);
+}
+
+TEST(PlainClient, ARedirectIsAnAnswerNotFollowed) {
+  ScriptedReceiver receiver([](int, int, const std::string&) {
+    return Answer{Raw(302, "", "Location: http://127.0.0.1:1/elsewhere\r\n")};
+  });
+  Client client(LoopbackAllowed());
+  TransferResult r = client.Send(receiver.Url());
+  EXPECT_EQ(r.status, 302);
+  EXPECT_EQ(receiver.requests(), 1);
+}
+
+TEST(PlainClient, CarriesRetryAfterAndKeepsTheStartOfTheBody) {
+  std::string body(10000, 'b');
+  ScriptedReceiver receiver([&](int, int, const std::string&) {
+    return Answer{Raw(429, body, "Retry-After: 7\r\n")};
+  });
+  TransportOptions options = LoopbackAllowed();
+  options.response_keep = 100;
+  Client client(options);
+  TransferResult r = client.Send(receiver.Url());
+  EXPECT_EQ(r.status, 429);
+  ASSERT_TRUE(r.retry_after);
+  EXPECT_EQ(*r.retry_after, "7");
+  EXPECT_EQ(r.response, std::string(100, 'b'));
+  EXPECT_EQ(client.Send(receiver.Url()).status, 429);  // the body was read to its end
+  EXPECT_EQ(receiver.connections(), 1);
+}
+
+TEST(PlainClient, TheDestinationGuardRefusesBeforeConnecting) {
+  ScriptedReceiver receiver([](int, int, const std::string&) { return Answer{Raw(200, "")}; });
+  static const DestinationGuard no_ranges({});
+  TransportOptions options = LoopbackAllowed();
+  options.guard = &no_ranges;
+  Client client(options);
+  TransferResult r = client.Send(receiver.Url());
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.error.find("destination refused: 127.0.0.1"), std::string::npos) << r.error;
+  EXPECT_EQ(receiver.connections(), 0);
+}
+
+TEST(PlainClient, AnUnansweredRequestTimesOut) {
+  ScriptedReceiver receiver([](int, int, const std::string&) {
+    Answer a;
+    a.hang = true;
+    return a;
+  });
+  TransportOptions options = LoopbackAllowed();
+  options.total_timeout_ms = 300;
+  Client client(options);
+  TransferResult r = client.Send(receiver.Url());
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.error.find("timed out"), std::string::npos) << r.error;
+  EXPECT_GE(r.latency_ms, 250);
+}
+
+TEST(PlainClient, ARefusedConnectionIsAnError) {
+  uint16_t port;
+  {
+    asio::io_context io;
+    tcp::acceptor closed(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    port = closed.local_endpoint().port();
+  }
+  Client client(LoopbackAllowed());
+  TransferResult r = client.Send("http://127.0.0.1:" + std::to_string(port) + "/hook");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.error.find("could not connect"), std::string::npos) << r.error;
+}
+
+TEST(PlainClient, RefusesAHeaderWithALineBreak) {
+  ScriptedReceiver receiver([](int, int, const std::string&) { return Answer{Raw(200, "")}; });
+  Client client(LoopbackAllowed());
+  TransferResult r = client.Send(receiver.Url(), "{}", {{"Authorization", "x\r\nEvil: 1"}});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.error.find("line break"), std::string::npos) << r.error;
+  EXPECT_EQ(receiver.requests(), 0);
+}
+
+}  // namespace
+}  // namespace punt::delivery
