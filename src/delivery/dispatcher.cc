@@ -334,7 +334,7 @@ void Dispatcher::RecordFailure(const Batch& batch, const std::string& error, Mil
 
 void Dispatcher::StartTransfer(const Target& target, Batch batch, Millis now) {
   ++in_flight_by_subscription_[target.id];
-  if (PlainClient::Carries(target.url)) {
+  if (target.plain_http) {
     uint64_t tag = next_tag_++;
     plain_outbox_.push_back({tag, BuildRequest(target, batch, now)});
     plain_open_.emplace(tag, PlainRequest{std::move(batch), target.id, now,

@@ -37,7 +37,7 @@ struct Address {
   std::string port;         // "80" when the URL names none
   std::string target;       // path and query
   std::string host_header;  // host[:port] as the URL has it
-  std::string key;          // host:port, the connection pool's key
+  std::string key;          // host and port, the connection pool's key
 };
 
 std::optional<Address> ParseAddress(const std::string& url) {

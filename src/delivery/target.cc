@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "delivery/plain_client.h"
 #include "webhook/signature.h"
 
 namespace punt::delivery {
@@ -13,6 +14,7 @@ std::optional<Target> MakeTarget(const store::Subscription& sub, const security:
   t.org_id = sub.org_id;
   t.kind = sub.kind;
   t.url = sub.url;
+  t.plain_http = PlainClient::Carries(sub.url);
   t.xapi_version = sub.xapi_version;
   t.max_in_flight = sub.max_in_flight;
   t.batch_size = sub.kind == store::SubscriptionKind::kXapi ? std::max(sub.batch_size, 1) : 1;

@@ -21,6 +21,7 @@ struct Target {
   std::vector<std::string> signing_keys;  // webhook: decoded secret bytes
   int max_in_flight = 4;
   int batch_size = 1;  // deliveries per request: up to the subscription's for xAPI, else 1
+  bool plain_http = false;  // an http:// URL: sent by the PlainClient, not libcurl
   Millis updated_at = 0;
 };
 
