@@ -19,6 +19,7 @@
 #include "api/views.h"
 #include "delivery/probe.h"
 #include "util/time.h"
+#include "util/thread_name.h"
 
 namespace punt::api {
 namespace {
@@ -56,7 +57,10 @@ class ProbeWorker {
     if (stopping_ || queue_.size() >= kMaxQueued) return false;
     queue_.push_back(std::move(job));
     if (idle_ == 0 && threads_.size() < kThreads) {
-      threads_.emplace_back([this] { Loop(); });
+      threads_.emplace_back([this] {
+        NameThisThread("punt-operator");
+        Loop();
+      });
     } else {
       work_.notify_one();
     }

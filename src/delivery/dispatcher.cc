@@ -10,6 +10,7 @@
 #include "delivery/outcome.h"
 #include "delivery/request.h"
 #include "util/log.h"
+#include "util/thread_name.h"
 
 namespace punt::delivery {
 namespace {
@@ -66,10 +67,19 @@ Dispatcher::~Dispatcher() {
 }
 
 void Dispatcher::Start() {
-  recorder_ = std::thread([this] { RecorderLoop(); });
-  claimer_ = std::thread([this] { ClaimerLoop(); });
+  recorder_ = std::thread([this] {
+    NameThisThread("punt-recorder");
+    RecorderLoop();
+  });
+  claimer_ = std::thread([this] {
+    NameThisThread("punt-claimer");
+    ClaimerLoop();
+  });
   plain_.Start();
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("punt-dispatch");
+    Run();
+  });
 }
 
 void Dispatcher::Wake() {
@@ -105,6 +115,11 @@ void Dispatcher::Stop(std::chrono::milliseconds grace) {
 
 void Dispatcher::Run() {
   while (true) {
+    // The wake-up is taken before the clock is read: a claim it causes then
+    // asks with a time no earlier than the commit that woke us, so it finds
+    // what that commit made due (read the other way round, a commit landing
+    // between the two would be missed until the idle poll).
+    bool woken = woken_.exchange(false);
     Millis now = clock_.Now();
     if (stopping_ && (OpenRequests() == 0 || now >= grace_deadline_)) break;
     if (!stopping_) {
@@ -112,7 +127,6 @@ void Dispatcher::Run() {
       // A commit made deliveries due, one is due by the clock, or a
       // subscription's queue ran low: claim (one claim at a time; a wish
       // made while one runs is kept for when it answers).
-      bool woken = woken_.exchange(false);
       bool due = !claim_outstanding_ && now >= next_due_at_;
       if (woken || due) {  // anything may be due again
         drained_.clear();
@@ -132,6 +146,7 @@ void Dispatcher::Run() {
     curl_multi_perform(multi_, &running);
     bool slot_freed = CompleteFinished();
     slot_freed = CompletePlain() || slot_freed;
+    HandOverRecords();
 
     Millis wait = std::clamp<Millis>(next_due_at_ - clock_.Now(), 0, kIdlePoll);
     if (claim_outstanding_) wait = kIdlePoll;  // the claimer's answer wakes us
@@ -142,6 +157,7 @@ void Dispatcher::Run() {
     if (stopping_) wait = std::min<Millis>(wait, 50);
     curl_multi_poll(multi_, nullptr, 0, static_cast<int>(wait), nullptr);
   }
+  HandOverRecords();
   for (auto& [handle, transfer] : transfers_) curl_multi_remove_handle(multi_, handle);
   if (OpenRequests() > 0 || waiting_count_ > 0) {
     LogWarn("dispatcher stopped with requests still open or waiting; they are retried after "
@@ -475,11 +491,19 @@ void Dispatcher::Complete(const std::string& subscription_id, Batch batch, Milli
   }
 }
 
-void Dispatcher::Record(store::AttemptOutcome outcome) {
+void Dispatcher::Record(store::AttemptOutcome outcome) { records_.push_back(std::move(outcome)); }
+
+void Dispatcher::HandOverRecords() {
+  if (records_.empty()) return;
   {
     std::lock_guard lock(recorder_mutex_);
-    recorder_queue_.push_back(std::move(outcome));
+    if (recorder_queue_.empty()) {
+      recorder_queue_.swap(records_);
+    } else {
+      std::move(records_.begin(), records_.end(), std::back_inserter(recorder_queue_));
+    }
   }
+  records_.clear();
   recorder_cv_.notify_one();
 }
 

@@ -84,7 +84,8 @@ class Dispatcher {
                 TransferResult result);
   int OpenRequests() const { return static_cast<int>(transfers_.size() + plain_open_.size()); }
   void RecordFailure(const Batch& batch, const std::string& error, Millis now);
-  void Record(store::AttemptOutcome outcome);
+  void Record(store::AttemptOutcome outcome);  // kept until HandOverRecords
+  void HandOverRecords();  // gives what Record kept this turn to the recorder
   void NoteRetry(Millis at);  // wakes the loop for a retry not yet committed
   const Target* TargetFor(const store::DueDelivery& due, std::string* error);
   int InFlight(const std::string& subscription_id) const;
@@ -143,6 +144,10 @@ class Dispatcher {
   std::unique_ptr<ClaimRequest> claim_result_;
   bool claimer_stop_ = false;
   std::thread claimer_;
+
+  // Outcomes of this loop turn, handed to the recorder at its end (one
+  // wake-up per turn, not per delivery). The dispatcher thread's.
+  std::vector<store::AttemptOutcome> records_;
 
   // The recorder's queue; guarded by recorder_mutex_.
   std::mutex recorder_mutex_;

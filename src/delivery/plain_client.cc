@@ -1,8 +1,10 @@
 #include "delivery/plain_client.h"
+#include "util/thread_name.h"
 
 #include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,7 +14,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
+#include <array>
 #include <chrono>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -31,6 +35,7 @@ using boost::system::error_code;
 constexpr uint64_t kBodyLimit = 1u << 20;
 constexpr uint32_t kHeaderLimit = 64u << 10;
 constexpr size_t kMaxIdlePerHost = 1024;
+constexpr size_t kMaxAddresses = 4096;  // parsed URLs kept; all are dropped when full
 
 struct Address {
   std::string host;         // a name, or an IP address without brackets
@@ -84,7 +89,10 @@ class PlainClient::Impl {
       : options_(options), on_finished_(std::move(on_finished)), resolver_(io_) {}
 
   void Start() {
-    thread_ = std::thread([this] { io_.run(); });
+    thread_ = std::thread([this] {
+      NameThisThread("punt-plain-http");
+      io_.run();
+    });
   }
 
   void Stop() {
@@ -104,14 +112,40 @@ class PlainClient::Impl {
     return std::exchange(finished_, {});
   }
 
+  // Finished requests are handed over once per turn of the event loop: the
+  // first posts a flush that runs after the completions already ready, so
+  // the caller is woken once for all of them.
   void Finish(uint64_t tag, TransferResult result) {
+    if (finishing_.empty()) asio::post(io_, [this] { Flush(); });
+    finishing_.push_back({tag, std::move(result)});
+  }
+
+  void Flush() {
     bool was_empty;
     {
       std::lock_guard lock(finished_mutex_);
       was_empty = finished_.empty();
-      finished_.push_back({tag, std::move(result)});
+      if (was_empty) {
+        finished_.swap(finishing_);
+      } else {
+        std::move(finishing_.begin(), finishing_.end(), std::back_inserter(finished_));
+      }
     }
+    finishing_.clear();
     if (was_empty && on_finished_) on_finished_();
+  }
+
+  // The URL's parts, parsed once per URL; null for a URL this client does
+  // not carry.
+  std::shared_ptr<const Address> AddressOf(const std::string& url) {
+    auto it = addresses_.find(url);
+    if (it != addresses_.end()) return it->second;
+    std::optional<Address> parsed = ParseAddress(url);
+    if (!parsed) return nullptr;
+    if (addresses_.size() >= kMaxAddresses) addresses_.clear();
+    auto address = std::make_shared<const Address>(std::move(*parsed));
+    addresses_.emplace(url, address);
+    return address;
   }
 
   std::unique_ptr<Connection> TakeIdle(const std::string& key) {
@@ -138,6 +172,8 @@ class PlainClient::Impl {
   tcp::resolver resolver_;
   std::thread thread_;
   std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;
+  std::unordered_map<std::string, std::shared_ptr<const Address>> addresses_;
+  std::vector<Finished> finishing_;  // the client's thread's, not yet handed over
   std::mutex finished_mutex_;
   std::vector<Finished> finished_;
 };
@@ -147,20 +183,24 @@ namespace {
 // One request from start to answer (or failure), on the client's thread.
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
-  Exchange(PlainClient::Impl& client, uint64_t tag, Address address, OutgoingRequest request)
+  // The request head is written out here, in one string: every value in it
+  // was checked for line breaks (Begin), and the body goes after it as is.
+  Exchange(PlainClient::Impl& client, uint64_t tag, std::shared_ptr<const Address> address,
+           OutgoingRequest request)
       : client_(client),
         tag_(tag),
-        address_(std::move(address)),
+        address_holder_(std::move(address)),
+        address_(*address_holder_),
+        body_(std::move(request.body)),
         deadline_(client.io_),
         connect_deadline_(client.io_) {
-    request_.method(http::verb::post);
-    request_.target(address_.target);
-    request_.version(11);
-    request_.set(http::field::host, address_.host_header);
-    request_.set(http::field::user_agent, "punt/" PUNT_VERSION);
-    for (const auto& [name, value] : request.headers) request_.set(name, value);
-    request_.body() = std::move(request.body);
-    request_.prepare_payload();
+    head_.reserve(256);
+    head_.append("POST ").append(address_.target).append(" HTTP/1.1\r\nHost: ");
+    head_.append(address_.host_header).append("\r\nUser-Agent: punt/" PUNT_VERSION "\r\n");
+    for (const auto& [name, value] : request.headers) {
+      head_.append(name).append(": ").append(value).append("\r\n");
+    }
+    head_.append("Content-Length: ").append(std::to_string(body_.size())).append("\r\n\r\n");
   }
 
   void Start(bool headers_ok) {
@@ -231,7 +271,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void Write() {
-    http::async_write(conn_->socket, request_,
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body_)};
+    asio::async_write(conn_->socket, buffers,
                       [self = shared_from_this()](const error_code& ec, size_t) {
                         self->OnWritten(ec);
                       });
@@ -310,8 +351,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   PlainClient::Impl& client_;
   const uint64_t tag_;
-  const Address address_;
-  http::request<http::string_body> request_;
+  const std::shared_ptr<const Address> address_holder_;
+  const Address& address_;
+  std::string head_;
+  const std::string body_;
   std::optional<http::response_parser<http::string_body>> parser_;
   std::unique_ptr<Connection> conn_;
   asio::steady_timer deadline_;
@@ -324,8 +367,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 }  // namespace
 
 void PlainClient::Impl::Begin(Call call) {
-  std::optional<Address> address = ParseAddress(call.request.url);
-  if (!address) {
+  std::shared_ptr<const Address> address = AddressOf(call.request.url);
+  if (address == nullptr) {
     TransferResult result;
     result.error = "not a plain http:// URL: " + call.request.url;
     return Finish(call.tag, std::move(result));
@@ -335,7 +378,7 @@ void PlainClient::Impl::Begin(Call call) {
     if (HasLineBreak(name) || HasLineBreak(value)) headers_ok = false;
   }
   auto exchange =
-      std::make_shared<Exchange>(*this, call.tag, std::move(*address), std::move(call.request));
+      std::make_shared<Exchange>(*this, call.tag, std::move(address), std::move(call.request));
   exchange->Start(headers_ok);
 }
 

@@ -8,6 +8,7 @@
 #include "api/http/server_state.h"
 #include "api/http/session.h"
 #include "util/log.h"
+#include "util/thread_name.h"
 
 namespace punt::http {
 namespace {
@@ -75,7 +76,10 @@ bool Server::Start(std::string* error) {
   listener_->Start();
   int threads = options_.threads > 1 ? options_.threads : 1;
   for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([state = state_] { RunThread(*state); });
+    threads_.emplace_back([state = state_] {
+      NameThisThread("punt-http");
+      RunThread(*state);
+    });
   }
   running_ = true;
   return true;

@@ -1,4 +1,5 @@
 #include "store/sqlite/writer.h"
+#include "util/thread_name.h"
 
 #include <algorithm>
 #include <future>
@@ -22,7 +23,10 @@ bool Run(Db& db, std::string_view sql, std::string* error) {
 }  // namespace
 
 Writer::Writer(std::unique_ptr<Db> db, std::function<void()> on_due)
-    : db_(std::move(db)), on_due_(std::move(on_due)), thread_([this] { Loop(); }) {}
+    : db_(std::move(db)), on_due_(std::move(on_due)), thread_([this] {
+        NameThisThread("punt-writer");
+        Loop();
+      }) {}
 
 Writer::~Writer() {
   {
