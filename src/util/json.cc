@@ -1,7 +1,5 @@
 #include "util/json.h"
 
-#include <boost/json/serialize.hpp>
-
 #include <charconv>
 #include <cmath>
 
@@ -20,6 +18,37 @@ void AppendDouble(std::string& out, double d) {
   char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
   out.append(buf, end);
+}
+
+// A JSON string literal, escaped as Boost.JSON's serializer escapes it
+// (quote, backslash and the control characters; UTF-8 passes as is), written
+// straight into `out`: serialize() would make a string of its own for every
+// key and value.
+void AppendString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t run = 0;  // start of the characters not yet copied
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
 }
 
 }  // namespace
@@ -42,7 +71,7 @@ void AppendJson(std::string& out, const boost::json::value& v) {
       AppendDouble(out, v.get_double());
       break;
     case boost::json::kind::string:
-      out += boost::json::serialize(v.get_string());
+      AppendString(out, v.get_string());
       break;
     case boost::json::kind::array: {
       out += '[';
@@ -61,7 +90,7 @@ void AppendJson(std::string& out, const boost::json::value& v) {
       for (const auto& [key, item] : v.get_object()) {
         if (!first) out += ',';
         first = false;
-        out += boost::json::serialize(boost::json::string_view(key));
+        AppendString(out, key);
         out += ':';
         AppendJson(out, item);
       }

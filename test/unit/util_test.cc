@@ -6,6 +6,7 @@
 #include "util/uuid.h"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 namespace punt {
 namespace {
@@ -69,6 +70,18 @@ TEST(Time, FormatsIsoDurations) {
 TEST(Json, WritesNumbersAsPeopleDo) {
   auto v = boost::json::parse(R"({"a":0.92,"b":100,"c":92.0,"d":-3,"e":"x\"y","f":[true,null]})");
   EXPECT_EQ(ToJson(v), R"({"a":0.92,"b":100,"c":92,"d":-3,"e":"x\"y","f":[true,null]})");
+}
+
+TEST(Json, EscapesStringsAndKeysAsBoostJsonDoes) {
+  std::string every_byte;  // each byte once, control characters and UTF-8 bytes included
+  for (int c = 1; c < 256; ++c) every_byte += static_cast<char>(c);
+  every_byte += std::string("\0tail", 5);
+  boost::json::value every{{every_byte, every_byte}};
+  EXPECT_EQ(ToJson(every), boost::json::serialize(every));
+
+  boost::json::value valid{{"caf\xc3\xa9 \"quoted\" back\\slash\n\x01", "\x7f\t"}, {"", ""}};
+  EXPECT_EQ(ToJson(valid), boost::json::serialize(valid));
+  EXPECT_EQ(boost::json::parse(ToJson(valid)), valid);
 }
 
 }  // namespace
