@@ -59,7 +59,9 @@ class Store {
   // Replaces the fields of the subscription (sub.org_id, sub.id); its kind
   // and created_at do not change. Disabling moves its pending and retrying
   // deliveries to held; enabling moves held deliveries back to pending, due
-  // now. NotFound when the organisation has no such subscription.
+  // now. The move may go in slices, each its own commit, finishing after
+  // this returns (a stop between slices is finished by ResetInFlight).
+  // NotFound when the organisation has no such subscription.
   virtual Status UpdateSubscription(const Subscription& sub) = 0;
   // Removes the subscription and its deliveries.
   virtual Status DeleteSubscription(const std::string& org_id, const std::string& id) = 0;
@@ -110,7 +112,8 @@ class Store {
   virtual void RecordAttempts(std::vector<AttemptOutcome> outcomes) = 0;
   // Crash recovery, at startup before claiming: moves every in_flight
   // delivery back to pending (held if its subscription is disabled) and
-  // returns how many moved; -1 on failure.
+  // returns how many moved; -1 on failure. Also finishes the moves of
+  // subscriptions enabled or disabled before a stop (UpdateSubscription).
   virtual int ResetInFlight() = 0;
   // The earliest next_attempt_at among pending and retrying deliveries of
   // enabled subscriptions; nullopt when there are none.

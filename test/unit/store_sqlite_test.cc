@@ -443,6 +443,87 @@ TEST_F(SqliteStoreTest, DisabledSubscriptionHoldsAndEnablingReleases) {
   EXPECT_EQ(List("org_a", "hook", DeliveryState::kInFlight).size(), 1u);
 }
 
+// Enabling or disabling moves the backlog one slice per commit; the move
+// goes on after UpdateSubscription returns, until all of it has moved.
+TEST_F(SqliteStoreTest, EnablingAndDisablingMoveABacklogInSlices) {
+  impl().set_move_slice_for_test(10);
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"}, /*enabled=*/false);
+  std::vector<NewEvent> events;
+  for (int i = 0; i < 35; ++i) events.push_back(Event("e" + std::to_string(i)));
+  ASSERT_TRUE(IngestSync("org_a", std::move(events)).ok);
+  std::atomic<int> wakeups{0};
+  store_->SetCommitListener([&] { ++wakeups; });
+  auto counts = [&] { return store_->CountDeliveries("org_a", "hook"); };
+  // The follow-up slices run on the writer thread: wait for them, bounded.
+  auto settles = [&](DeliveryState state, int64_t n) {
+    for (int i = 0; i < 500 && counts()[state] != n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return counts()[state] == n;
+  };
+
+  Subscription sub = *store_->GetSubscription("org_a", "hook");
+  sub.enabled = true;
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+  EXPECT_GE(counts()[DeliveryState::kPending], 10);  // the first slice is in the update's commit
+  EXPECT_TRUE(settles(DeliveryState::kPending, 35)) << counts()[DeliveryState::kHeld] << " held";
+  EXPECT_EQ(counts()[DeliveryState::kHeld], 0);
+  EXPECT_EQ(store_->ClaimDue(clock_.Now(), 100, kUnlimited).size(), 35u);
+  // Counted after the claim: the writer calls the listener before its next job.
+  EXPECT_EQ(wakeups.load(), 4);  // one per slice that moved something: 10, 10, 10, 5
+  store_->ResetInFlight();
+
+  sub.enabled = false;
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+  EXPECT_TRUE(settles(DeliveryState::kHeld, 35)) << counts()[DeliveryState::kPending] << " pending";
+  EXPECT_FALSE(store_->NextDueTime());
+
+  // Enabled and at once disabled again: the enabling's slices stop, and all
+  // of it ends held.
+  sub.enabled = true;
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+  sub.enabled = false;
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+  EXPECT_TRUE(settles(DeliveryState::kHeld, 35)) << counts()[DeliveryState::kPending] << " pending";
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(counts()[DeliveryState::kHeld], 35);
+}
+
+// A stop between two slices leaves held deliveries of an enabled
+// subscription (or waiting ones of a disabled one); the next start moves them.
+TEST_F(SqliteStoreTest, ARestartFinishesAMoveAStopInterrupted) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "on", SubscriptionKind::kWebhook, {"*"}, /*enabled=*/false);
+  CreateSub("org_a", "off", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1"), Event("e2"), Event("e3")}).ok);
+  Millis ingested_at = clock_.Now();
+  store_.reset();
+  // What a stop after each move's first slice would leave, written by hand.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE subscriptions SET enabled = 1 - enabled;"
+                         "UPDATE deliveries SET state = 0 WHERE id = (SELECT min(id) FROM "
+                         "deliveries WHERE subscription_id = 'on');"
+                         "UPDATE deliveries SET state = 3 WHERE id = (SELECT min(id) FROM "
+                         "deliveries WHERE subscription_id = 'off');",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  Open();
+  clock_.Advance(1000);
+  EXPECT_EQ(store_->ResetInFlight(), 0);  // nothing was in flight
+  std::vector<Delivery> on = List("org_a", "on", DeliveryState::kPending);
+  ASSERT_EQ(on.size(), 3u);
+  EXPECT_EQ(on[0].next_attempt_at, ingested_at);  // moved by the first slice, before the stop
+  EXPECT_EQ(on[1].next_attempt_at, clock_.Now());  // moved at the start: due now
+  EXPECT_EQ(on[2].next_attempt_at, clock_.Now());
+  EXPECT_EQ(List("org_a", "off", DeliveryState::kHeld).size(), 3u);
+  EXPECT_EQ(store_->NextDueTime(), ingested_at);
+}
+
 // Ingest keeps each organisation's subscriptions in memory: every change to
 // them must show in the next fan-out.
 TEST_F(SqliteStoreTest, FanOutFollowsEverySubscriptionChange) {

@@ -6,6 +6,7 @@
 
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store_impl.h"
+#include "util/log.h"
 #include "util/time.h"
 
 namespace punt::store::sqlite {
@@ -335,6 +336,7 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
 
 int SqliteStore::ResetInFlight() {
   int moved = 0;
+  int64_t finished_moves = 0;
   Status status = writer_.RunSync([&](Db& db, bool* made_due) {
     // In flight (1) written out: deliveries_in_flight_held_dead.
     Query q = db.Prepare(
@@ -346,9 +348,29 @@ int SqliteStore::ResetInFlight() {
         .BindInt(3, clock_.Now());
     if (!q.Run()) return QueryStatus(q, "cannot reset in-flight deliveries");
     moved = db.Changes();
-    *made_due = moved > 0;
+    // Enabling or disabling moves deliveries in slices, one commit each
+    // (UpdateSubscription): finish a move a stop interrupted.
+    Query enabled = db.Prepare(
+        "UPDATE deliveries SET state = 0, next_attempt_at = ?1, updated_at = ?1 "
+        "WHERE state = 3 AND subscription_id IN (SELECT id FROM subscriptions WHERE enabled = 1)");
+    if (!enabled.BindInt(1, clock_.Now()).Run()) {
+      return QueryStatus(enabled, "cannot finish enabling");
+    }
+    finished_moves = db.Changes();
+    *made_due = moved > 0 || finished_moves > 0;
+    Query disabled = db.Prepare(
+        "UPDATE deliveries SET state = 3, updated_at = ?1 WHERE (state = 0 OR state = 2) "
+        "AND subscription_id IN (SELECT id FROM subscriptions WHERE enabled = 0)");
+    if (!disabled.BindInt(1, clock_.Now()).Run()) {
+      return QueryStatus(disabled, "cannot finish disabling");
+    }
+    finished_moves += db.Changes();
     return Status::Ok();
   });
+  if (status.ok() && finished_moves > 0) {
+    LogInfo("finished moving the deliveries of subscriptions enabled or disabled before the stop",
+            {{"count", finished_moves}});
+  }
   return status.ok() ? moved : -1;
 }
 

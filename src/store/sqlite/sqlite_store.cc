@@ -1,11 +1,13 @@
 // Opening the store; organisations, keys and subscriptions.
 #include "store/sqlite/sqlite_store.h"
 
+#include <memory>
 #include <utility>
 
 #include "store/sqlite/rows.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_store_impl.h"
+#include "util/log.h"
 
 namespace punt::store {
 
@@ -37,13 +39,22 @@ bool OrgExists(Db& db, const std::string& org_id) {
 // the SQL so that SQLite walks the partial indexes of schema step 2:
 // deliveries_in_flight_held_dead for held (3), deliveries_waiting_by_subscription
 // for pending (0) and retrying (2).
-Status MoveDeliveriesOnEnable(Db& db, const std::string& sub_id, bool enabled, Millis now,
-                              int* moved) {
-  Query q = db.Prepare(enabled ? "UPDATE deliveries SET state = 0, updated_at = ?2, "
-                                 "next_attempt_at = ?2 WHERE subscription_id = ?1 AND state = 3"
-                               : "UPDATE deliveries SET state = 3, updated_at = ?2 "
-                                 "WHERE subscription_id = ?1 AND (state = 0 OR state = 2)");
-  if (!q.BindText(1, sub_id).BindInt(2, now).Run()) {
+// Moves up to `slice` of the subscription's deliveries for its enabled flag:
+// held to pending (due now) when it is enabled, pending and retrying to held
+// when not. Nothing moves once the flag no longer says `enabled` (a later
+// update took over). The states are written out: the subselects walk
+// deliveries_in_flight_held_dead and deliveries_waiting_by_subscription.
+Status MoveDeliveriesSlice(Db& db, const std::string& sub_id, bool enabled, Millis now,
+                           int slice, int* moved) {
+  Query q = db.Prepare(
+      enabled ? "UPDATE deliveries SET state = 0, updated_at = ?2, next_attempt_at = ?2 "
+                "WHERE id IN (SELECT id FROM deliveries WHERE subscription_id = ?1 AND state = 3 "
+                "LIMIT ?3) AND (SELECT enabled FROM subscriptions WHERE id = ?1) = 1"
+              : "UPDATE deliveries SET state = 3, updated_at = ?2 "
+                "WHERE id IN (SELECT id FROM deliveries WHERE subscription_id = ?1 "
+                "AND (state = 0 OR state = 2) LIMIT ?3) "
+                "AND (SELECT enabled FROM subscriptions WHERE id = ?1) = 0");
+  if (!q.BindText(1, sub_id).BindInt(2, now).BindInt(3, slice).Run()) {
     return QueryStatus(q, "cannot move deliveries");
   }
   *moved = db.Changes();
@@ -230,7 +241,9 @@ std::vector<Subscription> SqliteStore::ListSubscriptions(const std::string& org_
 }
 
 Status SqliteStore::UpdateSubscription(const Subscription& sub) {
-  return writer_.RunSync([&](Db& db, bool* made_due) {
+  const int slice = move_slice_.load();
+  bool more = false;  // the first slice was full: more may wait
+  Status status = writer_.RunSync([&](Db& db, bool* made_due) {
     ingest_subscriptions_.erase(sub.org_id);
     bool was_enabled = false;
     {
@@ -253,7 +266,8 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
     if (was_enabled == sub.enabled) return Status::Ok();
 
     int moved = 0;
-    Status status = MoveDeliveriesOnEnable(db, sub.id, sub.enabled, now, &moved);
+    Status status = MoveDeliveriesSlice(db, sub.id, sub.enabled, now, slice, &moved);
+    more = status.ok() && moved == slice;
     if (status.ok()) {
       status = sub.enabled ? RequeueAndResetHealth(db, sub.id, now, &moved)
                            : SetDisabledReason(db, sub.id, "disabled by an admin");
@@ -261,6 +275,34 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
     *made_due = sub.enabled && moved > 0;
     return status;
   });
+  if (status.ok() && more) MoveRestOfDeliveries(sub.id, sub.enabled, slice);
+  return status;
+}
+
+// One slice per job, each its own commit, until a slice comes back short:
+// ingest and claims run between the slices instead of waiting for one
+// transaction over the whole backlog.
+void SqliteStore::MoveRestOfDeliveries(const std::string& sub_id, bool enabled, int slice) {
+  auto more = std::make_shared<bool>(false);
+  WriteJob job;
+  job.run = [this, sub_id, enabled, slice, more](Db& db, bool* made_due) {
+    int moved = 0;
+    Status status = MoveDeliveriesSlice(db, sub_id, enabled, clock_.Now(), slice, &moved);
+    *more = status.ok() && moved == slice;
+    *made_due = enabled && moved > 0;
+    return status;
+  };
+  job.finish = [this, sub_id, enabled, slice, more](const Status& status) {
+    if (moves_stopped_) return;  // the store is closing: the next start finishes the move
+    if (!status.ok()) {
+      LogWarn("moving a subscription's deliveries stopped; a restart finishes it",
+              {{"subscription_id", sub_id}, {"error", status.message}});
+    } else if (*more) {
+      MoveRestOfDeliveries(sub_id, enabled, slice);
+    }
+  };
+  job.durable = false;  // a restart finishes a move a power cut interrupted
+  writer_.Submit(std::move(job));
 }
 
 Status SqliteStore::DeleteSubscription(const std::string& org_id, const std::string& id) {

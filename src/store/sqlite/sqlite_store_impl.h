@@ -27,6 +27,7 @@ class SqliteStore final : public Store {
   // REQUIRES: `writer_db` is configured and migrated.
   SqliteStore(const std::string& path, const Clock& clock, std::unique_ptr<Db> writer_db,
               int migrations_applied);
+  ~SqliteStore() override { moves_stopped_ = true; }
 
   Status CreateOrg(const Org& org, const ApiKey& key) override;
   std::optional<Org> GetOrg(const std::string& org_id) override;
@@ -64,9 +65,12 @@ class SqliteStore final : public Store {
   WriterStats writer_stats() const { return writer_.stats(); }
   int migrations_applied() const { return migrations_applied_; }
   Writer& writer_for_test() { return writer_; }
+  // How many deliveries enabling or disabling a subscription moves per commit.
+  void set_move_slice_for_test(int slice) { move_slice_ = slice; }
 
  private:
   void NotifyCommitListener();
+  void MoveRestOfDeliveries(const std::string& sub_id, bool enabled, int slice);
 
   const Clock& clock_;
   const int migrations_applied_;
@@ -83,6 +87,8 @@ class SqliteStore final : public Store {
   std::mutex listener_mu_;
   std::function<void()> listener_;  // protected by listener_mu_
   std::atomic<size_t> claim_turn_{0};
+  std::atomic<int> move_slice_{2000};
+  std::atomic<bool> moves_stopped_{false};  // set when the store closes
 
   // Writer thread only: each organisation's subscriptions as ingest fans out
   // to them (id, kind, events, enabled), loaded on first use. Every job that
