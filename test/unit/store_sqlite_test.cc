@@ -1073,6 +1073,23 @@ TEST_F(SqliteHealthTest, GoneDisablesAndHoldsTheRest) {
   EXPECT_TRUE(store_->ClaimDue(clock_.Now() + 10000, 10, kUnlimited).empty());
 }
 
+// A 410 holds a large backlog slice by slice, after the record's commit.
+TEST_F(SqliteHealthTest, GoneHoldsALargeBacklogInSlices) {
+  impl().set_move_slice_for_test(2);
+  DueDelivery gone = IngestAndClaim("e1");
+  ASSERT_TRUE(IngestSync("org_a", {Event("e2"), Event("e3"), Event("e4"), Event("e5"),
+                                   Event("e6"), Event("e7")})
+                  .ok);
+  Record(gone, DeliveryState::kRetrying, Signal::kGone, 410);
+  EXPECT_FALSE(Sub().enabled);
+  for (int i = 0; i < 500 && List("org_a", "hook", DeliveryState::kHeld).size() < 7; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kHeld).size(), 7u);
+  EXPECT_TRUE(List("org_a", "hook", DeliveryState::kPending).empty());
+  EXPECT_FALSE(store_->NextDueTime());
+}
+
 TEST_F(SqliteHealthTest, DisabledAfterFailingForTooLong) {
   constexpr Millis kFiveDays = 5LL * 24 * 3600 * 1000;
   Record(IngestAndClaim("e1"), DeliveryState::kRetrying, Signal::kFailure, 500,

@@ -124,7 +124,10 @@ Status Claim(Db& db, Millis now, int limit, const Store::FreeSlots& free_slots, 
   return Status::Ok();
 }
 
-Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Millis now) {
+// Disables the subscription and holds the first slice of its waiting
+// deliveries; *more when the slice was full (the caller moves the rest).
+Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Millis now, int slice,
+               bool* more) {
   Query off = db.Prepare(
       "UPDATE subscriptions SET enabled = 0, disabled_reason = ?2, updated_at = ?3 "
       "WHERE id = ?1 AND enabled = 1");
@@ -132,12 +135,10 @@ Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Milli
     return QueryStatus(off, "cannot disable subscription");
   }
   if (db.Changes() == 0) return Status::Ok();
-  // Pending (0) and retrying (2) written out: deliveries_waiting_by_subscription.
-  Query hold = db.Prepare(
-      "UPDATE deliveries SET state = ?2, updated_at = ?3 WHERE subscription_id = ?1 "
-      "AND (state = 0 OR state = 2)");
-  hold.BindText(1, sub_id).BindInt(2, StateValue(DeliveryState::kHeld)).BindInt(3, now);
-  return hold.Run() ? Status::Ok() : QueryStatus(hold, "cannot hold deliveries");
+  int moved = 0;
+  Status status = MoveDeliveriesSlice(db, sub_id, /*enabled=*/false, now, slice, &moved);
+  *more = status.ok() && moved == slice;
+  return status;
 }
 
 // The subscription of a delivery, and when it started failing; false when
@@ -164,7 +165,11 @@ struct RecordContext {
   // Subscriptions already marked healthy at `now`: marking them again would
   // change nothing.
   std::unordered_set<std::string> healthy;
+  int move_slice = 0;         // deliveries a commit moves (UpdateSubscription)
   bool disabled_any = false;  // a subscription was disabled
+  // Disabled subscriptions with more waiting deliveries than the first slice
+  // held: the rest moves after the commit.
+  std::vector<std::string> more_to_hold;
 };
 
 // Keeps the subscription's health from what one attempt said, and disables
@@ -199,13 +204,20 @@ Status UpdateHealth(Db& db, const AttemptOutcome& outcome, Millis now, RecordCon
   if (!q.Run()) return QueryStatus(q, "cannot keep health");
   if (outcome.signal == Signal::kGone) {
     ctx.disabled_any = true;
-    return Disable(db, sub_id, outcome.attempt.error, now);
+    bool more = false;
+    Status status = Disable(db, sub_id, outcome.attempt.error, now, ctx.move_slice, &more);
+    if (more) ctx.more_to_hold.push_back(sub_id);
+    return status;
   }
   if (outcome.disable_if_failing_since_before > 0 &&
       failing_since < outcome.disable_if_failing_since_before) {
     ctx.disabled_any = true;
     std::string since = FormatTimestamp(TimePoint(std::chrono::milliseconds(failing_since)));
-    return Disable(db, sub_id, "failing since " + since + " without a success: disabled", now);
+    bool more = false;
+    Status status = Disable(db, sub_id, "failing since " + since + " without a success: disabled",
+                            now, ctx.move_slice, &more);
+    if (more) ctx.more_to_hold.push_back(sub_id);
+    return status;
   }
   return Status::Ok();
 }
@@ -317,10 +329,13 @@ std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
 
 void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
   if (outcomes.empty()) return;
-  writer_.RunSync(
+  const int slice = move_slice_.load();
+  std::vector<std::string> more_to_hold;
+  Status recorded = writer_.RunSync(
       [&](Db& db, bool* made_due) {
         Millis now = clock_.Now();
         RecordContext ctx;
+        ctx.move_slice = slice;
         Status status = Status::Ok();
         for (const AttemptOutcome& outcome : outcomes) {
           status = Record(db, outcome, now, ctx);
@@ -329,9 +344,12 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
               *made_due || (IsWaiting(outcome.new_state) && outcome.next_attempt_at <= now);
         }
         if (ctx.disabled_any) ingest_subscriptions_.clear();
+        more_to_hold = std::move(ctx.more_to_hold);
         return status;
       },
       /*durable=*/false);
+  if (!recorded.ok()) return;
+  for (const std::string& sub_id : more_to_hold) MoveRestOfDeliveries(sub_id, false, slice);
 }
 
 int SqliteStore::ResetInFlight() {

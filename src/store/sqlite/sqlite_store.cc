@@ -39,27 +39,6 @@ bool OrgExists(Db& db, const std::string& org_id) {
 // the SQL so that SQLite walks the partial indexes of schema step 2:
 // deliveries_in_flight_held_dead for held (3), deliveries_waiting_by_subscription
 // for pending (0) and retrying (2).
-// Moves up to `slice` of the subscription's deliveries for its enabled flag:
-// held to pending (due now) when it is enabled, pending and retrying to held
-// when not. Nothing moves once the flag no longer says `enabled` (a later
-// update took over). The states are written out: the subselects walk
-// deliveries_in_flight_held_dead and deliveries_waiting_by_subscription.
-Status MoveDeliveriesSlice(Db& db, const std::string& sub_id, bool enabled, Millis now,
-                           int slice, int* moved) {
-  Query q = db.Prepare(
-      enabled ? "UPDATE deliveries SET state = 0, updated_at = ?2, next_attempt_at = ?2 "
-                "WHERE id IN (SELECT id FROM deliveries WHERE subscription_id = ?1 AND state = 3 "
-                "LIMIT ?3) AND (SELECT enabled FROM subscriptions WHERE id = ?1) = 1"
-              : "UPDATE deliveries SET state = 3, updated_at = ?2 "
-                "WHERE id IN (SELECT id FROM deliveries WHERE subscription_id = ?1 "
-                "AND (state = 0 OR state = 2) LIMIT ?3) "
-                "AND (SELECT enabled FROM subscriptions WHERE id = ?1) = 0");
-  if (!q.BindText(1, sub_id).BindInt(2, now).BindInt(3, slice).Run()) {
-    return QueryStatus(q, "cannot move deliveries");
-  }
-  *moved = db.Changes();
-  return Status::Ok();
-}
 
 // Enabling a subscription sends again what died while it was failing, and
 // starts its health afresh.
@@ -91,6 +70,25 @@ Status SetDisabledReason(Db& db, const std::string& sub_id, std::string_view rea
 }
 
 }  // namespace
+
+// The states are written out: the subselects walk deliveries_in_flight_held_dead
+// and deliveries_waiting_by_subscription (schema step 2).
+Status MoveDeliveriesSlice(Db& db, const std::string& sub_id, bool enabled, Millis now,
+                           int slice, int* moved) {
+  Query q = db.Prepare(
+      enabled ? "UPDATE deliveries SET state = 0, updated_at = ?2, next_attempt_at = ?2 "
+                "WHERE id IN (SELECT id FROM deliveries WHERE subscription_id = ?1 AND state = 3 "
+                "LIMIT ?3) AND (SELECT enabled FROM subscriptions WHERE id = ?1) = 1"
+              : "UPDATE deliveries SET state = 3, updated_at = ?2 "
+                "WHERE id IN (SELECT id FROM deliveries WHERE subscription_id = ?1 "
+                "AND (state = 0 OR state = 2) LIMIT ?3) "
+                "AND (SELECT enabled FROM subscriptions WHERE id = ?1) = 0");
+  if (!q.BindText(1, sub_id).BindInt(2, now).BindInt(3, slice).Run()) {
+    return QueryStatus(q, "cannot move deliveries");
+  }
+  *moved = db.Changes();
+  return Status::Ok();
+}
 
 SqliteStore::SqliteStore(const std::string& path, const Clock& clock, std::unique_ptr<Db> writer_db,
                          int migrations_applied)

@@ -22,6 +22,12 @@
 
 namespace punt::store::sqlite {
 
+// Moves up to `slice` of the subscription's deliveries for its enabled flag:
+// held to pending (due now) when `enabled`, pending and retrying to held when
+// not; nothing once the flag no longer says `enabled`. *moved: how many.
+Status MoveDeliveriesSlice(Db& db, const std::string& sub_id, bool enabled, Millis now,
+                           int slice, int* moved);
+
 class SqliteStore final : public Store {
  public:
   // REQUIRES: `writer_db` is configured and migrated.
