@@ -25,6 +25,7 @@
 #   The "absolute goals" (group goals; figures only, printed as a second table):
 #   BENCH_LATENCY_RATE=2000    events/s, one per POST, paced, for the latency figures
 #   BENCH_LATENCY_SECONDS=10   how long the paced ingest runs
+#   BENCH_LATENCY_WARMUP_SECONDS=2  left out of the steady-state latency figures
 #   BENCH_FANOUT_SUBS=1000     webhook subscriptions of one org for the fan-out figure
 #   BENCH_FAIRNESS_BACKLOG=1000000  the backlog of subscription A (fairness, RSS, restart)
 #   BENCH_SOAK_SECONDS=600     how long punt's RSS is sampled (every 10 s) with it pending
@@ -52,6 +53,7 @@ PUNT_THREADS=${BENCH_PUNT_THREADS:-2}
 ONLY=${BENCH_ONLY:-receiver,webhook,ingest,batch,xapi,goals}
 LATENCY_RATE=${BENCH_LATENCY_RATE:-2000}
 LATENCY_SECONDS=${BENCH_LATENCY_SECONDS:-10}
+LATENCY_WARMUP=${BENCH_LATENCY_WARMUP_SECONDS:-2}
 FANOUT_SUBS=${BENCH_FANOUT_SUBS:-1000}
 FAIRNESS_BACKLOG=${BENCH_FAIRNESS_BACKLOG:-1000000}
 SOAK_SECONDS=${BENCH_SOAK_SECONDS:-600}
@@ -366,9 +368,10 @@ measure_goals() {
   start_punt goals
   result goals_latency_idle_before "$(idle_percent)"
   out=$(goals_run latency $((LATENCY_SECONDS + 150)) latency "$base" "$key" "$tmp/templates.ndjson" \
-    "$LATENCY_RATE" "$LATENCY_SECONDS" "$CONNS" 60)
+    "$LATENCY_RATE" "$LATENCY_SECONDS" "$CONNS" 60 "$LATENCY_WARMUP")
   for f in sent send_rate post_failed received missing duplicates p50_ms p90_ms p99_ms max_ms \
-    ingest_p50_ms ingest_p99_ms max_posts_in_flight node_cpu_percent; do
+    ingest_p50_ms ingest_p99_ms max_posts_in_flight node_cpu_percent warmup_s steady_received \
+    steady_p50_ms steady_p90_ms steady_p99_ms steady_max_ms; do
     result "latency_$f" "$(field "$out" "$f")"
   done
   result goals_fanout_idle_before "$(idle_percent)"

@@ -2,12 +2,14 @@
 // sender and lib/receiver.js run in this one process, so send and arrival
 // times come from the same clock (receiver.js's now()).
 //
-//   node goals.js latency BASE KEY TEMPLATES RATE SECONDS MAX_IN_FLIGHT [TIMEOUT_S]
+//   node goals.js latency BASE KEY TEMPLATES RATE SECONDS MAX_IN_FLIGHT [TIMEOUT_S] [WARMUP_S]
 //     One enabled webhook subscription -> this receiver; POSTs one event per
 //     request to /v1/events, paced at RATE a second for SECONDS (open loop: a
 //     late answer does not slow the pacer; up to 256 connections, beyond that
 //     POSTs wait for one); latency of an event = its first arrival at the
-//     receiver - the moment the pacer issued its POST.
+//     receiver - the moment the pacer issued its POST. The steady_* figures
+//     leave out the events issued in the first WARMUP_S (default 2) seconds,
+//     while both sides still open their connections.
 //   node goals.js fanout BASE ADMIN_KEY TEMPLATES SUBS REPEATS [TIMEOUT_S]
 //     A new organisation with SUBS enabled webhook subscriptions, each to its own
 //     path /fan/N of this receiver; REPEATS times: POST one event and time
@@ -60,7 +62,8 @@ function until(cond, ms, what) {
   });
 }
 
-async function latency([base, key, tplFile, rate, seconds, maxInFlight, timeoutS = '60']) {
+async function latency([base, key, tplFile, rate, seconds, maxInFlight, timeoutS = '60',
+  warmupS = '2']) {
   const tpl = templates(tplFile);
   const sent = new Map();   // id -> send time
   const arrived = new Map(); // id -> first arrival
@@ -106,8 +109,15 @@ async function latency([base, key, tplFile, rate, seconds, maxInFlight, timeoutS
   const cpuPercent = ((cpu.user + cpu.system) / 1000 / (now() - start)) * 100;
   receiver.close();
   const lat = [];
-  for (const [id, at] of arrived) if (sent.has(id)) lat.push(at - sent.get(id));
+  const steady = [];  // issued after the warm-up
+  const steadyFrom = start + Number(warmupS) * 1000;
+  for (const [id, at] of arrived) {
+    if (!sent.has(id)) continue;
+    lat.push(at - sent.get(id));
+    if (sent.get(id) >= steadyFrom) steady.push(at - sent.get(id));
+  }
   lat.sort((a, b) => a - b);
+  steady.sort((a, b) => a - b);
   ingestMs.sort((a, b) => a - b);
   return {
     sent: total, send_rate: r2(total / sendSeconds), post_failed: failed, received: lat.length,
@@ -115,6 +125,9 @@ async function latency([base, key, tplFile, rate, seconds, maxInFlight, timeoutS
     p90_ms: r2(percentile(lat, 90)), p99_ms: r2(percentile(lat, 99)), max_ms: r2(lat[lat.length - 1]),
     ingest_p50_ms: r2(percentile(ingestMs, 50)), ingest_p99_ms: r2(percentile(ingestMs, 99)),
     max_posts_in_flight: maxPosts, node_cpu_percent: r2(cpuPercent),
+    warmup_s: Number(warmupS), steady_received: steady.length,
+    steady_p50_ms: r2(percentile(steady, 50)), steady_p90_ms: r2(percentile(steady, 90)),
+    steady_p99_ms: r2(percentile(steady, 99)), steady_max_ms: r2(steady[steady.length - 1]),
   };
 }
 
