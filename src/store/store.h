@@ -132,7 +132,8 @@ class Store {
   // that the subscription matches now, including events accepted before it
   // existed. The stored bodies are reused, so statement ids and bodies are
   // unchanged. Returns how many were created; NotFound for an unknown
-  // subscription or another organisation's.
+  // subscription or another organisation's. It may commit in slices: one
+  // that fails part-way keeps the deliveries of the window's earlier events.
   virtual std::variant<int64_t, Status> Replay(const std::string& org_id,
                                                const std::string& subscription_id, Millis since,
                                                Millis until) = 0;

@@ -446,7 +446,7 @@ TEST_F(SqliteStoreTest, DisabledSubscriptionHoldsAndEnablingReleases) {
 // Enabling or disabling moves the backlog one slice per commit; the move
 // goes on after UpdateSubscription returns, until all of it has moved.
 TEST_F(SqliteStoreTest, EnablingAndDisablingMoveABacklogInSlices) {
-  impl().set_move_slice_for_test(10);
+  impl().set_slice_for_test(10);
   CreateOrg("org_a");
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"}, /*enabled=*/false);
   std::vector<NewEvent> events;
@@ -1075,7 +1075,7 @@ TEST_F(SqliteHealthTest, GoneDisablesAndHoldsTheRest) {
 
 // A 410 holds a large backlog slice by slice, after the record's commit.
 TEST_F(SqliteHealthTest, GoneHoldsALargeBacklogInSlices) {
-  impl().set_move_slice_for_test(2);
+  impl().set_slice_for_test(2);
   DueDelivery gone = IngestAndClaim("e1");
   ASSERT_TRUE(IngestSync("org_a", {Event("e2"), Event("e3"), Event("e4"), Event("e5"),
                                    Event("e6"), Event("e7")})

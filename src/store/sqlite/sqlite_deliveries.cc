@@ -329,7 +329,7 @@ std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
 
 void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
   if (outcomes.empty()) return;
-  const int slice = move_slice_.load();
+  const int slice = slice_.load();
   std::vector<std::string> more_to_hold;
   Status recorded = writer_.RunSync(
       [&](Db& db, bool* made_due) {

@@ -42,8 +42,22 @@ Status Retry(Db& db, const std::string& org_id, int64_t id, Millis now, bool* ma
 
 // One INSERT ... SELECT: the events of the window (events_by_accepted) that
 // have a body in the subscription's format and whose type it picks.
-Status InsertReplay(Db& db, const std::string& org_id, const std::string& sub_id, Millis since,
-                    Millis until, Millis now, int64_t* created, bool* made_due) {
+// Where a replay has got to: it has gone past every event up to (accepted_at,
+// seq) in events_by_accepted order. Event seqs start at 1, so (since, 0) is
+// before the window's first event.
+struct ReplayCursor {
+  Millis accepted_at = 0;
+  int64_t seq = 0;
+  bool done = false;
+};
+
+// Creates the deliveries of the window's next `slice` events (matching the
+// subscription or not) and moves the cursor past them. The bounds are row
+// values with no OR, so both queries seek straight to the cursor in
+// events_by_accepted (its rowid, seq, is its last column).
+Status InsertReplaySlice(Db& db, const std::string& org_id, const std::string& sub_id,
+                         Millis until, Millis now, int slice, ReplayCursor* cursor,
+                         int64_t* created, bool* made_due) {
   bool enabled = false;
   {
     Query sub = db.Prepare("SELECT enabled FROM subscriptions WHERE id = ?1 AND org_id = ?2");
@@ -53,12 +67,36 @@ Status InsertReplay(Db& db, const std::string& org_id, const std::string& sub_id
     }
     enabled = sub.Int(0) != 0;
   }
+  // This slice ends before (end_at, end_seq): after its last event, or at
+  // `until` when fewer than `slice` events are left.
+  ReplayCursor next{until, 0, true};
+  Millis end_at = until;
+  int64_t end_seq = 0;
+  {
+    Query last = db.Prepare(
+        "SELECT accepted_at, seq FROM events WHERE org_id = ?1 "
+        "AND (accepted_at, seq) > (?2, ?3) AND (accepted_at, seq) < (?4, 0) "
+        "ORDER BY accepted_at, seq LIMIT 1 OFFSET ?5");
+    last.BindText(1, org_id)
+        .BindInt(2, cursor->accepted_at)
+        .BindInt(3, cursor->seq)
+        .BindInt(4, until)
+        .BindInt(5, slice - 1);
+    if (last.Step()) {
+      next = {last.Int(0), last.Int(1), false};
+      end_at = next.accepted_at;
+      end_seq = next.seq + 1;
+    } else if (!last.ok()) {
+      return QueryStatus(last, "cannot replay events");
+    }
+  }
   Query q = db.Prepare(
       "INSERT INTO deliveries (subscription_id, event_seq, state, attempt_count, "
       "next_attempt_at, created_at, updated_at) "
-      "SELECT s.id, e.seq, CASE WHEN s.enabled = 1 THEN ?5 ELSE ?6 END, 0, ?7, ?7, ?7 "
+      "SELECT s.id, e.seq, CASE WHEN s.enabled = 1 THEN ?3 ELSE ?4 END, 0, ?5, ?5, ?5 "
       "FROM subscriptions s "
-      "JOIN events e ON e.org_id = s.org_id AND e.accepted_at >= ?3 AND e.accepted_at < ?4 "
+      "JOIN events e ON e.org_id = s.org_id "
+      "AND (e.accepted_at, e.seq) > (?6, ?7) AND (e.accepted_at, e.seq) < (?8, ?9) "
       "JOIN bodies b ON b.event_seq = e.seq "
       "AND b.format = CASE s.kind WHEN 'xapi' THEN 1 ELSE 0 END "
       "WHERE s.id = ?1 AND s.org_id = ?2 "
@@ -66,14 +104,17 @@ Status InsertReplay(Db& db, const std::string& org_id, const std::string& sub_id
       "ORDER BY e.accepted_at, e.seq");  // index order: no sort
   q.BindText(1, sub_id)
       .BindText(2, org_id)
-      .BindInt(3, since)
-      .BindInt(4, until)
-      .BindInt(5, StateValue(DeliveryState::kPending))
-      .BindInt(6, StateValue(DeliveryState::kHeld))
-      .BindInt(7, now);
+      .BindInt(3, StateValue(DeliveryState::kPending))
+      .BindInt(4, StateValue(DeliveryState::kHeld))
+      .BindInt(5, now)
+      .BindInt(6, cursor->accepted_at)
+      .BindInt(7, cursor->seq)
+      .BindInt(8, end_at)
+      .BindInt(9, end_seq);
   if (!q.Run()) return QueryStatus(q, "cannot replay events");
-  *created = db.Changes();
-  *made_due = enabled && *created > 0;
+  *created += db.Changes();
+  *made_due = enabled && db.Changes() > 0;
+  *cursor = next;
   return Status::Ok();
 }
 
@@ -87,13 +128,17 @@ Status SqliteStore::RetryDelivery(const std::string& org_id, int64_t id) {
 std::variant<int64_t, Status> SqliteStore::Replay(const std::string& org_id,
                                                   const std::string& subscription_id, Millis since,
                                                   Millis until) {
+  // One slice of events per commit, so other writes go on between them.
+  const int slice = slice_.load();
   int64_t created = 0;
-  Status status = writer_.RunSync([&](Db& db, bool* made_due) {
-    created = 0;
-    return InsertReplay(db, org_id, subscription_id, since, until, clock_.Now(), &created,
-                        made_due);
-  });
-  if (!status.ok()) return status;
+  ReplayCursor cursor{since, 0, false};  // one slice at least: it checks the subscription
+  while (!cursor.done) {
+    Status status = writer_.RunSync([&](Db& db, bool* made_due) {
+      return InsertReplaySlice(db, org_id, subscription_id, until, clock_.Now(), slice, &cursor,
+                               &created, made_due);
+    });
+    if (!status.ok()) return status;
+  }
   return created;
 }
 

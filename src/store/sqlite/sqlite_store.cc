@@ -239,7 +239,7 @@ std::vector<Subscription> SqliteStore::ListSubscriptions(const std::string& org_
 }
 
 Status SqliteStore::UpdateSubscription(const Subscription& sub) {
-  const int slice = move_slice_.load();
+  const int slice = slice_.load();
   bool more = false;  // the first slice was full: more may wait
   Status status = writer_.RunSync([&](Db& db, bool* made_due) {
     ingest_subscriptions_.erase(sub.org_id);

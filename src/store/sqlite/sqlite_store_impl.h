@@ -71,8 +71,9 @@ class SqliteStore final : public Store {
   WriterStats writer_stats() const { return writer_.stats(); }
   int migrations_applied() const { return migrations_applied_; }
   Writer& writer_for_test() { return writer_; }
-  // How many deliveries enabling or disabling a subscription moves per commit.
-  void set_move_slice_for_test(int slice) { move_slice_ = slice; }
+  // How many deliveries enabling or disabling a subscription moves, and how
+  // many events a replay goes through, per commit.
+  void set_slice_for_test(int slice) { slice_ = slice; }
 
  private:
   void NotifyCommitListener();
@@ -93,7 +94,7 @@ class SqliteStore final : public Store {
   std::mutex listener_mu_;
   std::function<void()> listener_;  // protected by listener_mu_
   std::atomic<size_t> claim_turn_{0};
-  std::atomic<int> move_slice_{2000};
+  std::atomic<int> slice_{2000};
   std::atomic<bool> moves_stopped_{false};  // set when the store closes
 
   // Writer thread only: each organisation's subscriptions as ingest fans out
