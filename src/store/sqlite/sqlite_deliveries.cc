@@ -124,10 +124,24 @@ Status Claim(Db& db, Millis now, int limit, const Store::FreeSlots& free_slots, 
   return Status::Ok();
 }
 
+// What one RecordAttempts commit has done so far.
+struct RecordContext {
+  // Subscriptions already marked healthy at `now`: marking them again would
+  // change nothing.
+  std::unordered_set<std::string> healthy;
+  int move_slice = 0;         // deliveries one commit moves (SqliteStore::slice_)
+  bool disabled_any = false;  // a subscription was disabled
+  // Disabled subscriptions with more waiting deliveries than the first slice
+  // held: the rest moves after the commit.
+  std::vector<std::string> more_to_hold;
+};
+
 // Disables the subscription and holds the first slice of its waiting
-// deliveries; *more when the slice was full (the caller moves the rest).
-Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Millis now, int slice,
-               bool* more) {
+// deliveries; a full slice puts it in ctx.more_to_hold (the rest moves after
+// the commit).
+Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Millis now,
+               RecordContext& ctx) {
+  ctx.disabled_any = true;
   Query off = db.Prepare(
       "UPDATE subscriptions SET enabled = 0, disabled_reason = ?2, updated_at = ?3 "
       "WHERE id = ?1 AND enabled = 1");
@@ -136,8 +150,8 @@ Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Milli
   }
   if (db.Changes() == 0) return Status::Ok();
   int moved = 0;
-  Status status = MoveDeliveriesSlice(db, sub_id, /*enabled=*/false, now, slice, &moved);
-  *more = status.ok() && moved == slice;
+  Status status = MoveDeliveriesSlice(db, sub_id, /*enabled=*/false, now, ctx.move_slice, &moved);
+  if (status.ok() && moved == ctx.move_slice) ctx.more_to_hold.push_back(sub_id);
   return status;
 }
 
@@ -159,18 +173,6 @@ bool SubscriptionOf(Db& db, const AttemptOutcome& outcome, std::string* sub_id,
   *failing_since = q.Int(1);
   return true;
 }
-
-// What one RecordAttempts commit has done so far.
-struct RecordContext {
-  // Subscriptions already marked healthy at `now`: marking them again would
-  // change nothing.
-  std::unordered_set<std::string> healthy;
-  int move_slice = 0;         // deliveries a commit moves (UpdateSubscription)
-  bool disabled_any = false;  // a subscription was disabled
-  // Disabled subscriptions with more waiting deliveries than the first slice
-  // held: the rest moves after the commit.
-  std::vector<std::string> more_to_hold;
-};
 
 // Keeps the subscription's health from what one attempt said, and disables
 // it on a 410 or when it has failed for too long.
@@ -203,21 +205,13 @@ Status UpdateHealth(Db& db, const AttemptOutcome& outcome, Millis now, RecordCon
       .BindInt(4, outcome.signal == Signal::kCredentialsRefused ? 1 : 0);
   if (!q.Run()) return QueryStatus(q, "cannot keep health");
   if (outcome.signal == Signal::kGone) {
-    ctx.disabled_any = true;
-    bool more = false;
-    Status status = Disable(db, sub_id, outcome.attempt.error, now, ctx.move_slice, &more);
-    if (more) ctx.more_to_hold.push_back(sub_id);
-    return status;
+    return Disable(db, sub_id, outcome.attempt.error, now, ctx);
   }
   if (outcome.disable_if_failing_since_before > 0 &&
       failing_since < outcome.disable_if_failing_since_before) {
-    ctx.disabled_any = true;
     std::string since = FormatTimestamp(TimePoint(std::chrono::milliseconds(failing_since)));
-    bool more = false;
-    Status status = Disable(db, sub_id, "failing since " + since + " without a success: disabled",
-                            now, ctx.move_slice, &more);
-    if (more) ctx.more_to_hold.push_back(sub_id);
-    return status;
+    return Disable(db, sub_id, "failing since " + since + " without a success: disabled", now,
+                   ctx);
   }
   return Status::Ok();
 }

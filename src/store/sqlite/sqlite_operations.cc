@@ -40,8 +40,6 @@ Status Retry(Db& db, const std::string& org_id, int64_t id, Millis now, bool* ma
   return Status::Ok();
 }
 
-// One INSERT ... SELECT: the events of the window (events_by_accepted) that
-// have a body in the subscription's format and whose type it picks.
 // Where a replay has got to: it has gone past every event up to (accepted_at,
 // seq) in events_by_accepted order. Event seqs start at 1, so (since, 0) is
 // before the window's first event.
@@ -52,7 +50,9 @@ struct ReplayCursor {
 };
 
 // Creates the deliveries of the window's next `slice` events (matching the
-// subscription or not) and moves the cursor past them. The bounds are row
+// subscription or not) and moves the cursor past them: one INSERT ... SELECT
+// of the events that have a body in the subscription's format and whose type
+// it picks. The bounds are row
 // values with no OR, so both queries seek straight to the cursor in
 // events_by_accepted (its rowid, seq, is its last column).
 Status InsertReplaySlice(Db& db, const std::string& org_id, const std::string& sub_id,

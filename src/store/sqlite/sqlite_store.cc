@@ -34,12 +34,6 @@ bool OrgExists(Db& db, const std::string& org_id) {
   return q.BindText(1, org_id).Step();
 }
 
-// Disabling holds the subscription's pending and retrying deliveries;
-// enabling makes its held ones pending, due now. The states are written into
-// the SQL so that SQLite walks the partial indexes of schema step 2:
-// deliveries_in_flight_held_dead for held (3), deliveries_waiting_by_subscription
-// for pending (0) and retrying (2).
-
 // Enabling a subscription sends again what died while it was failing, and
 // starts its health afresh.
 Status RequeueAndResetHealth(Db& db, const std::string& sub_id, Millis now, int* moved) {
