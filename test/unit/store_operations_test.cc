@@ -10,6 +10,8 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
+#include <variant>
 #include <vector>
 
 #include "store/sqlite/sqlite_store.h"
@@ -223,6 +225,30 @@ TEST_F(ReplayTest, ASlicedReplayTakesEveryEventOnce) {
   EXPECT_EQ(std::get<Status>(Replay("nope", 0, clock_.Now())).code, Status::Code::kNotFound);
   // An empty window still checks the subscription.
   EXPECT_EQ(std::get<Status>(Replay("nope", 0, 0)).code, Status::Code::kNotFound);
+}
+
+// The writer runs a group's jobs without savepoints first; a failing job in
+// the group makes it run them all again. The replay slice must then start
+// from its own cursor again, not from where its first run left it.
+TEST_F(ReplayTest, AReplaySliceRunAgainWithItsGroupTakesEachEventOnce) {
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  auto& impl = static_cast<sqlite::SqliteStore&>(*store_);
+  int64_t again_before = impl.writer_stats().groups_run_again;
+  impl.writer_for_test().PauseForTest();
+  std::variant<int64_t, Status> result = Status::Ok();
+  std::thread replay([&] { result = Replay("hook", t0_ + 10, t0_ + 30); });
+  while (impl.writer_for_test().QueuedForTest() < 1) std::this_thread::yield();
+  std::promise<IngestResult> bad;
+  store_->Ingest("org_a", {Event("")},  // an empty id breaks a CHECK constraint
+                 [&bad](IngestResult r) { bad.set_value(std::move(r)); });
+  impl.writer_for_test().ResumeForTest();
+  replay.join();
+
+  EXPECT_FALSE(bad.get_future().get().ok);
+  ASSERT_TRUE(std::holds_alternative<int64_t>(result)) << std::get<Status>(result).message;
+  EXPECT_EQ(std::get<int64_t>(result), 2);
+  EXPECT_EQ(EventIds(List("org_a", "hook")), (Strings{"e1", "e2"}));
+  EXPECT_EQ(impl.writer_stats().groups_run_again, again_before + 1);
 }
 
 TEST_F(ReplayTest, ReplayingTwiceSendsTwiceWithTheSameBodies) {

@@ -278,6 +278,7 @@ TEST_F(SqliteStoreTest, FailingBatchStoresNothingWhileItsGroupCommits) {
   CreateOrg("org_a");
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
   int64_t commits_before = impl().writer_stats().commits;
+  int64_t again_before = impl().writer_stats().groups_run_again;
 
   std::vector<std::future<IngestResult>> results;
   auto submit = [&](std::vector<NewEvent> events) {
@@ -299,6 +300,9 @@ TEST_F(SqliteStoreTest, FailingBatchStoresNothingWhileItsGroupCommits) {
   EXPECT_NE(bad.error.find("CHECK"), std::string::npos) << bad.error;
   EXPECT_EQ(bad.stored, 0);
   EXPECT_EQ(impl().writer_stats().commits, commits_before + 1);
+  // Without savepoints the bad batch failed the whole first run; the group
+  // then ran again with a savepoint per job.
+  EXPECT_EQ(impl().writer_stats().groups_run_again, again_before + 1);
 
   EXPECT_EQ(Count("SELECT count(*) FROM events"), 3);
   EXPECT_EQ(Count("SELECT count(*) FROM events WHERE event_id = 'bad1'"), 0);
@@ -341,6 +345,7 @@ TEST_F(SqliteStoreTest, ConcurrentIngestsShareCommits) {
   EXPECT_LT(commits, kCalls / 2);
   EXPECT_GT(after.largest_group, 1);
   EXPECT_EQ(wakeups.load(), commits);  // once per group, not per call
+  EXPECT_EQ(after.groups_run_again, before.groups_run_again);  // no job failed: no savepoints
 }
 
 // Claims and attempt records only repeat a delivery if a power loss takes

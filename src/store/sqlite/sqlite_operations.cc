@@ -133,11 +133,16 @@ std::variant<int64_t, Status> SqliteStore::Replay(const std::string& org_id,
   int64_t created = 0;
   ReplayCursor cursor{since, 0, false};  // one slice at least: it checks the subscription
   while (!cursor.done) {
+    const ReplayCursor from = cursor;  // the writer may run the job twice
+    int64_t slice_created = 0;
     Status status = writer_.RunSync([&](Db& db, bool* made_due) {
+      cursor = from;
+      slice_created = 0;
       return InsertReplaySlice(db, org_id, subscription_id, until, clock_.Now(), slice, &cursor,
-                               &created, made_due);
+                               &slice_created, made_due);
     });
     if (!status.ok()) return status;
+    created += slice_created;
   }
   return created;
 }

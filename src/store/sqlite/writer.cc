@@ -75,6 +75,11 @@ void Writer::ResumeForTest() {
   work_.notify_one();
 }
 
+size_t Writer::QueuedForTest() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
 void Writer::FailNextCommitForTest() {
   std::lock_guard lock(mu_);
   fail_next_commit_ = true;
@@ -122,7 +127,25 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
   }
   std::vector<Outcome> outcomes;
   outcomes.reserve(group.size());
-  bool committed = RunJobs(group, outcomes, &error);
+  Pass pass = RunJobs(group, /*savepoints=*/false, outcomes, &error);
+  if (pass == Pass::kJobFailed) {
+    // Run the group again with a savepoint per job, so the failing job fails
+    // alone. Every job can run again: it starts from what it captured.
+    if (!Run(*db_, "ROLLBACK", &error)) {
+      pass = Pass::kLost;
+    } else if (!Run(*db_, "BEGIN IMMEDIATE", &error)) {
+      Fail(group, "cannot begin a transaction: " + error);
+      return;
+    } else {
+      {
+        std::lock_guard lock(mu_);
+        ++stats_.groups_run_again;
+      }
+      outcomes.clear();
+      pass = RunJobs(group, /*savepoints=*/true, outcomes, &error);
+    }
+  }
+  bool committed = pass == Pass::kDone;
   if (committed && fail_commit) {
     committed = false;
     error = "injected commit failure";
@@ -152,21 +175,24 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
   for (size_t i = 0; i < group.size(); ++i) group[i].finish(outcomes[i].status);
 }
 
-bool Writer::RunJobs(std::deque<WriteJob>& group, std::vector<Outcome>& outcomes,
-                     std::string* error) {
+Writer::Pass Writer::RunJobs(std::deque<WriteJob>& group, bool savepoints,
+                             std::vector<Outcome>& outcomes, std::string* error) {
   for (WriteJob& job : group) {
-    if (!Run(*db_, "SAVEPOINT job", error)) return false;
+    if (savepoints && !Run(*db_, "SAVEPOINT job", error)) return Pass::kLost;
     Outcome outcome;
     outcome.status = job.run(*db_, &outcome.made_due);
     if (!db_->InTransaction()) {  // SQLite rolled back everything (e.g. disk full)
       *error = "the transaction was rolled back: " + outcome.status.message;
-      return false;
+      return Pass::kLost;
     }
-    if (!outcome.status.ok() && !Run(*db_, "ROLLBACK TO job", error)) return false;
-    if (!Run(*db_, "RELEASE job", error)) return false;
+    if (!outcome.status.ok()) {
+      if (!savepoints) return Pass::kJobFailed;
+      if (!Run(*db_, "ROLLBACK TO job", error)) return Pass::kLost;
+    }
+    if (savepoints && !Run(*db_, "RELEASE job", error)) return Pass::kLost;
     outcomes.push_back(std::move(outcome));
   }
-  return true;
+  return Pass::kDone;
 }
 
 void Writer::Fail(std::deque<WriteJob>& group, const std::string& error) {

@@ -8,8 +8,12 @@
 // such commits, since every FULL commit syncs the whole WAL before it. Losing
 // a claim or a record only makes a delivery go again (at-least-once).
 //
-// Each job runs under its own SAVEPOINT: a job that fails rolls back only its
-// own work. After COMMIT every job of the group is finished, in submission
+// A job that fails rolls back only its own work. The jobs of a group first
+// run without savepoints (a savepoint costs a copy of every page earlier jobs
+// of the group changed); when one fails, the whole transaction rolls back and
+// the group runs again with a SAVEPOINT per job. So a job's `run` must be
+// safe to call twice: it starts from the state it captured, not from what an
+// earlier call left behind. After COMMIT every job of the group is finished, in submission
 // order, on the writer thread. If a group cannot be committed, every job of
 // it fails and the writer refuses all later jobs (bg_error): it never carries
 // on as if data were safe.
@@ -34,8 +38,9 @@
 namespace punt::store::sqlite {
 
 struct WriteJob {
-  // Runs inside the group's transaction. A non-OK status rolls back the
-  // job's savepoint. Setting `*made_due` asks for the commit listener.
+  // Runs inside the group's transaction, possibly twice (see above). A non-OK
+  // status rolls back the job's work. Setting `*made_due` asks for the commit
+  // listener.
   std::function<Status(Db& db, bool* made_due)> run;
   // Runs after the group committed (with run's status) or failed (with a
   // Failed status). Must not block.
@@ -49,6 +54,7 @@ struct WriterStats {
   int64_t commits = 0;  // groups committed
   int64_t largest_group = 0;
   int64_t synced_commits = 0;  // commits with an fsync (a durable job in the group)
+  int64_t groups_run_again = 0;  // a job failed: run again with a savepoint per job
 };
 
 class Writer {
@@ -69,6 +75,7 @@ class Writer {
   // put chosen jobs into one group.
   void PauseForTest();
   void ResumeForTest();
+  size_t QueuedForTest() const;
   // Makes the next group fail at COMMIT (which then rolls back).
   void FailNextCommitForTest();
 
@@ -78,11 +85,19 @@ class Writer {
     bool made_due = false;
   };
 
+  // How running a group's jobs in one transaction went.
+  enum class Pass {
+    kDone,       // every job ran: ready to commit
+    kJobFailed,  // without savepoints, a job failed: roll back, run again
+    kLost,       // the transaction itself is lost: the group must fail
+  };
+
   void Loop();
   void RunGroup(std::deque<WriteJob>& group);
-  // Runs the group's jobs in an open transaction. False when the transaction
-  // itself is lost (the group must fail).
-  bool RunJobs(std::deque<WriteJob>& group, std::vector<Outcome>& outcomes, std::string* error);
+  // Runs the group's jobs in an open transaction; with `savepoints`, each
+  // under its own, so a failing job rolls back alone.
+  Pass RunJobs(std::deque<WriteJob>& group, bool savepoints, std::vector<Outcome>& outcomes,
+               std::string* error);
   void Fail(std::deque<WriteJob>& group, const std::string& error);
 
   std::unique_ptr<Db> db_;  // used on the writer thread only
