@@ -357,6 +357,7 @@ TEST_F(SqliteStoreTest, OnlyGroupsWithDurableJobsSync) {
   ASSERT_TRUE(IngestSync("org_a", {Event("e1")}).ok);
   sqlite::WriterStats ingested = impl().writer_stats();
   EXPECT_EQ(ingested.synced_commits - before.synced_commits, 1);
+  EXPECT_EQ(ingested.syncs - before.syncs, 1);  // the answer came after the WAL's sync
 
   DueDelivery due = store_->ClaimDue(clock_.Now(), 1, kUnlimited).at(0);
   AttemptOutcome delivered;
@@ -368,6 +369,7 @@ TEST_F(SqliteStoreTest, OnlyGroupsWithDurableJobsSync) {
   sqlite::WriterStats recorded = impl().writer_stats();
   EXPECT_EQ(recorded.commits - ingested.commits, 2);
   EXPECT_EQ(recorded.synced_commits, ingested.synced_commits);
+  EXPECT_EQ(recorded.syncs, ingested.syncs);
   EXPECT_EQ(store_->GetDelivery("org_a", due.delivery_id)->state, DeliveryState::kDelivered);
 
   // After NORMAL commits, a durable one syncs again; and a restart finds all.
@@ -414,6 +416,10 @@ TEST_F(SqliteStoreTest, OutstandingIngestsShareCommits) {
   EXPECT_EQ(ok.load(), kCalls);
   EXPECT_EQ(Count("SELECT count(*) FROM events"), kCalls);
   EXPECT_LT(commits, kCalls / 4);
+  // Every answer came after a sync, and a sync covers every commit before it.
+  sqlite::WriterStats after = impl().writer_stats();
+  EXPECT_GE(after.syncs - before.syncs, 1);
+  EXPECT_LE(after.syncs - before.syncs, after.synced_commits - before.synced_commits);
 }
 
 TEST_F(SqliteStoreTest, DisabledSubscriptionHoldsAndEnablingReleases) {
@@ -984,6 +990,34 @@ TEST_F(SqliteStoreTest, RefusesAFileThatIsNotADatabase) {
   std::string error;
   EXPECT_EQ(OpenSqliteStore(path(), clock_, &error), nullptr);
   EXPECT_FALSE(error.empty());
+}
+
+// A failed fdatasync may have lost what it should have made durable, and a
+// later one cannot tell: the jobs waiting on it fail and the writer takes
+// nothing more (as after a failed commit).
+TEST_F(SqliteStoreTest, FailedSyncFailsWhatWaitedForItAndRefusesEveryLaterWrite) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  DueDelivery due = [&] {
+    EXPECT_TRUE(IngestSync("org_a", {Event("e0")}).ok);
+    return store_->ClaimDue(clock_.Now(), 1, kUnlimited).at(0);
+  }();
+  impl().writer_for_test().FailNextSyncForTest();
+  IngestResult unsynced = IngestSync("org_a", {Event("e1")});
+  EXPECT_FALSE(unsynced.ok);
+  EXPECT_NE(unsynced.error.find("durable"), std::string::npos) << unsynced.error;
+
+  Status later = store_->UpdateOrg(*store_->GetOrg("org_a"));
+  EXPECT_EQ(later.code, Status::Code::kFailed);
+  EXPECT_NE(later.message.find("refuses writes"), std::string::npos) << later.message;
+  EXPECT_FALSE(IngestSync("org_a", {Event("e2")}).ok);
+  AttemptOutcome delivered;  // a record is refused too (it goes again after a restart)
+  delivered.delivery_id = due.delivery_id;
+  delivered.attempt.at = clock_.Now();
+  delivered.attempt.status = 204;
+  delivered.new_state = DeliveryState::kDelivered;
+  store_->RecordAttempts({delivered});
+  EXPECT_EQ(store_->GetDelivery("org_a", due.delivery_id)->state, DeliveryState::kInFlight);
 }
 
 TEST_F(SqliteStoreTest, FailedCommitRefusesEveryLaterWrite) {

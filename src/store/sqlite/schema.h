@@ -14,7 +14,8 @@ namespace punt::store::sqlite {
 // The version Migrate brings a database to.
 int LatestSchemaVersion();
 
-// Sets the per-connection pragmas: WAL, synchronous=FULL, foreign keys.
+// Sets the per-connection pragmas: WAL, foreign keys, and synchronous: FULL
+// for readers, NORMAL for the writer (whose sync thread syncs the WAL).
 // A reader connection is also made query-only.
 bool ConfigureConnection(Db& db, bool reader, std::string* error);
 

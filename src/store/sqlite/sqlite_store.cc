@@ -19,7 +19,11 @@ std::unique_ptr<Store> OpenSqliteStore(const std::string& path, const Clock& clo
       !sqlite::Migrate(*db, &applied, error)) {
     return nullptr;
   }
-  return std::make_unique<sqlite::SqliteStore>(path, clock, std::move(db), applied);
+  // After the migration: the WAL exists, and this syncs what it wrote.
+  std::unique_ptr<sqlite::WalSync> wal = sqlite::WalSync::Open(path, error);
+  if (wal == nullptr) return nullptr;
+  return std::make_unique<sqlite::SqliteStore>(path, clock, std::move(db), std::move(wal),
+                                               applied);
 }
 
 namespace sqlite {
@@ -85,11 +89,11 @@ Status MoveDeliveriesSlice(Db& db, const std::string& sub_id, bool enabled, Mill
 }
 
 SqliteStore::SqliteStore(const std::string& path, const Clock& clock, std::unique_ptr<Db> writer_db,
-                         int migrations_applied)
+                         std::unique_ptr<WalSync> wal, int migrations_applied)
     : clock_(clock),
       migrations_applied_(migrations_applied),
       readers_(path, kIdleReaders),
-      writer_(std::move(writer_db), [this] { NotifyCommitListener(); }) {}
+      writer_(std::move(writer_db), std::move(wal), [this] { NotifyCommitListener(); }) {}
 
 void SqliteStore::SetCommitListener(std::function<void()> listener) {
   std::lock_guard lock(listener_mu_);

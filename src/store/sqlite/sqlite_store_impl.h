@@ -30,9 +30,9 @@ Status MoveDeliveriesSlice(Db& db, const std::string& sub_id, bool enabled, Mill
 
 class SqliteStore final : public Store {
  public:
-  // REQUIRES: `writer_db` is configured and migrated.
+  // REQUIRES: `writer_db` is configured and migrated; `wal` syncs its WAL.
   SqliteStore(const std::string& path, const Clock& clock, std::unique_ptr<Db> writer_db,
-              int migrations_applied);
+              std::unique_ptr<WalSync> wal, int migrations_applied);
   ~SqliteStore() override { moves_stopped_ = true; }
 
   Status CreateOrg(const Org& org, const ApiKey& key) override;

@@ -22,8 +22,16 @@ bool Run(Db& db, std::string_view sql, std::string* error) {
 
 }  // namespace
 
-Writer::Writer(std::unique_ptr<Db> db, std::function<void()> on_due)
-    : db_(std::move(db)), on_due_(std::move(on_due)), thread_([this] {
+Writer::Writer(std::unique_ptr<Db> db, std::unique_ptr<WalSync> wal,
+               std::function<void()> on_due)
+    : db_(std::move(db)),
+      wal_(std::move(wal)),
+      on_due_(std::move(on_due)),
+      sync_thread_([this] {
+        NameThisThread("punt-wal-sync");
+        SyncLoop();
+      }),
+      thread_([this] {
         NameThisThread("punt-writer");
         Loop();
       }) {}
@@ -34,7 +42,13 @@ Writer::~Writer() {
     stopping_ = true;
   }
   work_.notify_one();
-  thread_.join();
+  thread_.join();  // every group committed, the durable ones handed to the sync thread
+  {
+    std::lock_guard lock(mu_);
+    sync_stopping_ = true;
+  }
+  sync_work_.notify_one();
+  sync_thread_.join();
 }
 
 void Writer::Submit(WriteJob job) {
@@ -46,7 +60,8 @@ void Writer::Submit(WriteJob job) {
 }
 
 Status Writer::RunSync(std::function<Status(Db& db, bool* made_due)> run, bool durable) {
-  if (std::this_thread::get_id() == thread_.get_id()) {
+  if (std::this_thread::get_id() == thread_.get_id() ||
+      std::this_thread::get_id() == sync_thread_.get_id()) {
     return Status::Failed("a synchronous store write was called on the writer thread");
   }
   // Shared: the waiting caller may return while set_value is still finishing.
@@ -85,6 +100,11 @@ void Writer::FailNextCommitForTest() {
   fail_next_commit_ = true;
 }
 
+void Writer::FailNextSyncForTest() {
+  std::lock_guard lock(mu_);
+  fail_next_sync_ = true;
+}
+
 void Writer::Loop() {
   for (;;) {
     std::deque<WriteJob> group;
@@ -111,16 +131,6 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
     return;
   }
   std::string error;
-  bool durable =
-      std::any_of(group.begin(), group.end(), [](const WriteJob& job) { return job.durable; });
-  if (durable != synchronous_full_) {
-    if (!db_->Exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-                   &error)) {
-      Fail(group, "cannot set synchronous: " + error);
-      return;
-    }
-    synchronous_full_ = durable;
-  }
   if (!Run(*db_, "BEGIN IMMEDIATE", &error)) {  // nothing was written: no bg_error
     Fail(group, "cannot begin a transaction: " + error);
     return;
@@ -160,6 +170,8 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
     Fail(group, "commit failed: " + error);
     return;
   }
+  bool durable =
+      std::any_of(group.begin(), group.end(), [](const WriteJob& job) { return job.durable; });
   {
     std::lock_guard lock(mu_);
     ++stats_.commits;
@@ -168,11 +180,55 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
     stats_.largest_group = std::max(stats_.largest_group, static_cast<int64_t>(group.size()));
   }
   // The listener runs first: by the time a caller hears of its commit, the
-  // dispatcher has heard of the deliveries it made due.
+  // dispatcher has heard of the deliveries it made due. It runs before the
+  // sync: a delivery may go out before its event is durable, and a power
+  // loss then can only make it go again (the event's POST was not answered).
   bool made_due = std::any_of(outcomes.begin(), outcomes.end(),
                               [](const Outcome& o) { return o.status.ok() && o.made_due; });
   if (made_due && on_due_) on_due_();
-  for (size_t i = 0; i < group.size(); ++i) group[i].finish(outcomes[i].status);
+  if (!durable) {
+    for (size_t i = 0; i < group.size(); ++i) group[i].finish(outcomes[i].status);
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < group.size(); ++i) {
+      to_sync_.push_back({std::move(group[i].finish), std::move(outcomes[i].status)});
+    }
+  }
+  sync_work_.notify_one();
+}
+
+void Writer::SyncLoop() {
+  for (;;) {
+    std::vector<Committed> batch;
+    bool fail = false;
+    std::string error;
+    {
+      std::unique_lock lock(mu_);
+      sync_work_.wait(lock, [this] { return sync_stopping_ || !to_sync_.empty(); });
+      if (to_sync_.empty()) return;  // stopping, and everything synced
+      batch.swap(to_sync_);
+      fail = std::exchange(fail_next_sync_, false) || sync_failed_;
+      error = sync_error_;
+    }
+    if (fail && error.empty()) error = "injected sync failure";
+    if (!fail && !wal_->Sync(&error)) fail = true;
+    if (fail) {
+      // What the failed sync should have made durable may be lost, and a
+      // later sync cannot tell: refuse every write from now on.
+      std::lock_guard lock(mu_);
+      sync_failed_ = true;
+      sync_error_ = error;
+      if (bg_error_.empty()) bg_error_ = error;
+    } else {
+      std::lock_guard lock(mu_);
+      ++stats_.syncs;
+    }
+    for (Committed& job : batch) {
+      job.finish(fail ? Status::Failed("commit not made durable: " + error) : job.status);
+    }
+  }
 }
 
 Writer::Pass Writer::RunJobs(std::deque<WriteJob>& group, bool savepoints,

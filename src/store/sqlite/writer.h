@@ -1,12 +1,15 @@
 // The one thread that writes: it owns the write connection and commits the
-// jobs waiting in its queue in groups (one transaction and one fsync each).
+// jobs waiting in its queue in groups (one transaction each).
 //
-// Durability: a group holding any durable job commits with synchronous=FULL
-// (fsync of the WAL). A group of only non-durable jobs (the dispatcher's
-// claims and attempt records) commits with synchronous=NORMAL: no fsync, so
-// a process crash loses nothing, and a power loss can lose only a suffix of
-// such commits, since every FULL commit syncs the whole WAL before it. Losing
-// a claim or a record only makes a delivery go again (at-least-once).
+// Durability: the connection commits with synchronous=NORMAL (no fsync), and
+// a second thread, the sync thread, makes commits durable with one fdatasync
+// of the WAL (WalSync) for every commit written before it. The jobs of a
+// group holding any durable job are finished only after that sync; the
+// writer meanwhile runs the next group, so the fsync no longer stalls it and
+// one fsync covers several groups. A group of only non-durable jobs (the
+// dispatcher's claims and attempt records) is finished at once: losing it to
+// a power loss only makes a delivery go again (at-least-once), and the WAL
+// is replayed in order, so a power loss loses only a suffix of commits.
 //
 // A job that fails rolls back only its own work. The jobs of a group first
 // run without savepoints (a savepoint costs a copy of every page earlier jobs
@@ -33,6 +36,7 @@
 #include <vector>
 
 #include "store/sqlite/db.h"
+#include "store/sqlite/wal_sync.h"
 #include "store/store.h"
 
 namespace punt::store::sqlite {
@@ -42,8 +46,9 @@ struct WriteJob {
   // status rolls back the job's work. Setting `*made_due` asks for the commit
   // listener.
   std::function<Status(Db& db, bool* made_due)> run;
-  // Runs after the group committed (with run's status) or failed (with a
-  // Failed status). Must not block.
+  // Runs after the group committed (with run's status; for a group with a
+  // durable job, once the commit is synced) or failed (with a Failed
+  // status), on the writer or the sync thread. Must not block.
   std::function<void(const Status& status)> finish;
   // False when losing the commit to a power failure only repeats work.
   bool durable = true;
@@ -53,16 +58,18 @@ struct WriterStats {
   int64_t jobs = 0;     // jobs run
   int64_t commits = 0;  // groups committed
   int64_t largest_group = 0;
-  int64_t synced_commits = 0;  // commits with an fsync (a durable job in the group)
+  int64_t synced_commits = 0;  // commits that waited for a sync (a durable job in the group)
+  int64_t syncs = 0;           // fdatasync calls of the WAL: one may cover several commits
   int64_t groups_run_again = 0;  // a job failed: run again with a savepoint per job
 };
 
 class Writer {
  public:
-  // Starts the thread. `on_due` runs on it after a commit in which a job
-  // set `made_due`, before the group's jobs are finished.
-  Writer(std::unique_ptr<Db> db, std::function<void()> on_due);
-  // Finishes the jobs already queued, then stops.
+  // Starts the threads. `db` must commit with synchronous=NORMAL; `wal`
+  // syncs its WAL. `on_due` runs on the writer thread after a commit in
+  // which a job set `made_due`, before the group's jobs are finished.
+  Writer(std::unique_ptr<Db> db, std::unique_ptr<WalSync> wal, std::function<void()> on_due);
+  // Finishes the jobs already queued (synced), then stops.
   ~Writer();
 
   void Submit(WriteJob job);
@@ -78,11 +85,18 @@ class Writer {
   size_t QueuedForTest() const;
   // Makes the next group fail at COMMIT (which then rolls back).
   void FailNextCommitForTest();
+  // Makes the next sync fail (as an fdatasync error would).
+  void FailNextSyncForTest();
 
  private:
   struct Outcome {
     Status status;
     bool made_due = false;
+  };
+  // A committed job of a durable group, waiting for the sync.
+  struct Committed {
+    std::function<void(const Status&)> finish;
+    Status status;
   };
 
   // How running a group's jobs in one transaction went.
@@ -99,9 +113,11 @@ class Writer {
   Pass RunJobs(std::deque<WriteJob>& group, bool savepoints, std::vector<Outcome>& outcomes,
                std::string* error);
   void Fail(std::deque<WriteJob>& group, const std::string& error);
+  // The sync thread: syncs the WAL, then finishes what waited for it.
+  void SyncLoop();
 
   std::unique_ptr<Db> db_;  // used on the writer thread only
-  bool synchronous_full_ = true;  // the connection's setting (writer thread only)
+  std::unique_ptr<WalSync> wal_;  // used on the sync thread only
   std::function<void()> on_due_;
 
   mutable std::mutex mu_;
@@ -111,10 +127,19 @@ class Writer {
   bool stopping_ = false;
   bool paused_ = false;
   bool fail_next_commit_ = false;
-  std::string bg_error_;  // set once a commit failed; never cleared
+  std::string bg_error_;  // set once a commit or a sync failed; never cleared
   WriterStats stats_;
+  std::condition_variable sync_work_;
+  std::vector<Committed> to_sync_;  // committed, waiting for the next sync
+  bool sync_stopping_ = false;
+  bool fail_next_sync_ = false;
+  bool sync_failed_ = false;  // every later sync fails too
+  std::string sync_error_;
 
-  std::thread thread_;  // last: starts after the state above exists
+  // Last: they start after the state above exists. The sync thread stops
+  // after the writer thread (see ~Writer).
+  std::thread sync_thread_;
+  std::thread thread_;
 };
 
 }  // namespace punt::store::sqlite
