@@ -11,11 +11,16 @@ namespace punt::webhook {
 std::string WebhookBody(const boost::json::value& event) {
   const auto& fields = event.as_object();
   auto occurred_at = ParseRfc3339(fields.at("occurred_at").as_string());
-  boost::json::object body;
-  body["type"] = fields.at("type");
-  body["timestamp"] = FormatTimestamp(occurred_at.value());
-  body["data"] = event;
-  return ToJson(body);
+  // Written straight out, in the envelope's key order: building an object
+  // first would copy the whole event.
+  std::string body = "{\"type\":";
+  AppendJson(body, fields.at("type"));
+  body += ",\"timestamp\":\"";
+  body += FormatTimestamp(occurred_at.value());  // digits and -:.TZ: nothing to escape
+  body += "\",\"data\":";
+  AppendJson(body, event);
+  body += '}';
+  return body;
 }
 
 std::string MessageId(std::string_view org_id, std::string_view event_id) {

@@ -4,8 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "golden.h"
 #include "util/base64.h"
 #include "util/event_id.h"
+#include "util/json.h"
+#include "util/time.h"
 #include "webhook/envelope.h"
 #include "webhook/signature.h"
 
@@ -131,6 +134,20 @@ TEST(WebhookEnvelope, KeepsUnknownFieldsAndNormalisesTimestamp) {
             R"({"type":"term.searched","timestamp":"2026-11-28T12:00:00.500Z","data":)"
             R"({"id":"evt-1","type":"term.searched","occurred_at":"2026-11-28T13:30:00.5+01:30",)"
             R"("user":{"id":"u-1","x_custom":[1,2]},"term":"ohm","zeta":true,"alpha":0.92}})");
+}
+
+// The body is written straight out; it must be the bytes of the envelope
+// object {type, timestamp, data} serialized, for every event of the catalog.
+TEST(WebhookEnvelope, IsTheSerializedEnvelopeForEveryGoldenEvent) {
+  for (const auto& file : std::filesystem::directory_iterator(testing::GoldenDir() / "events")) {
+    boost::json::value event = boost::json::parse(testing::ReadFile(file.path()));
+    const auto& fields = event.as_object();
+    boost::json::object envelope;
+    envelope["type"] = fields.at("type");
+    envelope["timestamp"] = FormatTimestamp(*ParseRfc3339(fields.at("occurred_at").as_string()));
+    envelope["data"] = event;
+    EXPECT_EQ(WebhookBody(event), ToJson(envelope)) << file.path();
+  }
 }
 
 TEST(WebhookEnvelope, MessageIdIsStableStatementIdWithPrefix) {

@@ -52,11 +52,15 @@ Writer::~Writer() {
 }
 
 void Writer::Submit(WriteJob job) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     queue_.push_back(std::move(job));
+    // A busy writer takes the queue when its group is done: waking it would
+    // only cost the caller a futex call.
+    wake = writer_waiting_;
   }
-  work_.notify_one();
+  if (wake) work_.notify_one();
 }
 
 Status Writer::RunSync(std::function<Status(Db& db, bool* made_due)> run, bool durable) {
@@ -110,7 +114,9 @@ void Writer::Loop() {
     std::deque<WriteJob> group;
     {
       std::unique_lock lock(mu_);
+      writer_waiting_ = true;
       work_.wait(lock, [this] { return stopping_ || (!paused_ && !queue_.empty()); });
+      writer_waiting_ = false;
       if (queue_.empty()) return;  // stopping, and nothing left to do
       group.swap(queue_);
     }

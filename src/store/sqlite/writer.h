@@ -125,6 +125,7 @@ class Writer {
   std::condition_variable work_;
   std::deque<WriteJob> queue_;
   bool stopping_ = false;
+  bool writer_waiting_ = false;  // the writer thread waits for work (Submit wakes it)
   bool paused_ = false;
   bool fail_next_commit_ = false;
   std::string bg_error_;  // set once a commit or a sync failed; never cleared
