@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -41,6 +42,18 @@ class SqliteStoreTest : public testing::StoreFixture {
     sqlite3_finalize(stmt);
     sqlite3_close(db);
     return n;
+  }
+
+  // Waits until the writer has run the follow-up jobs of a deletion: the
+  // subscription's row is gone. Bounded: gives up after about 10 s.
+  bool WaitUntilGone(const std::string& sub_id) {
+    for (int i = 0; i < 5000; ++i) {
+      if (Count("SELECT count(*) FROM subscriptions WHERE id = '" + sub_id + "'") == 0) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
   }
 };
 
@@ -792,6 +805,82 @@ TEST_F(SqliteStoreTest, DeleteSubscriptionRemovesItsDeliveriesAndAttempts) {
   EXPECT_EQ(Count("SELECT count(*) FROM events"), 2);  // events stay for replay
 }
 
+// Deleting a subscription with more deliveries than a slice: it is gone from
+// every read and from fan-out at once; its deliveries and attempts go in
+// follow-up commits, the row last.
+TEST_F(SqliteStoreTest, DeleteSubscriptionGoesAtOnceAndItsDeliveriesInSlices) {
+  impl().set_slice_for_test(2);
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  CreateSub("org_a", "keep", SubscriptionKind::kWebhook, {"*"});
+  std::vector<NewEvent> events;
+  for (int i = 0; i < 7; ++i) events.push_back(Event("e" + std::to_string(i)));
+  ASSERT_TRUE(IngestSync("org_a", events).ok);
+  std::vector<AttemptOutcome> outcomes;
+  for (const DueDelivery& d : store_->ClaimDue(clock_.Now(), 100, kUnlimited)) {
+    AttemptOutcome o;
+    o.delivery_id = d.delivery_id;
+    o.new_state = DeliveryState::kRetrying;
+    o.next_attempt_at = clock_.Now() + 1000;
+    outcomes.push_back(o);
+  }
+  ASSERT_EQ(outcomes.size(), 14u);
+  store_->RecordAttempts(outcomes);
+  int64_t a_delivery = List("org_a", "hook").at(0).id;
+
+  int64_t commits_before = impl().writer_stats().commits;
+  ASSERT_TRUE(store_->DeleteSubscription("org_a", "hook").ok());
+
+  EXPECT_FALSE(store_->GetSubscription("org_a", "hook"));
+  ASSERT_EQ(store_->ListSubscriptions("org_a").size(), 1u);
+  EXPECT_EQ(store_->ListSubscriptions("org_a")[0].id, "keep");
+  EXPECT_TRUE(List("org_a", "hook").empty());
+  EXPECT_FALSE(store_->GetDelivery("org_a", a_delivery));
+  EXPECT_TRUE(store_->CountDeliveries("org_a", "hook").empty());
+  EXPECT_EQ(store_->RetryDelivery("org_a", a_delivery).code, Status::Code::kNotFound);
+  EXPECT_EQ(std::get<Status>(store_->Replay("org_a", "hook", 0, clock_.Now() + 1)).code,
+            Status::Code::kNotFound);
+  EXPECT_EQ(store_->UpdateSubscription(MakeSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"}))
+                .code,
+            Status::Code::kNotFound);
+  EXPECT_EQ(store_->DeleteSubscription("org_a", "hook").code, Status::Code::kNotFound);
+  EXPECT_EQ(IngestSync("org_a", {Event("late")}).deliveries, 1);  // only keep's
+  clock_.Advance(1000);
+  for (const DueDelivery& d : store_->ClaimDue(clock_.Now(), 100, kUnlimited)) {
+    EXPECT_EQ(d.subscription_id, "keep");
+  }
+
+  ASSERT_TRUE(WaitUntilGone("hook"));
+  // The mark with the first 2, six more slices of 2, and the row.
+  EXPECT_GE(impl().writer_stats().commits - commits_before, 8);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries WHERE subscription_id = 'hook'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 8);  // keep's 7 and the late one
+  EXPECT_EQ(Count("SELECT count(*) FROM attempts"), 7);    // keep's
+}
+
+// A stop in the middle of a deletion leaves the mark and some deliveries: the
+// next start deletes the rest.
+TEST_F(SqliteStoreTest, ARestartGoesOnDeletingASubscription) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1"), Event("e2"), Event("e3")}).ok);
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE subscriptions SET deleted_at = 1, enabled = 0", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  Open();
+  impl().set_slice_for_test(2);
+  EXPECT_TRUE(store_->ListSubscriptions("org_a").empty());
+  EXPECT_EQ(store_->ResetInFlight(), 0);
+  ASSERT_TRUE(WaitUntilGone("hook"));
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 3);  // events stay for replay
+}
+
 TEST_F(SqliteStoreTest, ListDeliveriesPagesWithACursor) {
   CreateOrg("org_a");
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
@@ -917,8 +1006,8 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseThatThenClaimsAndCounts) {
     ASSERT_TRUE(db->Exec(sql, &error)) << error;
   }
   Open();
-  EXPECT_EQ(impl().migrations_applied(), 1);
-  EXPECT_EQ(Count("PRAGMA user_version"), 2);
+  EXPECT_EQ(impl().migrations_applied(), sqlite::LatestSchemaVersion() - 1);
+  EXPECT_EQ(Count("PRAGMA user_version"), sqlite::LatestSchemaVersion());
   EXPECT_EQ(Count("SELECT count(*) FROM sqlite_master WHERE name IN "
                   "('deliveries_due', 'deliveries_due_by_subscription')"),
             0);

@@ -21,7 +21,7 @@ static_assert(static_cast<int>(DeliveryState::kPending) == 0 &&
 
 // Each step runs in one transaction together with its user_version bump.
 // Never edit a released step: append a new one.
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 3> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE orgs (
@@ -130,6 +130,11 @@ CREATE INDEX deliveries_waiting_by_subscription
   ON deliveries(subscription_id, state, next_attempt_at) WHERE state = 0 OR state = 2;
 CREATE INDEX deliveries_in_flight_held_dead
   ON deliveries(state, subscription_id) WHERE state = 1 OR state = 3 OR state = 5;
+)sql",
+    // A deleted subscription is marked (and disabled) at once, so it is gone
+    // from the API; its deliveries are then deleted in slices, the row last.
+    R"sql(
+ALTER TABLE subscriptions ADD COLUMN deleted_at INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

@@ -263,7 +263,7 @@ std::vector<Delivery> SqliteStore::ListDeliveries(const DeliveryQuery& query) {
       "SELECT " + std::string(kDeliveryColumns) +
       " FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
       "JOIN events e ON e.seq = d.event_seq "
-      "WHERE d.subscription_id = ?1 AND s.org_id = ?2 AND d.id > ?3 "
+      "WHERE d.subscription_id = ?1 AND s.org_id = ?2 AND s.deleted_at = 0 AND d.id > ?3 "
       "AND (?4 < 0 OR d.state = ?4) AND (?6 IS NULL OR d.updated_at >= ?6) "
       "AND (?7 IS NULL OR d.updated_at < ?7) ORDER BY d.id LIMIT ?5";
   std::vector<Delivery> deliveries;
@@ -286,7 +286,8 @@ std::optional<Delivery> SqliteStore::GetDelivery(const std::string& org_id, int6
   static const std::string kDeliverySql =
       "SELECT " + std::string(kDeliveryColumns) +
       " FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
-      "JOIN events e ON e.seq = d.event_seq WHERE d.id = ?1 AND s.org_id = ?2";
+      "JOIN events e ON e.seq = d.event_seq "
+      "WHERE d.id = ?1 AND s.org_id = ?2 AND s.deleted_at = 0";
   static const std::string kAttemptsSql = "SELECT " + std::string(kAttemptColumns) +
                                           " FROM attempts WHERE delivery_id = ?1 ORDER BY at, id";
   std::string error;
@@ -349,6 +350,7 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
 int SqliteStore::ResetInFlight() {
   int moved = 0;
   int64_t finished_moves = 0;
+  std::vector<std::string> deleted;  // subscriptions whose deletion a stop interrupted
   Status status = writer_.RunSync([&](Db& db, bool* made_due) {
     // In flight (1) written out: deliveries_in_flight_held_dead.
     Query q = db.Prepare(
@@ -377,11 +379,21 @@ int SqliteStore::ResetInFlight() {
       return QueryStatus(disabled, "cannot finish disabling");
     }
     finished_moves += db.Changes();
-    return Status::Ok();
+    deleted.clear();
+    Query marked = db.Prepare("SELECT id FROM subscriptions WHERE deleted_at > 0");
+    while (marked.Step()) deleted.push_back(marked.Text(0));
+    return marked.ok() ? Status::Ok() : QueryStatus(marked, "cannot find deleted subscriptions");
   });
   if (status.ok() && finished_moves > 0) {
     LogInfo("finished moving the deliveries of subscriptions enabled or disabled before the stop",
             {{"count", finished_moves}});
+  }
+  if (status.ok()) {
+    for (const std::string& sub_id : deleted) {
+      LogInfo("going on deleting a subscription deleted before the stop",
+              {{"subscription_id", sub_id}});
+      DeleteRestOfDeliveries(sub_id, slice_.load());
+    }
   }
   return status.ok() ? moved : -1;
 }

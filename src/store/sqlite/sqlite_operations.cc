@@ -19,7 +19,7 @@ Status Retry(Db& db, const std::string& org_id, int64_t id, Millis now, bool* ma
   {
     Query q = db.Prepare(
         "SELECT d.state, s.enabled FROM deliveries d JOIN subscriptions s "
-        "ON s.id = d.subscription_id WHERE d.id = ?1 AND s.org_id = ?2");
+        "ON s.id = d.subscription_id WHERE d.id = ?1 AND s.org_id = ?2 AND s.deleted_at = 0");
     if (!q.BindInt(1, id).BindText(2, org_id).Step()) {
       if (!q.ok()) return QueryStatus(q, "cannot read delivery");
       return Status::NotFound("no delivery " + std::to_string(id));
@@ -60,7 +60,8 @@ Status InsertReplaySlice(Db& db, const std::string& org_id, const std::string& s
                          int64_t* created, bool* made_due) {
   bool enabled = false;
   {
-    Query sub = db.Prepare("SELECT enabled FROM subscriptions WHERE id = ?1 AND org_id = ?2");
+    Query sub = db.Prepare(
+        "SELECT enabled FROM subscriptions WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
     if (!sub.BindText(1, sub_id).BindText(2, org_id).Step()) {
       if (!sub.ok()) return QueryStatus(sub, "cannot read subscription");
       return Status::NotFound("no subscription " + sub_id);
@@ -99,7 +100,7 @@ Status InsertReplaySlice(Db& db, const std::string& org_id, const std::string& s
       "AND (e.accepted_at, e.seq) > (?6, ?7) AND (e.accepted_at, e.seq) < (?8, ?9) "
       "JOIN bodies b ON b.event_seq = e.seq "
       "AND b.format = CASE s.kind WHEN 'xapi' THEN 1 ELSE 0 END "
-      "WHERE s.id = ?1 AND s.org_id = ?2 "
+      "WHERE s.id = ?1 AND s.org_id = ?2 AND s.deleted_at = 0 "
       "AND EXISTS (SELECT 1 FROM json_each(s.events) j WHERE j.value IN ('*', e.type)) "
       "ORDER BY e.accepted_at, e.seq");  // index order: no sort
   q.BindText(1, sub_id)
@@ -155,7 +156,8 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
   if (!db || !db->Exec("BEGIN", &error)) return counts;  // one snapshot for both reads
   bool found = false;
   {
-    Query sub = db->Prepare("SELECT 1 FROM subscriptions WHERE id = ?1 AND org_id = ?2");
+    Query sub = db->Prepare(
+        "SELECT 1 FROM subscriptions WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
     found = sub.BindText(1, subscription_id).BindText(2, org_id).Step();
   }
   if (found) {

@@ -69,6 +69,23 @@ Status SetDisabledReason(Db& db, const std::string& sub_id, std::string_view rea
 
 }  // namespace
 
+Status DeleteDeliveriesSlice(Db& db, const std::string& sub_id, int slice, bool* gone) {
+  *gone = false;
+  Query q = db.Prepare(
+      "DELETE FROM deliveries WHERE id IN "
+      "(SELECT id FROM deliveries WHERE subscription_id = ?1 LIMIT ?2)");
+  if (!q.BindText(1, sub_id).BindInt(2, slice).Run()) {
+    return QueryStatus(q, "cannot delete deliveries");
+  }
+  if (db.Changes() == slice) return Status::Ok();
+  // None left, and none can come: ingest and replay skip a deleted
+  // subscription. Whatever came anyway goes by ON DELETE CASCADE.
+  Query sub = db.Prepare("DELETE FROM subscriptions WHERE id = ?1 AND deleted_at > 0");
+  if (!sub.BindText(1, sub_id).Run()) return QueryStatus(sub, "cannot delete subscription");
+  *gone = true;
+  return Status::Ok();
+}
+
 // The states are written out: the subselects walk deliveries_in_flight_held_dead
 // and deliveries_waiting_by_subscription (schema step 2).
 Status MoveDeliveriesSlice(Db& db, const std::string& sub_id, bool enabled, Millis now,
@@ -214,7 +231,8 @@ Status SqliteStore::CreateSubscription(const Subscription& sub) {
 std::optional<Subscription> SqliteStore::GetSubscription(const std::string& org_id,
                                                          const std::string& id) {
   static const std::string kSql = "SELECT " + std::string(kSubscriptionReadColumns) +
-                                  " FROM subscriptions WHERE id = ?1 AND org_id = ?2";
+                                  " FROM subscriptions WHERE id = ?1 AND org_id = ?2 "
+                                  "AND deleted_at = 0";
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db) return std::nullopt;
@@ -225,7 +243,8 @@ std::optional<Subscription> SqliteStore::GetSubscription(const std::string& org_
 
 std::vector<Subscription> SqliteStore::ListSubscriptions(const std::string& org_id) {
   static const std::string kSql = "SELECT " + std::string(kSubscriptionReadColumns) +
-                                  " FROM subscriptions WHERE org_id = ?1 ORDER BY created_at, id";
+                                  " FROM subscriptions WHERE org_id = ?1 AND deleted_at = 0 "
+                                  "ORDER BY created_at, id";
   std::vector<Subscription> subs;
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
@@ -243,7 +262,8 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
     ingest_subscriptions_.erase(sub.org_id);
     bool was_enabled = false;
     {
-      Query current = db.Prepare("SELECT enabled FROM subscriptions WHERE id = ?1 AND org_id = ?2");
+      Query current = db.Prepare(
+          "SELECT enabled FROM subscriptions WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
       if (!current.BindText(1, sub.id).BindText(2, sub.org_id).Step()) {
         if (!current.ok()) return QueryStatus(current, "cannot read subscription");
         return Status::NotFound("no subscription " + sub.id);
@@ -301,17 +321,45 @@ void SqliteStore::MoveRestOfDeliveries(const std::string& sub_id, bool enabled, 
   writer_.Submit(std::move(job));
 }
 
+// The subscription is marked deleted (and disabled) in one commit with the
+// first slice of its deliveries; a subscription with more goes on in
+// follow-up jobs, so no single commit holds the writer for its whole history.
 Status SqliteStore::DeleteSubscription(const std::string& org_id, const std::string& id) {
-  return writer_.RunSync([&](Db& db, bool*) {
+  const int slice = slice_.load();
+  bool gone = false;
+  Status status = writer_.RunSync([&](Db& db, bool*) {
     ingest_subscriptions_.erase(org_id);
-    // Deliveries and their attempts go by ON DELETE CASCADE.
-    Query q = db.Prepare("DELETE FROM subscriptions WHERE id = ?1 AND org_id = ?2");
-    if (!q.BindText(1, id).BindText(2, org_id).Run()) {
-      return QueryStatus(q, "cannot delete subscription");
+    Millis now = clock_.Now();
+    Query mark = db.Prepare(
+        "UPDATE subscriptions SET deleted_at = ?3, enabled = 0, updated_at = ?3 "
+        "WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
+    if (!mark.BindText(1, id).BindText(2, org_id).BindInt(3, now).Run()) {
+      return QueryStatus(mark, "cannot delete subscription");
     }
     if (db.Changes() == 0) return Status::NotFound("no subscription " + id);
-    return Status::Ok();
+    return DeleteDeliveriesSlice(db, id, slice, &gone);
   });
+  if (status.ok() && !gone) DeleteRestOfDeliveries(id, slice);
+  return status;
+}
+
+void SqliteStore::DeleteRestOfDeliveries(const std::string& sub_id, int slice) {
+  auto gone = std::make_shared<bool>(false);
+  WriteJob job;
+  job.run = [sub_id, slice, gone](Db& db, bool*) {
+    return DeleteDeliveriesSlice(db, sub_id, slice, gone.get());
+  };
+  job.finish = [this, sub_id, slice, gone](const Status& status) {
+    if (moves_stopped_) return;  // the store is closing: the next start goes on
+    if (!status.ok()) {
+      LogWarn("deleting a subscription's deliveries stopped; a restart finishes it",
+              {{"subscription_id", sub_id}, {"error", status.message}});
+    } else if (!*gone) {
+      DeleteRestOfDeliveries(sub_id, slice);
+    }
+  };
+  job.durable = false;  // a restart finishes a deletion a power cut interrupted
+  writer_.Submit(std::move(job));
 }
 
 }  // namespace sqlite

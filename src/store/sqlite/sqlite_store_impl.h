@@ -28,6 +28,11 @@ namespace punt::store::sqlite {
 Status MoveDeliveriesSlice(Db& db, const std::string& sub_id, bool enabled, Millis now,
                            int slice, int* moved);
 
+// Deletes up to `slice` of a deleted subscription's deliveries (their
+// attempts go by ON DELETE CASCADE); when fewer were left, the subscription
+// row too, and sets *gone.
+Status DeleteDeliveriesSlice(Db& db, const std::string& sub_id, int slice, bool* gone);
+
 class SqliteStore final : public Store {
  public:
   // REQUIRES: `writer_db` is configured and migrated; `wal` syncs its WAL.
@@ -71,13 +76,16 @@ class SqliteStore final : public Store {
   WriterStats writer_stats() const { return writer_.stats(); }
   int migrations_applied() const { return migrations_applied_; }
   Writer& writer_for_test() { return writer_; }
-  // How many deliveries enabling or disabling a subscription moves, and how
-  // many events a replay goes through, per commit.
+  // How many deliveries enabling, disabling or deleting a subscription moves
+  // or deletes, and how many events a replay goes through, per commit.
   void set_slice_for_test(int slice) { slice_ = slice; }
 
  private:
   void NotifyCommitListener();
   void MoveRestOfDeliveries(const std::string& sub_id, bool enabled, int slice);
+  // Deletes a deleted subscription's deliveries, one slice per job, then
+  // the subscription.
+  void DeleteRestOfDeliveries(const std::string& sub_id, int slice);
 
   const Clock& clock_;
   const int migrations_applied_;
