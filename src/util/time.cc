@@ -70,12 +70,28 @@ std::string FormatTimestamp(TimePoint t) {
   using namespace std::chrono;
   auto day = floor<days>(t);
   year_month_day date{day};
-  auto ms = (t - day).count();
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", int(date.year()),
-                unsigned(date.month()), unsigned(date.day()), (long long)(ms / 3600000),
-                (long long)(ms / 60000 % 60), (long long)(ms / 1000 % 60), (long long)(ms % 1000));
-  return buf;
+  long long ms = (t - day).count();  // [0, 86,400,000): floor
+  int year = int(date.year());
+  if (year < 0 || year > 9999) {  // not RFC 3339; written the way snprintf would
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", year,
+                  unsigned(date.month()), unsigned(date.day()), ms / 3600000, ms / 60000 % 60,
+                  ms / 1000 % 60, ms % 1000);
+    return buf;
+  }
+  // Digits by hand: snprintf was a fifth of building a statement.
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](size_t end, long long value, int width) {
+    for (int i = 0; i < width; ++i, value /= 10) out[end - i] = static_cast<char>('0' + value % 10);
+  };
+  put(3, year, 4);
+  put(6, unsigned(date.month()), 2);
+  put(9, unsigned(date.day()), 2);
+  put(12, ms / 3600000, 2);
+  put(15, ms / 60000 % 60, 2);
+  put(18, ms / 1000 % 60, 2);
+  put(22, ms % 1000, 3);
+  return out;
 }
 
 std::string FormatIsoDuration(std::chrono::milliseconds duration) {

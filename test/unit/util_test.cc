@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <chrono>
+#include <cstdio>
 
 #include "util/base64.h"
 #include "util/json.h"
@@ -49,6 +51,39 @@ TEST(Time, ParsesRfc3339WithOffsetsAndFractions) {
             "2026-11-28T12:00:00.123Z");
   EXPECT_EQ(FormatTimestamp(*ParseRfc3339("2026-12-31T23:30:00-01:00")),
             "2027-01-01T00:30:00.000Z");
+}
+
+// The digits are written by hand; they must be what the printf format
+// "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ" gives, over years, days and times.
+TEST(Time, FormatsEveryMillisecondFieldLikePrintf) {
+  using namespace std::chrono;
+  auto expected = [](TimePoint t) {
+    auto day = floor<days>(t);
+    year_month_day date{day};
+    long long ms = (t - day).count();
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+                  int(date.year()), unsigned(date.month()), unsigned(date.day()), ms / 3600000,
+                  ms / 60000 % 60, ms / 1000 % 60, ms % 1000);
+    return std::string(buf);
+  };
+  // From 0001-01-01 to 9999-12-31 in steps that hit every field's range,
+  // and the far sides of the four-digit years.
+  const TimePoint first = sys_days{year{1} / 1 / 1};
+  const TimePoint last = sys_days{year{9999} / 12 / 31} + hours{23} + minutes{59} + seconds{59} +
+                         milliseconds{999};
+  for (TimePoint t = first; t <= last; t += milliseconds(7'777'777'777)) {
+    ASSERT_EQ(FormatTimestamp(t), expected(t));
+  }
+  for (TimePoint t : {first, last, TimePoint(milliseconds(0)), TimePoint(milliseconds(-1)),
+                      last + milliseconds(1), first - milliseconds(1),
+                      TimePoint(sys_days{year{-5} / 3 / 1})}) {
+    EXPECT_EQ(FormatTimestamp(t), expected(t));
+  }
+  for (long long ms = 0; ms < 86'400'000; ms += 999) {
+    TimePoint t = sys_days{year{2026} / 11 / 29} + milliseconds(ms);
+    ASSERT_EQ(FormatTimestamp(t), expected(t));
+  }
 }
 
 TEST(Time, RejectsWhatIsNotRfc3339) {
