@@ -295,30 +295,39 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
   return status;
 }
 
-// One slice per job, each its own commit, until a slice comes back short:
-// ingest and claims run between the slices instead of waiting for one
-// transaction over the whole backlog.
-void SqliteStore::MoveRestOfDeliveries(const std::string& sub_id, bool enabled, int slice) {
+// One slice per job, each its own commit, until a slice says there is no
+// more: ingest and claims run between the slices instead of waiting for one
+// transaction over a whole backlog. Not durable and stopped when the store
+// closes: the next start finishes what a stop or a power cut interrupted.
+void SqliteStore::RunSlices(const std::string& sub_id, std::string_view stopped, SliceJob slice) {
   auto more = std::make_shared<bool>(false);
   WriteJob job;
-  job.run = [this, sub_id, enabled, slice, more](Db& db, bool* made_due) {
-    int moved = 0;
-    Status status = MoveDeliveriesSlice(db, sub_id, enabled, clock_.Now(), slice, &moved);
-    *more = status.ok() && moved == slice;
-    *made_due = enabled && moved > 0;
-    return status;
+  job.run = [slice, more](Db& db, bool* made_due) {
+    *more = false;
+    return slice(db, made_due, more.get());
   };
-  job.finish = [this, sub_id, enabled, slice, more](const Status& status) {
-    if (moves_stopped_) return;  // the store is closing: the next start finishes the move
+  job.finish = [this, sub_id, stopped, slice, more](const Status& status) {
+    if (moves_stopped_) return;
     if (!status.ok()) {
-      LogWarn("moving a subscription's deliveries stopped; a restart finishes it",
-              {{"subscription_id", sub_id}, {"error", status.message}});
+      LogWarn(stopped, {{"subscription_id", sub_id}, {"error", status.message}});
     } else if (*more) {
-      MoveRestOfDeliveries(sub_id, enabled, slice);
+      RunSlices(sub_id, stopped, slice);
     }
   };
-  job.durable = false;  // a restart finishes a move a power cut interrupted
+  job.durable = false;
   writer_.Submit(std::move(job));
+}
+
+void SqliteStore::MoveRestOfDeliveries(const std::string& sub_id, bool enabled, int slice) {
+  RunSlices(sub_id, "moving a subscription's deliveries stopped; a restart finishes it",
+            [this, sub_id, enabled, slice](Db& db, bool* made_due, bool* more) {
+              int moved = 0;
+              Status status =
+                  MoveDeliveriesSlice(db, sub_id, enabled, clock_.Now(), slice, &moved);
+              *more = status.ok() && moved == slice;
+              *made_due = enabled && moved > 0;
+              return status;
+            });
 }
 
 // The subscription is marked deleted (and disabled) in one commit with the
@@ -344,22 +353,13 @@ Status SqliteStore::DeleteSubscription(const std::string& org_id, const std::str
 }
 
 void SqliteStore::DeleteRestOfDeliveries(const std::string& sub_id, int slice) {
-  auto gone = std::make_shared<bool>(false);
-  WriteJob job;
-  job.run = [sub_id, slice, gone](Db& db, bool*) {
-    return DeleteDeliveriesSlice(db, sub_id, slice, gone.get());
-  };
-  job.finish = [this, sub_id, slice, gone](const Status& status) {
-    if (moves_stopped_) return;  // the store is closing: the next start goes on
-    if (!status.ok()) {
-      LogWarn("deleting a subscription's deliveries stopped; a restart finishes it",
-              {{"subscription_id", sub_id}, {"error", status.message}});
-    } else if (!*gone) {
-      DeleteRestOfDeliveries(sub_id, slice);
-    }
-  };
-  job.durable = false;  // a restart finishes a deletion a power cut interrupted
-  writer_.Submit(std::move(job));
+  RunSlices(sub_id, "deleting a subscription's deliveries stopped; a restart finishes it",
+            [sub_id, slice](Db& db, bool*, bool* more) {
+              bool gone = false;
+              Status status = DeleteDeliveriesSlice(db, sub_id, slice, &gone);
+              *more = status.ok() && !gone;
+              return status;
+            });
 }
 
 }  // namespace sqlite

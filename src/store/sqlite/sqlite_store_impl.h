@@ -82,6 +82,11 @@ class SqliteStore final : public Store {
 
  private:
   void NotifyCommitListener();
+  // One commit's worth of a long job: sets *more while there is more to do.
+  using SliceJob = std::function<Status(Db& db, bool* made_due, bool* more)>;
+  // Runs `slice` as writer jobs, one after the other, until it has no more;
+  // logs `stopped` (a string literal) if one fails.
+  void RunSlices(const std::string& sub_id, std::string_view stopped, SliceJob slice);
   void MoveRestOfDeliveries(const std::string& sub_id, bool enabled, int slice);
   // Deletes a deleted subscription's deliveries, one slice per job, then
   // the subscription.
