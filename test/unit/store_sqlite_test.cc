@@ -1253,5 +1253,55 @@ TEST_F(SqliteHealthTest, EnablingRequeuesWhatDiedWhileFailing) {
   EXPECT_EQ(Sub().disabled_reason, "");
 }
 
+// Many deliveries died while failing: enabling re-queues them a slice per
+// commit, and a stop in the middle leaves the window for the next start.
+TEST_F(SqliteHealthTest, EnablingRequeuesALargeBacklogOfDeadInSlices) {
+  impl().set_slice_for_test(2);
+  Record(IngestAndClaim("e0"), DeliveryState::kDead, Signal::kNone, 422);  // stays dead
+  clock_.Advance(1000);
+  for (int i = 1; i <= 7; ++i) {
+    Record(IngestAndClaim("e" + std::to_string(i)), DeliveryState::kDead, Signal::kFailure, 500);
+  }
+  Subscription sub = Sub();
+  sub.enabled = false;
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+  sub.enabled = true;
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+  EXPECT_EQ(HealthState(Sub()), "healthy");
+  for (int i = 0; i < 500 && List("org_a", "hook", DeliveryState::kPending).size() < 7; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kPending).size(), 7u);
+  ASSERT_EQ(List("org_a", "hook", DeliveryState::kDead).size(), 1u);
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kDead)[0].event_id, "e0");
+  for (int i = 0; i < 500 && Count("SELECT requeue_until FROM subscriptions") != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(Count("SELECT requeue_until FROM subscriptions"), 0);  // the window is closed
+
+  // What a stop after the first slice would leave, written by hand.
+  Millis since = clock_.Now();
+  clock_.Advance(1000);
+  for (int i = 8; i <= 12; ++i) {
+    Record(IngestAndClaim("e" + std::to_string(i)), DeliveryState::kDead, Signal::kFailure, 500);
+  }
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+  std::string window = "UPDATE subscriptions SET failing_since = 0, requeue_since = " +
+                       std::to_string(since) + ", requeue_until = " +
+                       std::to_string(clock_.Now());
+  ASSERT_EQ(sqlite3_exec(db, window.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  Open();
+  impl().set_slice_for_test(2);
+  EXPECT_EQ(store_->ResetInFlight(), 0);
+  for (int i = 0; i < 500 && List("org_a", "hook", DeliveryState::kDead).size() > 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kDead).size(), 1u);  // e0 only
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kPending).size(), 12u);
+}
+
 }  // namespace
 }  // namespace punt::store

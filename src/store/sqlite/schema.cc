@@ -21,7 +21,7 @@ static_assert(static_cast<int>(DeliveryState::kPending) == 0 &&
 
 // Each step runs in one transaction together with its user_version bump.
 // Never edit a released step: append a new one.
-constexpr std::array<std::string_view, 3> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE orgs (
@@ -135,6 +135,13 @@ CREATE INDEX deliveries_in_flight_held_dead
     // from the API; its deliveries are then deleted in slices, the row last.
     R"sql(
 ALTER TABLE subscriptions ADD COLUMN deleted_at INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // Enabling re-queues what died while the subscription was failing, in
+    // slices: the window [requeue_since, requeue_until] of death times stays
+    // in the row until the last slice, so a restart can go on.
+    R"sql(
+ALTER TABLE subscriptions ADD COLUMN requeue_since INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE subscriptions ADD COLUMN requeue_until INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

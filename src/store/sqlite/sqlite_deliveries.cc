@@ -351,6 +351,7 @@ int SqliteStore::ResetInFlight() {
   int moved = 0;
   int64_t finished_moves = 0;
   std::vector<std::string> deleted;  // subscriptions whose deletion a stop interrupted
+  std::vector<std::string> requeueing;  // the same for re-queueing their dead deliveries
   Status status = writer_.RunSync([&](Db& db, bool* made_due) {
     // In flight (1) written out: deliveries_in_flight_held_dead.
     Query q = db.Prepare(
@@ -380,9 +381,12 @@ int SqliteStore::ResetInFlight() {
     }
     finished_moves += db.Changes();
     deleted.clear();
-    Query marked = db.Prepare("SELECT id FROM subscriptions WHERE deleted_at > 0");
-    while (marked.Step()) deleted.push_back(marked.Text(0));
-    return marked.ok() ? Status::Ok() : QueryStatus(marked, "cannot find deleted subscriptions");
+    requeueing.clear();
+    Query marked = db.Prepare(
+        "SELECT id, deleted_at > 0 FROM subscriptions "
+        "WHERE deleted_at > 0 OR (requeue_until > 0 AND enabled = 1)");
+    while (marked.Step()) (marked.Int(1) ? deleted : requeueing).push_back(marked.Text(0));
+    return marked.ok() ? Status::Ok() : QueryStatus(marked, "cannot find unfinished work");
   });
   if (status.ok() && finished_moves > 0) {
     LogInfo("finished moving the deliveries of subscriptions enabled or disabled before the stop",
@@ -394,6 +398,7 @@ int SqliteStore::ResetInFlight() {
               {{"subscription_id", sub_id}});
       DeleteRestOfDeliveries(sub_id, slice_.load());
     }
+    for (const std::string& sub_id : requeueing) RequeueRestOfDead(sub_id, slice_.load());
   }
   return status.ok() ? moved : -1;
 }

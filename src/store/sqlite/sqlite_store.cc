@@ -38,25 +38,23 @@ bool OrgExists(Db& db, const std::string& org_id) {
   return q.BindText(1, org_id).Step();
 }
 
-// Enabling a subscription sends again what died while it was failing, and
-// starts its health afresh.
-Status RequeueAndResetHealth(Db& db, const std::string& sub_id, Millis now, int* moved) {
-  // Dead (5) written out: deliveries_in_flight_held_dead (schema step 2).
-  Query requeue = db.Prepare(
-      "UPDATE deliveries SET state = ?2, next_attempt_at = ?3, updated_at = ?3 "
-      "WHERE subscription_id = ?1 AND state = 5 AND updated_at >= "
-      "(SELECT failing_since FROM subscriptions WHERE id = ?1) "
-      "AND (SELECT failing_since FROM subscriptions WHERE id = ?1) > 0");
-  requeue.BindText(1, sub_id)
-      .BindInt(2, static_cast<int64_t>(DeliveryState::kPending))
-      .BindInt(3, now);
-  if (!requeue.Run()) return QueryStatus(requeue, "cannot re-queue dead deliveries");
-  *moved += db.Changes();
-  Query reset = db.Prepare(
-      "UPDATE subscriptions SET failing_since = 0, consecutive_failures = 0, "
-      "credentials_refused = 0, disabled_reason = '' WHERE id = ?1");
-  if (!reset.BindText(1, sub_id).Run()) return QueryStatus(reset, "cannot reset health");
-  return Status::Ok();
+// Enabling a subscription sends again what died while it was failing (from
+// failing_since until now; a window an earlier enabling left unfinished is
+// widened to cover both), and starts its health afresh. The first slice of
+// the re-queue is in the same commit.
+Status StartRequeueAndResetHealth(Db& db, const std::string& sub_id, Millis now, int slice,
+                                  int* requeued, bool* more) {
+  Query window = db.Prepare(
+      "UPDATE subscriptions SET "
+      "requeue_since = CASE WHEN requeue_until = 0 THEN failing_since "
+      "WHEN failing_since = 0 THEN requeue_since ELSE min(requeue_since, failing_since) END, "
+      "requeue_until = CASE WHEN requeue_until > 0 OR failing_since > 0 THEN ?2 ELSE 0 END, "
+      "failing_since = 0, consecutive_failures = 0, credentials_refused = 0, "
+      "disabled_reason = '' WHERE id = ?1");
+  if (!window.BindText(1, sub_id).BindInt(2, now).Run()) {
+    return QueryStatus(window, "cannot reset health");
+  }
+  return RequeueDeadSlice(db, sub_id, now, slice, requeued, more);
 }
 
 Status SetDisabledReason(Db& db, const std::string& sub_id, std::string_view reason) {
@@ -68,6 +66,29 @@ Status SetDisabledReason(Db& db, const std::string& sub_id, std::string_view rea
 }
 
 }  // namespace
+
+Status RequeueDeadSlice(Db& db, const std::string& sub_id, Millis now, int slice, int* requeued,
+                        bool* more) {
+  // Dead (5) written out: deliveries_in_flight_held_dead (schema step 2).
+  Query q = db.Prepare(
+      "UPDATE deliveries SET state = 0, next_attempt_at = ?2, updated_at = ?2 WHERE id IN "
+      "(SELECT d.id FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
+      "WHERE d.subscription_id = ?1 AND d.state = 5 AND s.enabled = 1 "
+      "AND d.updated_at >= s.requeue_since AND d.updated_at <= s.requeue_until LIMIT ?3)");
+  if (!q.BindText(1, sub_id).BindInt(2, now).BindInt(3, slice).Run()) {
+    return QueryStatus(q, "cannot re-queue dead deliveries");
+  }
+  *requeued = db.Changes();
+  *more = *requeued == slice;
+  if (*more) return Status::Ok();
+  // Done, unless the subscription was disabled meanwhile: then the window
+  // stays for the next enabling.
+  Query done = db.Prepare(
+      "UPDATE subscriptions SET requeue_since = 0, requeue_until = 0 "
+      "WHERE id = ?1 AND enabled = 1 AND requeue_until > 0");
+  if (!done.BindText(1, sub_id).Run()) return QueryStatus(done, "cannot finish re-queueing");
+  return Status::Ok();
+}
 
 Status DeleteDeliveriesSlice(Db& db, const std::string& sub_id, int slice, bool* gone) {
   *gone = false;
@@ -257,8 +278,10 @@ std::vector<Subscription> SqliteStore::ListSubscriptions(const std::string& org_
 
 Status SqliteStore::UpdateSubscription(const Subscription& sub) {
   const int slice = slice_.load();
-  bool more = false;  // the first slice was full: more may wait
+  bool more = false;          // the first slice of the move was full: more may wait
+  bool more_requeued = false;  // the same for the re-queue of dead deliveries
   Status status = writer_.RunSync([&](Db& db, bool* made_due) {
+    more = more_requeued = false;  // the writer may run this twice
     ingest_subscriptions_.erase(sub.org_id);
     bool was_enabled = false;
     {
@@ -284,14 +307,17 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
     int moved = 0;
     Status status = MoveDeliveriesSlice(db, sub.id, sub.enabled, now, slice, &moved);
     more = status.ok() && moved == slice;
+    int requeued = 0;
     if (status.ok()) {
-      status = sub.enabled ? RequeueAndResetHealth(db, sub.id, now, &moved)
+      status = sub.enabled ? StartRequeueAndResetHealth(db, sub.id, now, slice, &requeued,
+                                                        &more_requeued)
                            : SetDisabledReason(db, sub.id, "disabled by an admin");
     }
-    *made_due = sub.enabled && moved > 0;
+    *made_due = sub.enabled && moved + requeued > 0;
     return status;
   });
   if (status.ok() && more) MoveRestOfDeliveries(sub.id, sub.enabled, slice);
+  if (status.ok() && more_requeued) RequeueRestOfDead(sub.id, slice);
   return status;
 }
 
@@ -316,6 +342,16 @@ void SqliteStore::RunSlices(const std::string& sub_id, std::string_view stopped,
   };
   job.durable = false;
   writer_.Submit(std::move(job));
+}
+
+void SqliteStore::RequeueRestOfDead(const std::string& sub_id, int slice) {
+  RunSlices(sub_id, "re-queueing a subscription's dead deliveries stopped; a restart finishes it",
+            [this, sub_id, slice](Db& db, bool* made_due, bool* more) {
+              int requeued = 0;
+              Status status = RequeueDeadSlice(db, sub_id, clock_.Now(), slice, &requeued, more);
+              *made_due = requeued > 0;
+              return status;
+            });
 }
 
 void SqliteStore::MoveRestOfDeliveries(const std::string& sub_id, bool enabled, int slice) {

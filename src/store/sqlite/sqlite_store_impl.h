@@ -28,6 +28,13 @@ namespace punt::store::sqlite {
 Status MoveDeliveriesSlice(Db& db, const std::string& sub_id, bool enabled, Millis now,
                            int slice, int* moved);
 
+// Re-queues up to `slice` of the deliveries that died within the
+// subscription's requeue window, if it is enabled; *more when the slice was
+// full. A short slice clears the window (unless the subscription was
+// disabled meanwhile).
+Status RequeueDeadSlice(Db& db, const std::string& sub_id, Millis now, int slice, int* requeued,
+                        bool* more);
+
 // Deletes up to `slice` of a deleted subscription's deliveries (their
 // attempts go by ON DELETE CASCADE); when fewer were left, the subscription
 // row too, and sets *gone.
@@ -88,6 +95,7 @@ class SqliteStore final : public Store {
   // logs `stopped` (a string literal) if one fails.
   void RunSlices(const std::string& sub_id, std::string_view stopped, SliceJob slice);
   void MoveRestOfDeliveries(const std::string& sub_id, bool enabled, int slice);
+  void RequeueRestOfDead(const std::string& sub_id, int slice);
   // Deletes a deleted subscription's deliveries, one slice per job, then
   // the subscription.
   void DeleteRestOfDeliveries(const std::string& sub_id, int slice);
