@@ -167,13 +167,17 @@ void Replay(Context& ctx, http::Request& req, http::Respond respond) {
   if (since && *since >= end) problems.push_back({"/until", "must be after since"});
   if (!problems.empty()) return respond(Invalid(problems));
 
-  auto result = ctx.store.Replay(std::get<Caller>(caller).org_id, req.params["id"], *since, end);
-  if (auto* status = std::get_if<store::Status>(&result)) {
-    return respond(StoreFailure(*status, "subscription"));
-  }
-  respond(http::Json(202, json::object{{"replayed", std::get<int64_t>(result)},
-                                       {"since", TimeText(*since)},
-                                       {"until", TimeText(end)}}));
+  // Answered from the store's thread once the last slice is committed; this
+  // thread goes on serving its other connections meanwhile.
+  ctx.store.Replay(std::get<Caller>(caller).org_id, req.params["id"], *since, end,
+                   [respond, since = *since, end](store::ReplayResult result) {
+                     if (auto* status = std::get_if<store::Status>(&result)) {
+                       return respond(StoreFailure(*status, "subscription"));
+                     }
+                     respond(http::Json(202, json::object{{"replayed", std::get<int64_t>(result)},
+                                                          {"since", TimeText(since)},
+                                                          {"until", TimeText(end)}}));
+                   });
 }
 
 json::object ProbeView(const delivery::ProbeResult& r) {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,6 +38,9 @@ struct Status {
 };
 
 using IngestCallback = std::function<void(IngestResult)>;
+// How many deliveries a replay created, or why it failed.
+using ReplayResult = std::variant<int64_t, Status>;
+using ReplayCallback = std::function<void(ReplayResult)>;
 
 class Store {
  public:
@@ -131,12 +135,22 @@ class Store {
   // disabled) for every event of the organisation accepted in [since, until)
   // that the subscription matches now, including events accepted before it
   // existed. The stored bodies are reused, so statement ids and bodies are
-  // unchanged. Returns how many were created; NotFound for an unknown
-  // subscription or another organisation's. It may commit in slices: one
-  // that fails part-way keeps the deliveries of the window's earlier events.
-  virtual std::variant<int64_t, Status> Replay(const std::string& org_id,
-                                               const std::string& subscription_id, Millis since,
-                                               Millis until) = 0;
+  // unchanged. `done` gets how many were created, or NotFound for an
+  // unknown subscription or another organisation's; it runs once, on a store
+  // thread, and must not block. The caller's thread is not held while the
+  // window is gone through. It may commit in slices: one that fails
+  // part-way keeps the deliveries of the window's earlier events.
+  virtual void Replay(const std::string& org_id, const std::string& subscription_id,
+                      Millis since, Millis until, ReplayCallback done) = 0;
+  // Replay, waiting for its result (tools and tests).
+  ReplayResult ReplaySync(const std::string& org_id, const std::string& subscription_id,
+                          Millis since, Millis until) {
+    auto promise = std::make_shared<std::promise<ReplayResult>>();
+    std::future<ReplayResult> result = promise->get_future();
+    Replay(org_id, subscription_id, since, until,
+           [promise](ReplayResult r) { promise->set_value(std::move(r)); });
+    return result.get();
+  }
   // How many deliveries the subscription has in each state; every state is
   // present (0 when it has none). Empty for an unknown subscription or
   // another organisation's, or on a read failure.

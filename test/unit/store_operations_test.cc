@@ -164,7 +164,7 @@ class ReplayTest : public StoreOperationsTest {
 
   std::variant<int64_t, Status> Replay(const std::string& sub, Millis since, Millis until,
                                        const std::string& org = "org_a") {
-    return store_->Replay(org, sub, since, until);
+    return store_->ReplaySync(org, sub, since, until);
   }
 
   Millis t0_ = 0;
@@ -249,6 +249,25 @@ TEST_F(ReplayTest, AReplaySliceRunAgainWithItsGroupTakesEachEventOnce) {
   EXPECT_EQ(std::get<int64_t>(result), 2);
   EXPECT_EQ(EventIds(List("org_a", "hook")), (Strings{"e1", "e2"}));
   EXPECT_EQ(impl.writer_stats().groups_run_again, again_before + 1);
+}
+
+// Replay does not hold its caller (an HTTP thread) while the window is gone
+// through: it returns at once, and its callback brings the count.
+TEST_F(ReplayTest, ReplayReturnsAtOnceAndAnswersThroughItsCallback) {
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  auto& impl = static_cast<sqlite::SqliteStore&>(*store_);
+  impl.set_slice_for_test(1);
+  impl.writer_for_test().PauseForTest();
+  std::promise<ReplayResult> answered;
+  store_->Replay("org_a", "hook", t0_, clock_.Now(),
+                 [&answered](ReplayResult r) { answered.set_value(std::move(r)); });
+  std::future<ReplayResult> result = answered.get_future();
+  EXPECT_EQ(result.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  impl.writer_for_test().ResumeForTest();
+  ReplayResult r = result.get();
+  ASSERT_TRUE(std::holds_alternative<int64_t>(r)) << std::get<Status>(r).message;
+  EXPECT_EQ(std::get<int64_t>(r), 4);  // e0-e3, one slice each
+  EXPECT_EQ(EventIds(List("org_a", "hook")), (Strings{"e0", "e1", "e2", "e3"}));
 }
 
 TEST_F(ReplayTest, ReplayingTwiceSendsTwiceWithTheSameBodies) {

@@ -838,7 +838,7 @@ TEST_F(SqliteStoreTest, DeleteSubscriptionGoesAtOnceAndItsDeliveriesInSlices) {
   EXPECT_FALSE(store_->GetDelivery("org_a", a_delivery));
   EXPECT_TRUE(store_->CountDeliveries("org_a", "hook").empty());
   EXPECT_EQ(store_->RetryDelivery("org_a", a_delivery).code, Status::Code::kNotFound);
-  EXPECT_EQ(std::get<Status>(store_->Replay("org_a", "hook", 0, clock_.Now() + 1)).code,
+  EXPECT_EQ(std::get<Status>(store_->ReplaySync("org_a", "hook", 0, clock_.Now() + 1)).code,
             Status::Code::kNotFound);
   EXPECT_EQ(store_->UpdateSubscription(MakeSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"}))
                 .code,

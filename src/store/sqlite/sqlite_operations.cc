@@ -6,6 +6,16 @@
 #include "store/sqlite/sqlite_store_impl.h"
 
 namespace punt::store::sqlite {
+
+// Where a replay has got to: it has gone past every event up to (accepted_at,
+// seq) in events_by_accepted order. Event seqs start at 1, so (since, 0) is
+// before the window's first event.
+struct ReplayCursor {
+  Millis accepted_at = 0;
+  int64_t seq = 0;
+  bool done = false;
+};
+
 namespace {
 
 constexpr int64_t StateValue(DeliveryState state) { return static_cast<int64_t>(state); }
@@ -39,15 +49,6 @@ Status Retry(Db& db, const std::string& org_id, int64_t id, Millis now, bool* ma
   *made_due = enabled;
   return Status::Ok();
 }
-
-// Where a replay has got to: it has gone past every event up to (accepted_at,
-// seq) in events_by_accepted order. Event seqs start at 1, so (since, 0) is
-// before the window's first event.
-struct ReplayCursor {
-  Millis accepted_at = 0;
-  int64_t seq = 0;
-  bool done = false;
-};
 
 // Creates the deliveries of the window's next `slice` events (matching the
 // subscription or not) and moves the cursor past them: one INSERT ... SELECT
@@ -126,26 +127,57 @@ Status SqliteStore::RetryDelivery(const std::string& org_id, int64_t id) {
       [&](Db& db, bool* made_due) { return Retry(db, org_id, id, clock_.Now(), made_due); });
 }
 
-std::variant<int64_t, Status> SqliteStore::Replay(const std::string& org_id,
-                                                  const std::string& subscription_id, Millis since,
-                                                  Millis until) {
-  // One slice of events per commit, so other writes go on between them.
-  const int slice = slice_.load();
+// Where a replay is, between its slices.
+struct SqliteStore::ReplayProgress {
+  std::string org_id;
+  std::string subscription_id;
+  Millis until = 0;
+  int slice = 0;
+  ReplayCursor cursor;
   int64_t created = 0;
-  ReplayCursor cursor{since, 0, false};  // one slice at least: it checks the subscription
-  while (!cursor.done) {
-    const ReplayCursor from = cursor;  // the writer may run the job twice
-    int64_t slice_created = 0;
-    Status status = writer_.RunSync([&](Db& db, bool* made_due) {
-      cursor = from;
-      slice_created = 0;
-      return InsertReplaySlice(db, org_id, subscription_id, until, clock_.Now(), slice, &cursor,
-                               &slice_created, made_due);
-    });
-    if (!status.ok()) return status;
-    created += slice_created;
-  }
-  return created;
+  ReplayCallback done;
+};
+
+void SqliteStore::Replay(const std::string& org_id, const std::string& subscription_id,
+                         Millis since, Millis until, ReplayCallback done) {
+  auto progress = std::make_shared<ReplayProgress>();
+  progress->org_id = org_id;
+  progress->subscription_id = subscription_id;
+  progress->until = until;
+  progress->slice = slice_.load();
+  progress->cursor = {since, 0, false};  // one slice at least: it checks the subscription
+  progress->done = std::move(done);
+  ReplayNextSlice(std::move(progress));
+}
+
+// One slice of events per commit, so other writes go on between them; the
+// next slice is submitted when one is committed, from its finish.
+void SqliteStore::ReplayNextSlice(std::shared_ptr<ReplayProgress> progress) {
+  struct Slice {
+    ReplayCursor cursor;
+    int64_t created = 0;
+  };
+  auto slice = std::make_shared<Slice>();
+  WriteJob job;
+  job.run = [this, progress, slice](Db& db, bool* made_due) {
+    *slice = {progress->cursor, 0};  // the writer may run the job twice
+    return InsertReplaySlice(db, progress->org_id, progress->subscription_id, progress->until,
+                             clock_.Now(), progress->slice, &slice->cursor, &slice->created,
+                             made_due);
+  };
+  job.finish = [this, progress, slice](const Status& status) {
+    if (!status.ok()) return progress->done(status);
+    progress->created += slice->created;
+    progress->cursor = slice->cursor;
+    if (progress->cursor.done) return progress->done(progress->created);
+    if (moves_stopped_) {
+      return progress->done(Status::Failed("punt is stopping; the replay created " +
+                                           std::to_string(progress->created) +
+                                           " deliveries before it"));
+    }
+    ReplayNextSlice(progress);
+  };
+  writer_.Submit(std::move(job));
 }
 
 std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string& org_id,

@@ -73,9 +73,8 @@ class SqliteStore final : public Store {
 
   // sqlite_operations.cc
   Status RetryDelivery(const std::string& org_id, int64_t id) override;
-  std::variant<int64_t, Status> Replay(const std::string& org_id,
-                                       const std::string& subscription_id, Millis since,
-                                       Millis until) override;
+  void Replay(const std::string& org_id, const std::string& subscription_id, Millis since,
+              Millis until, ReplayCallback done) override;
   std::map<DeliveryState, int64_t> CountDeliveries(const std::string& org_id,
                                                    const std::string& subscription_id) override;
 
@@ -96,6 +95,8 @@ class SqliteStore final : public Store {
   void RunSlices(const std::string& sub_id, std::string_view stopped, SliceJob slice);
   void MoveRestOfDeliveries(const std::string& sub_id, bool enabled, int slice);
   void RequeueRestOfDead(const std::string& sub_id, int slice);
+  struct ReplayProgress;
+  void ReplayNextSlice(std::shared_ptr<ReplayProgress> progress);
   // Deletes a deleted subscription's deliveries, one slice per job, then
   // the subscription.
   void DeleteRestOfDeliveries(const std::string& sub_id, int slice);
