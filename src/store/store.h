@@ -67,7 +67,10 @@ class Store {
   // this returns (a stop between slices is finished by ResetInFlight).
   // NotFound when the organisation has no such subscription.
   virtual Status UpdateSubscription(const Subscription& sub) = 0;
-  // Removes the subscription and its deliveries.
+  // Removes the subscription and its deliveries: it is gone from every read
+  // and from fan-out when this returns; its deliveries and their attempts
+  // may go in slices after it (a stop between slices is finished by
+  // ResetInFlight). NotFound when the organisation has no such subscription.
   virtual Status DeleteSubscription(const std::string& org_id, const std::string& id) = 0;
 
   // Stores the events of one request, their bodies, and one delivery for each

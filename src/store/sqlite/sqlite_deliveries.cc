@@ -375,7 +375,8 @@ int SqliteStore::ResetInFlight() {
     *made_due = moved > 0 || finished_moves > 0;
     Query disabled = db.Prepare(
         "UPDATE deliveries SET state = 3, updated_at = ?1 WHERE (state = 0 OR state = 2) "
-        "AND subscription_id IN (SELECT id FROM subscriptions WHERE enabled = 0)");
+        "AND subscription_id IN "
+        "(SELECT id FROM subscriptions WHERE enabled = 0 AND deleted_at = 0)");
     if (!disabled.BindInt(1, clock_.Now()).Run()) {
       return QueryStatus(disabled, "cannot finish disabling");
     }

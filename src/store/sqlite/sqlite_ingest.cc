@@ -20,7 +20,8 @@ Status LoadSubscriptions(Db& db, const std::string& org_id, std::vector<Subscrip
     return org.ok() ? Status::NotFound("no organisation " + org_id)
                     : QueryStatus(org, "cannot read organisation");
   }
-  Query q = db.Prepare("SELECT id, kind, events, enabled FROM subscriptions WHERE org_id = ?1 AND deleted_at = 0");
+  Query q = db.Prepare(
+      "SELECT id, kind, events, enabled FROM subscriptions WHERE org_id = ?1 AND deleted_at = 0");
   q.BindText(1, org_id);
   while (q.Step()) {
     Subscription sub;

@@ -215,8 +215,8 @@ void Writer::SyncLoop() {
       sync_work_.wait(lock, [this] { return sync_stopping_ || !to_sync_.empty(); });
       if (to_sync_.empty()) return;  // stopping, and everything synced
       batch.swap(to_sync_);
-      fail = std::exchange(fail_next_sync_, false) || sync_failed_;
       error = sync_error_;
+      fail = std::exchange(fail_next_sync_, false) || !error.empty();
     }
     if (fail && error.empty()) error = "injected sync failure";
     if (!fail && !wal_->Sync(&error)) fail = true;
@@ -224,7 +224,6 @@ void Writer::SyncLoop() {
       // What the failed sync should have made durable may be lost, and a
       // later sync cannot tell: refuse every write from now on.
       std::lock_guard lock(mu_);
-      sync_failed_ = true;
       sync_error_ = error;
       if (bg_error_.empty()) bg_error_ = error;
     } else {

@@ -16,10 +16,12 @@
 // of the group changed); when one fails, the whole transaction rolls back and
 // the group runs again with a SAVEPOINT per job. So a job's `run` must be
 // safe to call twice: it starts from the state it captured, not from what an
-// earlier call left behind. After COMMIT every job of the group is finished, in submission
-// order, on the writer thread. If a group cannot be committed, every job of
-// it fails and the writer refuses all later jobs (bg_error): it never carries
-// on as if data were safe.
+// earlier call left behind. After COMMIT every job of the group is finished
+// in submission order: on the writer thread for a group of only non-durable
+// jobs, on the sync thread after the sync otherwise. If a group cannot be
+// committed, or a sync fails, every job waiting on it fails and the writer
+// refuses all later jobs (bg_error): it never carries on as if data were
+// safe.
 //
 // Thread-safety: Submit, RunSync, stats and the test hooks may be called from
 // any thread; jobs run only on the writer thread.
@@ -134,8 +136,7 @@ class Writer {
   std::vector<Committed> to_sync_;  // committed, waiting for the next sync
   bool sync_stopping_ = false;
   bool fail_next_sync_ = false;
-  bool sync_failed_ = false;  // every later sync fails too
-  std::string sync_error_;
+  std::string sync_error_;  // set once a sync failed: every later one fails too
 
   // Last: they start after the state above exists. The sync thread stops
   // after the writer thread (see ~Writer).
