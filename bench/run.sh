@@ -164,7 +164,8 @@ http {
 }
 EOF
   "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" &
-  pids+=($!)
+  nginx_pid=$!
+  pids+=("$nginx_pid")
   receiver_status_url=http://127.0.0.1:$status_port/
   wait_for curl -fsS "$receiver_status_url" || die "nginx did not start: $(tail -3 "$dir/error.log")"
   receiver_url=http://127.0.0.1:$port
@@ -207,6 +208,33 @@ forget_pid() {
   local kept=() pid
   for pid in "${pids[@]}"; do [[ $pid == "$1" ]] || kept+=("$pid"); done
   pids=("${kept[@]+"${kept[@]}"}")
+}
+
+# thread_cpu PID [PID2]: CPU seconds (user + system) of each thread of the
+# process(es) so far, summed by thread name ("punt-writer=1.23 nginx=0.80 ...").
+# Read before and after a measurement, it shows where the time went.
+thread_cpu() {
+  local hz f
+  hz=$(getconf CLK_TCK)
+  for f in /proc/"$1"/task/*/stat ${2:+/proc/$2/task/*/stat}; do
+    # The name is in parentheses and may hold spaces; utime and stime are the
+    # 12th and 13th fields after it.
+    sed -E 's/^[0-9]+ \((.*)\) (.*)$/\1|\2/' "$f" 2>/dev/null
+  done | awk -F'|' -v hz="$hz" '{ split($2, a, " "); cpu[$1] += a[12] + a[13] }
+    END { for (n in cpu) printf "%s=%.2f ", n, cpu[n] / hz }'
+}
+
+# cpu_delta BEFORE AFTER PER: each thread's CPU between two thread_cpu
+# readings, in microseconds per unit of work (PER units done in between).
+cpu_delta() {
+  awk -v before="$1" -v after="$2" -v per="$3" 'BEGIN {
+    n = split(before, b, " "); for (i = 1; i <= n; ++i) { split(b[i], kv, "="); was[kv[1]] = kv[2] }
+    n = split(after, a, " ")
+    for (i = 1; i <= n; ++i) {
+      split(a[i], kv, "="); d = kv[2] - was[kv[1]]
+      if (d > 0.005) printf "%s %.1f us, ", kv[1], d * 1e6 / per
+    }
+  }'
 }
 
 api() { timeout -k 5 120 node "$lib/api.js" "$@"; }
@@ -253,20 +281,30 @@ backlog() {
 }
 
 drain() {  # drain NAME SUB: enables SUB and times its backlog
-  local out
+  local out cpu_before receiver
+  # The receiver's worker too, when it is the bench's nginx.
+  receiver=$( [[ -n ${nginx_pid:-} && -n ${receiver_status_url:-} ]] && pgrep -P "$nginx_pid" | head -1)
+  cpu_before=$(thread_cpu "$punt_pid" "$receiver")
   out=$(timeout -k 5 $((TIMEOUT + 30)) node "$lib/drain.js" "$base" "$key" "$2" \
     "${receiver_status_url:--}" "$TIMEOUT") || die "delivering the $1 backlog failed"
   for f in seconds rate enable_ms delivered dead receiver_requests; do
     result "$1_$f" "$(field "$out" "$f")"
   done
+  log "  $1: CPU per delivery, by thread: $(cpu_delta "$cpu_before" \
+    "$(thread_cpu "$punt_pid" "$receiver")" "$(field "$out" total)")"
 }
 
 measure_receiver() {
   log "receiver: wrk and a bare libcurl-multi loop POSTing the webhook body to $receiver_url"
   result receiver_idle_before "$(idle_percent)"
   local json out
+  local worker cpu_before
+  worker=$(pgrep -P "$nginx_pid" | head -1)
+  cpu_before=$(thread_cpu "$worker")
   json=$(run_wrk receiver "$CONNS" "$receiver_url/" static POST /webhook "$tmp/webhook-body.json")
   result receiver_wrk_rate "$(wrk_rate "$json")"
+  log "  receiver: nginx's CPU per request under wrk: $(cpu_delta "$cpu_before" \
+    "$(thread_cpu "$worker")" "$(field "$json" requests)")"
   out=$(timeout -k 5 $((TIMEOUT + 10)) "$build/bench_curl_post" "$receiver_url/webhook" \
     "$tmp/webhook-body.json" "$BACKLOG" "$CONNS" "$TIMEOUT") || die "bench_curl_post: $out"
   result receiver_curl_rate "$(kv "$out" rate)"
@@ -291,11 +329,17 @@ measure_ingest() {
   result ingest_idle_before "$(idle_percent)"
   json=$(run_wrk healthz "$CONNS" "$base" static GET /healthz)
   result healthz_rate "$(wrk_rate "$json")"
+  local cpu_before stored
+  cpu_before=$(thread_cpu "$punt_pid")
   json=$(run_wrk ingest "$CONNS" "$base" events "$tmp/templates.ndjson" 1 s1 "$key")
+  local cpu_after
+  cpu_after=$(thread_cpu "$punt_pid")
   result ingest_rate "$(wrk_rate "$json")"
   result ingest_non2xx "$(field "$json" non2xx)"
   result ingest_p99_ms "$(awk -v us="$(field "$json" p99_us)" 'BEGIN { printf "%.1f", us / 1000 }')"
-  result ingest_stored "$(field "$(counts "$sub")" held)"
+  stored=$(field "$(counts "$sub")" held)
+  result ingest_stored "$stored"
+  log "  ingest: punt's CPU per event, by thread: $(cpu_delta "$cpu_before" "$cpu_after" "$stored")"
   stop_punt
 }
 
