@@ -214,7 +214,9 @@ void Dispatcher::ClaimerLoop() {
         return slots;
       });
     }
-    r.next_due = store_.NextDueTime();
+    // Only what falls due later matters (TakeClaim): deliveries due now
+    // wait for a slot or are claimed, and a finished request claims again.
+    r.next_due = store_.NextDueTime(r.now);
     lock.lock();
     claim_result_ = std::move(request);
     curl_multi_wakeup(multi_);

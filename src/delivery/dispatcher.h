@@ -59,7 +59,7 @@ class Dispatcher {
  private:
   void Run();
   // A claim, prepared on the dispatcher thread, run on the claimer thread
-  // (ClaimDue waits for the writer), answered back to the dispatcher thread.
+  // (ClaimDue reads the database), answered back to the dispatcher thread.
   struct ClaimRequest {
     Millis now = 0;
     int limit = 0;  // requests

@@ -98,8 +98,12 @@ class Store {
   // reading its deliveries. Called on the writer thread during ClaimDue.
   using FreeSlots = std::function<int(const std::string& subscription_id, int max_in_flight)>;
 
-  // Atomically moves due deliveries, enough for up to `limit` requests, to
-  // in_flight and returns them, earliest due first within each subscription.
+  // Atomically claims due deliveries, enough for up to `limit` requests, and
+  // returns them, earliest due first within each subscription. A claimed
+  // delivery reads as in_flight and no other claim returns it until its
+  // outcome is recorded or the store restarts (how it is kept is the
+  // store's: the SQLite store keeps claims in memory, a shared database
+  // needs leases).
   // Due: pending or retrying, with next_attempt_at <= now, of an enabled
   // subscription. A request carries one webhook delivery or up to the xAPI
   // subscription's batch_size deliveries. No subscription gets more than
@@ -117,14 +121,17 @@ class Store {
   // Returns after the commit (or its failure: the deliveries then stay
   // in_flight until ResetInFlight).
   virtual void RecordAttempts(std::vector<AttemptOutcome> outcomes) = 0;
-  // Crash recovery, at startup before claiming: moves every in_flight
-  // delivery back to pending (held if its subscription is disabled) and
-  // returns how many moved; -1 on failure. Also finishes the moves of
+  // Crash recovery, at startup before claiming: releases every claim and
+  // moves every delivery still written as in_flight back to pending (held
+  // if its subscription is disabled); returns how many it released or
+  // moved; -1 on failure. Also finishes the moves of
   // subscriptions enabled or disabled before a stop (UpdateSubscription).
   virtual int ResetInFlight() = 0;
-  // The earliest next_attempt_at among pending and retrying deliveries of
-  // enabled subscriptions; nullopt when there are none.
-  virtual std::optional<Millis> NextDueTime() = 0;
+  // The earliest next_attempt_at later than `after` among pending and
+  // retrying deliveries of enabled subscriptions; nullopt when there is
+  // none. Claimed deliveries were due when claimed, so a caller that passes
+  // its last claim's `now` never sees them.
+  virtual std::optional<Millis> NextDueTime(Millis after) = 0;
 
   // Operator actions (DESIGN.md section 3), within one organisation.
 

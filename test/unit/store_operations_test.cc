@@ -68,8 +68,14 @@ TEST_F(StoreOperationsTest, RetryOfADeadDeliveryMakesItPendingAndDueNow) {
   Ingest("org_a", {Event("e1")});
   int64_t id = OnlyDeliveryId("org_a", "hook");
   ASSERT_EQ(store_->ClaimDue(clock_.Now(), 10, kUnlimited).size(), 1u);
-  ForceState(id, DeliveryState::kDead);
-  EXPECT_FALSE(store_->NextDueTime());
+  AttemptOutcome dead;
+  dead.delivery_id = id;
+  dead.subscription_id = "hook";
+  dead.new_state = DeliveryState::kDead;
+  dead.attempt.at = clock_.Now();
+  store_->RecordAttempts({dead});
+  ForceState(id, DeliveryState::kDead);  // and its schedule used up
+  EXPECT_FALSE(store_->NextDueTime(0));
 
   clock_.Advance(3'600'000);
   int before = wakeups_.load();
@@ -83,7 +89,7 @@ TEST_F(StoreOperationsTest, RetryOfADeadDeliveryMakesItPendingAndDueNow) {
   EXPECT_EQ(d->next_attempt_at, clock_.Now());
   EXPECT_EQ(d->updated_at, clock_.Now());
   EXPECT_EQ(d->attempt_count, 3);  // the count goes on
-  EXPECT_EQ(store_->NextDueTime(), clock_.Now());
+  EXPECT_EQ(store_->NextDueTime(0), clock_.Now());
   std::vector<DueDelivery> due = store_->ClaimDue(clock_.Now(), 10, kUnlimited);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].delivery_id, id);
@@ -140,7 +146,7 @@ TEST_F(StoreOperationsTest, RetryForADisabledSubscriptionHoldsAndWakesNobody) {
   ASSERT_TRUE(store_->RetryDelivery("org_a", id).ok());
   EXPECT_EQ(store_->GetDelivery("org_a", id)->state, DeliveryState::kHeld);
   EXPECT_EQ(wakeups_.load(), before);
-  EXPECT_FALSE(store_->NextDueTime());
+  EXPECT_FALSE(store_->NextDueTime(0));
 }
 
 // ----------------------------------------------------------------- replay
@@ -331,7 +337,7 @@ TEST_F(ReplayTest, DisabledSubscriptionGetsHeldDeliveries) {
   EXPECT_EQ(std::get<int64_t>(Replay("hook", t0_, clock_.Now())), 4);
   EXPECT_EQ(wakeups_.load(), before);
   EXPECT_EQ(List("org_a", "hook", DeliveryState::kHeld).size(), 4u);
-  EXPECT_FALSE(store_->NextDueTime());
+  EXPECT_FALSE(store_->NextDueTime(0));
 }
 
 // ----------------------------------------------------------------- counts

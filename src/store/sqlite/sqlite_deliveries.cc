@@ -47,59 +47,81 @@ std::vector<ClaimCandidate> EnabledSubscriptions(Db& db) {
   return subs;
 }
 
-// The claim's query for one waiting state. The state is written into the
-// SQL, not bound: only then does SQLite use the partial index
-// deliveries_waiting_by_subscription (schema step 2).
+// The claim's first query, for one waiting state: the ids of due deliveries,
+// earliest first, read from the partial index deliveries_waiting_by_subscription
+// alone (it holds next_attempt_at and the rowid). The state is written into
+// the SQL, not bound: only then does SQLite use that partial index (schema
+// step 2).
 std::string FindDueSql(DeliveryState state) {
-  return "SELECT d.id, e.event_id, d.attempt_count, b.body, d.next_attempt_at FROM deliveries d "
-         "JOIN events e ON e.seq = d.event_seq "
-         "JOIN bodies b ON b.event_seq = d.event_seq AND b.format = ?4 "
-         "WHERE d.subscription_id = ?1 AND d.state = " +
+  return "SELECT id, next_attempt_at FROM deliveries WHERE subscription_id = ?1 AND state = " +
          std::to_string(StateValue(state)) +
-         " AND d.next_attempt_at <= ?3 ORDER BY d.next_attempt_at LIMIT ?5";
+         " AND next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3";
 }
 
-// One subscription's due deliveries in one waiting state, earliest first.
+struct DueId {
+  Millis next_attempt_at = 0;
+  int64_t id = 0;
+  bool operator<(const DueId& other) const {
+    return std::pair(next_attempt_at, id) < std::pair(other.next_attempt_at, other.id);
+  }
+};
+
+// Up to `limit` of one subscription's due deliveries in one waiting state,
+// earliest first, leaving out those already claimed.
 Status FindDue(Db& db, const ClaimCandidate& sub, DeliveryState state, Millis now, int limit,
-               std::vector<std::pair<Millis, DueDelivery>>* due) {
+               const std::unordered_set<int64_t>& claimed, std::vector<DueId>* due) {
   static const std::string kPendingSql = FindDueSql(DeliveryState::kPending);
   static const std::string kRetryingSql = FindDueSql(DeliveryState::kRetrying);
   Query q = db.Prepare(state == DeliveryState::kRetrying ? kRetryingSql : kPendingSql);
-  q.BindText(1, sub.id).BindInt(3, now).BindInt(4, sub.format).BindInt(5, limit);
-  while (q.Step()) {
-    DueDelivery d;
-    d.delivery_id = q.Int(0);
-    d.subscription_id = sub.id;
-    d.org_id = sub.org_id;
-    d.event_id = q.Text(1);
-    d.attempt_count = static_cast<int>(q.Int(2));
-    d.body = q.Blob(3);
-    d.subscription_updated_at = sub.updated_at;
-    due->emplace_back(q.Int(4), std::move(d));
+  // Claimed deliveries are still waiting in their rows: read past them.
+  const int64_t read = limit + static_cast<int64_t>(claimed.size());
+  q.BindText(1, sub.id).BindInt(2, now).BindInt(3, read);
+  int found = 0;
+  while (found < limit && q.Step()) {
+    int64_t id = q.Int(0);
+    if (claimed.count(id)) continue;
+    due->push_back({q.Int(1), id});
+    ++found;
   }
   return q.ok() ? Status::Ok() : QueryStatus(q, "cannot find due deliveries");
 }
 
+// What a claimed delivery sends: its event id and body, and its attempts so
+// far. False when it has no body in the subscription's format.
+Status LoadDue(Db& db, const ClaimCandidate& sub, int64_t id, DueDelivery* d, bool* found) {
+  Query q = db.Prepare(
+      "SELECT e.event_id, d.attempt_count, b.body FROM deliveries d "
+      "JOIN events e ON e.seq = d.event_seq "
+      "JOIN bodies b ON b.event_seq = d.event_seq AND b.format = ?2 WHERE d.id = ?1");
+  *found = q.BindInt(1, id).BindInt(2, sub.format).Step();
+  if (!*found) return q.ok() ? Status::Ok() : QueryStatus(q, "cannot read a due delivery");
+  d->delivery_id = id;
+  d->subscription_id = sub.id;
+  d->org_id = sub.org_id;
+  d->event_id = q.Text(0);
+  d->attempt_count = static_cast<int>(q.Int(1));
+  d->body = q.Blob(2);
+  d->subscription_updated_at = sub.updated_at;
+  return Status::Ok();
+}
+
 // Claims up to `limit` for one subscription, retries and first attempts
-// merged by due time.
+// merged by due time, leaving out those `claimed` already.
 Status ClaimFor(Db& db, const ClaimCandidate& sub, Millis now, int limit,
-                std::vector<DueDelivery>* claimed) {
-  std::vector<std::pair<Millis, DueDelivery>> due;
+                const std::unordered_set<int64_t>& claimed, std::vector<DueDelivery>* out) {
+  std::vector<DueId> due;
   for (DeliveryState state : {DeliveryState::kPending, DeliveryState::kRetrying}) {
-    Status status = FindDue(db, sub, state, now, limit, &due);
+    Status status = FindDue(db, sub, state, now, limit, claimed, &due);
     if (!status.ok()) return status;
   }
-  std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) {
-    return std::pair(a.first, a.second.delivery_id) < std::pair(b.first, b.second.delivery_id);
-  });
+  std::sort(due.begin(), due.end());
   if (due.size() > static_cast<size_t>(limit)) due.resize(limit);
-  for (auto& [next_attempt_at, delivery] : due) {
-    Query q = db.Prepare("UPDATE deliveries SET state = ?2, updated_at = ?3 WHERE id = ?1");
-    q.BindInt(1, delivery.delivery_id)
-        .BindInt(2, StateValue(DeliveryState::kInFlight))
-        .BindInt(3, now);
-    if (!q.Run()) return QueryStatus(q, "cannot claim delivery");
-    claimed->push_back(std::move(delivery));
+  for (const DueId& next : due) {
+    DueDelivery delivery;
+    bool found = false;
+    Status status = LoadDue(db, sub, next.id, &delivery, &found);
+    if (!status.ok()) return status;
+    if (found) out->push_back(std::move(delivery));
   }
   return Status::Ok();
 }
@@ -108,7 +130,7 @@ Status ClaimFor(Db& db, const ClaimCandidate& sub, Millis now, int limit,
 // `limit` and the free slots count requests; a request to an xAPI
 // subscription carries up to its batch_size deliveries.
 Status Claim(Db& db, Millis now, int limit, const Store::FreeSlots& free_slots, size_t turn,
-             std::vector<DueDelivery>* claimed) {
+             const std::unordered_set<int64_t>& taken, std::vector<DueDelivery>* claimed) {
   std::vector<ClaimCandidate> subs = EnabledSubscriptions(db);
   int requests = 0;
   for (size_t i = 0; i < subs.size() && requests < limit; ++i) {
@@ -116,7 +138,7 @@ Status Claim(Db& db, Millis now, int limit, const Store::FreeSlots& free_slots, 
     int slots = std::min(free_slots(sub.id, sub.max_in_flight), limit - requests);
     if (slots <= 0) continue;
     size_t before = claimed->size();
-    Status status = ClaimFor(db, sub, now, slots * sub.batch_size, claimed);
+    Status status = ClaimFor(db, sub, now, slots * sub.batch_size, taken, claimed);
     if (!status.ok()) return status;
     int taken = static_cast<int>(claimed->size() - before);
     requests += (taken + sub.batch_size - 1) / sub.batch_size;
@@ -258,13 +280,25 @@ Status Record(Db& db, const AttemptOutcome& outcome, Millis now, RecordContext& 
 
 }  // namespace
 
+void SqliteStore::ShowClaimed(Delivery& delivery) const {
+  if (ClaimedSet::ShowsInFlight(delivery.state) && claimed_.Contains(delivery.id)) {
+    delivery.state = DeliveryState::kInFlight;
+  }
+}
+
 std::vector<Delivery> SqliteStore::ListDeliveries(const DeliveryQuery& query) {
+  // A state filter sees claimed deliveries (?8, claimed_set.h) as in_flight:
+  // in_flight takes them in, pending, retrying and held leave them out.
   static const std::string kSql =
       "SELECT " + std::string(kDeliveryColumns) +
       " FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
       "JOIN events e ON e.seq = d.event_seq "
       "WHERE d.subscription_id = ?1 AND s.org_id = ?2 AND s.deleted_at = 0 AND d.id > ?3 "
-      "AND (?4 < 0 OR d.state = ?4) AND (?6 IS NULL OR d.updated_at >= ?6) "
+      "AND (?4 < 0 OR (d.state = ?4 AND (?4 NOT IN (0, 2, 3) OR "
+      "d.id NOT IN (SELECT value FROM json_each(?8)))) OR (?4 = 1 AND "
+      "(d.state = 0 OR d.state = 2 OR d.state = 3) AND "
+      "d.id IN (SELECT value FROM json_each(?8)))) "
+      "AND (?6 IS NULL OR d.updated_at >= ?6) "
       "AND (?7 IS NULL OR d.updated_at < ?7) ORDER BY d.id LIMIT ?5";
   std::vector<Delivery> deliveries;
   std::string error;
@@ -275,10 +309,14 @@ std::vector<Delivery> SqliteStore::ListDeliveries(const DeliveryQuery& query) {
       .BindText(2, query.org_id)
       .BindInt(3, query.after_id)
       .BindInt(4, query.state ? StateValue(*query.state) : -1)
-      .BindInt(5, std::clamp(query.limit, 1, kMaxListLimit));
+      .BindInt(5, std::clamp(query.limit, 1, kMaxListLimit))
+      .BindText(8, query.state ? claimed_.JsonOf(query.subscription_id) : "[]");
   BindOptional(q, 6, query.since);
   BindOptional(q, 7, query.until);
-  while (q.Step()) deliveries.push_back(ReadDelivery(q));
+  while (q.Step()) {
+    deliveries.push_back(ReadDelivery(q));
+    ShowClaimed(deliveries.back());
+  }
   return deliveries;
 }
 
@@ -298,6 +336,7 @@ std::optional<Delivery> SqliteStore::GetDelivery(const std::string& org_id, int6
     Query q = db->Prepare(kDeliverySql);
     if (q.BindInt(1, id).BindText(2, org_id).Step()) delivery = ReadDelivery(q);
   }
+  if (delivery) ShowClaimed(*delivery);
   if (delivery) {
     Query q = db->Prepare(kAttemptsSql);
     q.BindInt(1, id);
@@ -310,15 +349,31 @@ std::optional<Delivery> SqliteStore::GetDelivery(const std::string& org_id, int6
 std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
                                                const FreeSlots& free_slots) {
   std::vector<DueDelivery> claimed;
-  if (limit <= 0) return claimed;
+  // Once the writer refuses, no outcome could be recorded: send nothing more.
+  if (limit <= 0 || writer_.failed()) return claimed;
   size_t turn = claim_turn_++;
-  Status status = writer_.RunSync(
-      [&](Db& db, bool*) {
-        claimed.clear();
-        return Claim(db, now, limit, free_slots, turn, &claimed);
-      },
-      /*durable=*/false);
-  if (!status.ok()) claimed.clear();
+  // A claim writes nothing, so it reads on a read connection and never waits
+  // for the writer. One claim at a time, and the claims are copied before its
+  // snapshot starts: a delivery whose outcome commits in between is still in
+  // that copy, so it cannot be claimed again from a snapshot that shows it
+  // waiting.
+  std::lock_guard lock(claim_mu_);
+  std::unordered_set<int64_t> taken = claimed_.Snapshot();
+  std::string error;
+  ReadPool::Lease db = readers_.Acquire(&error);
+  if (!db) {
+    LogError("cannot open a read connection to claim", {{"error", error}});
+    return claimed;
+  }
+  Status status = db->Exec("BEGIN", &error)
+                      ? Claim(*db, now, limit, free_slots, turn, taken, &claimed)
+                      : Status::Failed("cannot start a claim: " + error);
+  db->Exec(status.ok() ? "COMMIT" : "ROLLBACK", nullptr);
+  if (!status.ok()) {
+    LogError("a claim failed", {{"error", status.message}});
+    claimed.clear();
+  }
+  for (const DueDelivery& d : claimed) claimed_.Add(d.delivery_id, d.subscription_id);
   return claimed;
 }
 
@@ -343,7 +398,12 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
         return status;
       },
       /*durable=*/false);
-  if (!recorded.ok()) return;
+  if (!recorded.ok()) return;  // they stay claimed, as in flight, until ResetInFlight
+  // Only now, after the commit: a claim that no longer finds a delivery
+  // claimed finds its new state.
+  for (const AttemptOutcome& outcome : outcomes) {
+    if (outcome.new_state != DeliveryState::kInFlight) claimed_.Remove(outcome.delivery_id);
+  }
   for (const std::string& sub_id : more_to_hold) MoveRestOfDeliveries(sub_id, false, slice);
 }
 
@@ -401,20 +461,21 @@ int SqliteStore::ResetInFlight() {
     }
     for (const std::string& sub_id : requeueing) RequeueRestOfDead(sub_id, slice_.load());
   }
-  return status.ok() ? moved : -1;
+  if (!status.ok()) return -1;
+  return moved + static_cast<int>(claimed_.Clear());
 }
 
-std::optional<Millis> SqliteStore::NextDueTime() {
+std::optional<Millis> SqliteStore::NextDueTime(Millis after) {
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db) return std::nullopt;
-  // Pending (0) and retrying (2) written out: walks deliveries_waiting.
+  // Pending (0) and retrying (2) written out: seeks deliveries_waiting.
   Query q = db->Prepare(
       "SELECT d.next_attempt_at FROM deliveries d "
       "JOIN subscriptions s ON s.id = d.subscription_id "
-      "WHERE (d.state = 0 OR d.state = 2) AND s.enabled = 1 "
+      "WHERE (d.state = 0 OR d.state = 2) AND d.next_attempt_at > ?1 AND s.enabled = 1 "
       "ORDER BY d.next_attempt_at LIMIT 1");
-  if (!q.Step()) return std::nullopt;
+  if (!q.BindInt(1, after).Step()) return std::nullopt;
   return q.Int(0);
 }
 

@@ -24,7 +24,13 @@ constexpr DeliveryState kAllStates[] = {DeliveryState::kPending,   DeliveryState
                                         DeliveryState::kRetrying,  DeliveryState::kHeld,
                                         DeliveryState::kDelivered, DeliveryState::kDead};
 
-Status Retry(Db& db, const std::string& org_id, int64_t id, Millis now, bool* made_due) {
+Status InFlightConflict(int64_t id) {
+  return Status::Conflict("delivery " + std::to_string(id) +
+                          " is in flight; retry it once the attempt is over");
+}
+
+Status Retry(Db& db, const std::string& org_id, int64_t id, bool claimed, Millis now,
+             bool* made_due) {
   bool enabled = false;
   {
     Query q = db.Prepare(
@@ -34,9 +40,9 @@ Status Retry(Db& db, const std::string& org_id, int64_t id, Millis now, bool* ma
       if (!q.ok()) return QueryStatus(q, "cannot read delivery");
       return Status::NotFound("no delivery " + std::to_string(id));
     }
-    if (q.Int(0) == StateValue(DeliveryState::kInFlight)) {
-      return Status::Conflict("delivery " + std::to_string(id) +
-                              " is in flight; retry it once the attempt is over");
+    if (q.Int(0) == StateValue(DeliveryState::kInFlight)) return InFlightConflict(id);
+    if (claimed && ClaimedSet::ShowsInFlight(static_cast<DeliveryState>(q.Int(0)))) {
+      return InFlightConflict(id);
     }
     enabled = q.Int(1) != 0;
   }
@@ -124,7 +130,9 @@ Status InsertReplaySlice(Db& db, const std::string& org_id, const std::string& s
 
 Status SqliteStore::RetryDelivery(const std::string& org_id, int64_t id) {
   return writer_.RunSync(
-      [&](Db& db, bool* made_due) { return Retry(db, org_id, id, clock_.Now(), made_due); });
+      [&](Db& db, bool* made_due) {
+        return Retry(db, org_id, id, claimed_.Contains(id), clock_.Now(), made_due);
+      });
 }
 
 // Where a replay is, between its slices.
@@ -217,6 +225,19 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
       }
     }
     counts[DeliveryState::kDelivered] = total - counted;
+    if (!q.ok()) counts.clear();
+  }
+  if (found && !counts.empty() && claimed_.CountOf(subscription_id) > 0) {
+    // Claimed deliveries whose rows still wait count as in_flight
+    // (claimed_set.h).
+    Query q = db->Prepare(
+        "SELECT state, COUNT(*) FROM deliveries WHERE id IN (SELECT value FROM json_each(?2)) "
+        "AND subscription_id = ?1 AND (state = 0 OR state = 2 OR state = 3) GROUP BY state");
+    q.BindText(1, subscription_id).BindText(2, claimed_.JsonOf(subscription_id));
+    while (q.Step()) {
+      counts[static_cast<DeliveryState>(q.Int(0))] -= q.Int(1);
+      counts[DeliveryState::kInFlight] += q.Int(1);
+    }
     if (!q.ok()) counts.clear();
   }
   db->Exec("COMMIT", nullptr);

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/sqlite/claimed_set.h"
 #include "store/sqlite/read_pool.h"
 #include "store/sqlite/writer.h"
 #include "store/store.h"
@@ -69,7 +70,7 @@ class SqliteStore final : public Store {
   std::vector<DueDelivery> ClaimDue(Millis now, int limit, const FreeSlots& free_slots) override;
   void RecordAttempts(std::vector<AttemptOutcome> outcomes) override;
   int ResetInFlight() override;
-  std::optional<Millis> NextDueTime() override;
+  std::optional<Millis> NextDueTime(Millis after) override;
 
   // sqlite_operations.cc
   Status RetryDelivery(const std::string& org_id, int64_t id) override;
@@ -88,6 +89,8 @@ class SqliteStore final : public Store {
 
  private:
   void NotifyCommitListener();
+  // A claimed delivery reads as in_flight (claimed_set.h).
+  void ShowClaimed(Delivery& delivery) const;
   // One commit's worth of a long job: sets *more while there is more to do.
   using SliceJob = std::function<Status(Db& db, bool* made_due, bool* more)>;
   // Runs `slice` as writer jobs, one after the other, until it has no more;
@@ -123,6 +126,11 @@ class SqliteStore final : public Store {
   // to them (id, kind, events, enabled), loaded on first use. Every job that
   // changes those columns clears its organisation's entry (or all).
   std::unordered_map<std::string, std::vector<Subscription>> ingest_subscriptions_;
+
+  // The deliveries the dispatcher holds (ClaimDue to RecordAttempts); their
+  // rows still say pending, retrying or held.
+  ClaimedSet claimed_;
+  std::mutex claim_mu_;  // one claim at a time (ClaimDue)
 
   Writer writer_;  // last: its thread runs jobs that use the members above
 };

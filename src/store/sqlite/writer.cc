@@ -76,6 +76,11 @@ Status Writer::RunSync(std::function<Status(Db& db, bool* made_due)> run, bool d
   return result.get();
 }
 
+bool Writer::failed() const {
+  std::lock_guard lock(mu_);
+  return !bg_error_.empty();
+}
+
 WriterStats Writer::stats() const {
   std::lock_guard lock(mu_);
   return stats_;

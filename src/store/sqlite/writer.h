@@ -79,6 +79,8 @@ class Writer {
   Status RunSync(std::function<Status(Db& db, bool* made_due)> run, bool durable = true);
 
   WriterStats stats() const;
+  // True once a commit or a sync failed: every later job is refused.
+  bool failed() const;
 
   // Test hooks. While paused, jobs queue up without running, so a test can
   // put chosen jobs into one group.

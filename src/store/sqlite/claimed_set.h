@@ -1,0 +1,52 @@
+// The deliveries the dispatcher holds: claimed by ClaimDue and not yet
+// recorded. The SQLite store keeps its claims here, in memory, instead of
+// writing each delivery's row as in_flight: one process claims, so a claim
+// needs no lease, and a crash forgets the claims with the requests, leaving
+// their rows waiting, as ResetInFlight would. Reads show a claimed delivery
+// as in_flight whatever its row says.
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "store/model.h"
+
+namespace punt::store::sqlite {
+
+class ClaimedSet {
+ public:
+  void Add(int64_t delivery_id, const std::string& subscription_id);
+  // False when it was not claimed (already removed).
+  bool Remove(int64_t delivery_id);
+  bool Contains(int64_t delivery_id) const;
+  // Every claimed id, at one moment.
+  std::unordered_set<int64_t> Snapshot() const;
+  // The subscription's claimed ids, ascending.
+  std::vector<int64_t> Of(const std::string& subscription_id) const;
+  size_t CountOf(const std::string& subscription_id) const;
+  // Forgets every claim; returns how many there were.
+  size_t Clear();
+
+  // What a read shows: in_flight for a claimed delivery whose row still
+  // waits (pending, retrying, or held by a disable while its request was
+  // open); the row's state otherwise.
+  static bool ShowsInFlight(DeliveryState row_state) {
+    return row_state == DeliveryState::kPending || row_state == DeliveryState::kRetrying ||
+           row_state == DeliveryState::kHeld;
+  }
+  // The subscription's claimed ids as a JSON array, for SQL's json_each.
+  std::string JsonOf(const std::string& subscription_id) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<int64_t, std::string> subscription_of_;  // protected by mu_
+  std::unordered_map<std::string, size_t> count_;              // protected by mu_
+};
+
+}  // namespace punt::store::sqlite
