@@ -224,17 +224,22 @@ thread_cpu() {
     END { for (n in cpu) printf "%s=%.2f ", n, cpu[n] / hz }'
 }
 
-# cpu_delta BEFORE AFTER PER: each thread's CPU between two thread_cpu
-# readings, in microseconds per unit of work (PER units done in between).
-cpu_delta() {
-  awk -v before="$1" -v after="$2" -v per="$3" 'BEGIN {
+# cpu_record NAME UNIT BEFORE AFTER PER: each thread's CPU between two
+# thread_cpu readings, in microseconds per UNIT (PER of them done in between):
+# logged, and kept for RESULTS.md as "cpu:NAME:UNIT:THREAD US" lines.
+cpu_record() {
+  local per_thread
+  per_thread=$(awk -v before="$3" -v after="$4" -v per="$5" 'BEGIN {
     n = split(before, b, " "); for (i = 1; i <= n; ++i) { split(b[i], kv, "="); was[kv[1]] = kv[2] }
     n = split(after, a, " ")
     for (i = 1; i <= n; ++i) {
       split(a[i], kv, "="); d = kv[2] - was[kv[1]]
-      if (d > 0.005) printf "%s %.1f us, ", kv[1], d * 1e6 / per
+      if (d > 0.005 && per > 0) printf "%s %.1f\n", kv[1], d * 1e6 / per
     }
-  }'
+  }' | sort -k2 -rn)
+  [[ -n $per_thread ]] || return 0
+  log "  $1: CPU per $2, by thread (us): $(paste -sd, <<<"$per_thread" | sed 's/,/, /g')"
+  sed "s/^/cpu:$1:$2:/" <<<"$per_thread" >>"$results"
 }
 
 api() { timeout -k 5 120 node "$lib/api.js" "$@"; }
@@ -290,8 +295,8 @@ drain() {  # drain NAME SUB: enables SUB and times its backlog
   for f in seconds rate enable_ms delivered dead receiver_requests; do
     result "$1_$f" "$(field "$out" "$f")"
   done
-  log "  $1: CPU per delivery, by thread: $(cpu_delta "$cpu_before" \
-    "$(thread_cpu "$punt_pid" "$receiver")" "$(field "$out" total)")"
+  cpu_record "$1" delivery "$cpu_before" "$(thread_cpu "$punt_pid" "$receiver")" \
+    "$(field "$out" total)"
 }
 
 measure_receiver() {
@@ -303,8 +308,7 @@ measure_receiver() {
   cpu_before=$(thread_cpu "$worker")
   json=$(run_wrk receiver "$CONNS" "$receiver_url/" static POST /webhook "$tmp/webhook-body.json")
   result receiver_wrk_rate "$(wrk_rate "$json")"
-  log "  receiver: nginx's CPU per request under wrk: $(cpu_delta "$cpu_before" \
-    "$(thread_cpu "$worker")" "$(field "$json" requests)")"
+  cpu_record receiver request "$cpu_before" "$(thread_cpu "$worker")" "$(field "$json" requests)"
   out=$(timeout -k 5 $((TIMEOUT + 10)) "$build/bench_curl_post" "$receiver_url/webhook" \
     "$tmp/webhook-body.json" "$BACKLOG" "$CONNS" "$TIMEOUT") || die "bench_curl_post: $out"
   result receiver_curl_rate "$(kv "$out" rate)"
@@ -339,7 +343,7 @@ measure_ingest() {
   result ingest_p99_ms "$(awk -v us="$(field "$json" p99_us)" 'BEGIN { printf "%.1f", us / 1000 }')"
   stored=$(field "$(counts "$sub")" held)
   result ingest_stored "$stored"
-  log "  ingest: punt's CPU per event, by thread: $(cpu_delta "$cpu_before" "$cpu_after" "$stored")"
+  cpu_record ingest event "$cpu_before" "$cpu_after" "$stored"
   stop_punt
 }
 

@@ -21,6 +21,21 @@ function readResults(file) {
   return r;
 }
 
+// The "cpu:NAME:UNIT:THREAD US" lines of run.sh's cpu_record, one detail line
+// per measurement: "webhook: CPU per delivery, by thread: punt-writer 8.9 us, ...".
+function cpuLines(r) {
+  const groups = new Map();
+  for (const [k, v] of Object.entries(r)) {
+    const m = /^cpu:([^:]+):([^:]+):(.+)$/.exec(k);
+    if (!m || !Number.isFinite(v)) continue;
+    const key = `${m[1]}: CPU per ${m[2]}, by thread`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push([m[3], v]);
+  }
+  return [...groups].map(([key, threads]) =>
+    `- ${key}: ${threads.sort((a, b) => b[1] - a[1]).map(([t, us]) => `${t} ${us} us`).join(', ')}`);
+}
+
 const fmt = (n, unit) => (Number.isFinite(n) ? `${Math.round(n).toLocaleString('en-US')} ${unit}` : 'not run');
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
 
@@ -202,6 +217,7 @@ function markdown(table, goals, r, env) {
   d('xAPI: seconds from enabling to all delivered', r.xapi_seconds, ' s');
   d('xAPI: the enabling PATCH took', r.xapi_enable_ms, ' ms');
   d('xAPI: POSTs the receiver got', r.xapi_receiver_requests);
+  out.push(...cpuLines(r));
   out.push(...goalsMarkdown(goals, r, env));
   out.push('', '## How measured', '');
   out.push(
