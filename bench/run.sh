@@ -286,9 +286,12 @@ backlog() {
 }
 
 drain() {  # drain NAME SUB: enables SUB and times its backlog
-  local out cpu_before receiver
-  # The receiver's worker too, when it is the bench's nginx.
-  receiver=$( [[ -n ${nginx_pid:-} && -n ${receiver_status_url:-} ]] && pgrep -P "$nginx_pid" | head -1)
+  local out cpu_before receiver=""
+  # The receiver's worker too, when it is the bench's nginx (not with
+  # BENCH_RECEIVER_URL). Under set -e a failed test or pgrep must not stop the run.
+  if [[ -n ${nginx_pid:-} && -n ${receiver_status_url:-} ]]; then
+    receiver=$(pgrep -P "$nginx_pid" | head -1) || receiver=""
+  fi
   cpu_before=$(thread_cpu "$punt_pid" "$receiver")
   out=$(timeout -k 5 $((TIMEOUT + 30)) node "$lib/drain.js" "$base" "$key" "$2" \
     "${receiver_status_url:--}" "$TIMEOUT") || die "delivering the $1 backlog failed"
@@ -304,7 +307,7 @@ measure_receiver() {
   result receiver_idle_before "$(idle_percent)"
   local json out
   local worker cpu_before
-  worker=$(pgrep -P "$nginx_pid" | head -1)
+  worker=$(pgrep -P "$nginx_pid" | head -1) || worker=""
   cpu_before=$(thread_cpu "$worker")
   json=$(run_wrk receiver "$CONNS" "$receiver_url/" static POST /webhook "$tmp/webhook-body.json")
   result receiver_wrk_rate "$(wrk_rate "$json")"

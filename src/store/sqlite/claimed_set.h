@@ -11,9 +11,9 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
-#include <vector>
 
 #include "store/model.h"
 
@@ -27,9 +27,6 @@ class ClaimedSet {
   bool Contains(int64_t delivery_id) const;
   // Every claimed id, at one moment.
   std::unordered_set<int64_t> Snapshot() const;
-  // The subscription's claimed ids, ascending.
-  std::vector<int64_t> Of(const std::string& subscription_id) const;
-  size_t CountOf(const std::string& subscription_id) const;
   // Forgets every claim; returns how many there were.
   size_t Clear();
 
@@ -40,13 +37,14 @@ class ClaimedSet {
     return row_state == DeliveryState::kPending || row_state == DeliveryState::kRetrying ||
            row_state == DeliveryState::kHeld;
   }
-  // The subscription's claimed ids as a JSON array, for SQL's json_each.
+  // The subscription's claimed ids as a JSON array, for SQL's json_each;
+  // kNone when it has none.
+  static constexpr std::string_view kNone = "[]";
   std::string JsonOf(const std::string& subscription_id) const;
 
  private:
   mutable std::mutex mu_;
   std::unordered_map<int64_t, std::string> subscription_of_;  // protected by mu_
-  std::unordered_map<std::string, size_t> count_;              // protected by mu_
 };
 
 }  // namespace punt::store::sqlite

@@ -310,7 +310,8 @@ std::vector<Delivery> SqliteStore::ListDeliveries(const DeliveryQuery& query) {
       .BindInt(3, query.after_id)
       .BindInt(4, query.state ? StateValue(*query.state) : -1)
       .BindInt(5, std::clamp(query.limit, 1, kMaxListLimit))
-      .BindText(8, query.state ? claimed_.JsonOf(query.subscription_id) : "[]");
+      .BindText(8, query.state ? claimed_.JsonOf(query.subscription_id)
+                               : std::string(ClaimedSet::kNone));
   BindOptional(q, 6, query.since);
   BindOptional(q, 7, query.until);
   while (q.Step()) {

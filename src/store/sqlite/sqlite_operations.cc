@@ -227,13 +227,14 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
     counts[DeliveryState::kDelivered] = total - counted;
     if (!q.ok()) counts.clear();
   }
-  if (found && !counts.empty() && claimed_.CountOf(subscription_id) > 0) {
-    // Claimed deliveries whose rows still wait count as in_flight
-    // (claimed_set.h).
+  // Claimed deliveries whose rows still wait count as in_flight
+  // (claimed_set.h).
+  const std::string claimed = found ? claimed_.JsonOf(subscription_id) : "";
+  if (!counts.empty() && claimed != ClaimedSet::kNone) {
     Query q = db->Prepare(
         "SELECT state, COUNT(*) FROM deliveries WHERE id IN (SELECT value FROM json_each(?2)) "
         "AND subscription_id = ?1 AND (state = 0 OR state = 2 OR state = 3) GROUP BY state");
-    q.BindText(1, subscription_id).BindText(2, claimed_.JsonOf(subscription_id));
+    q.BindText(1, subscription_id).BindText(2, claimed);
     while (q.Step()) {
       counts[static_cast<DeliveryState>(q.Int(0))] -= q.Int(1);
       counts[DeliveryState::kInFlight] += q.Int(1);
