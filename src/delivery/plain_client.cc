@@ -36,6 +36,11 @@ constexpr uint64_t kBodyLimit = 1u << 20;
 constexpr uint32_t kHeaderLimit = 64u << 10;
 constexpr size_t kMaxIdlePerHost = 1024;
 constexpr size_t kMaxAddresses = 4096;  // parsed URLs kept; all are dropped when full
+// A connection idle for less than this is taken again without first asking
+// the kernel whether the receiver closed it: servers close idle connections
+// after seconds, and a request on one closed all the same is sent again
+// (RetryOrFail). The question is a syscall per request otherwise.
+constexpr std::chrono::milliseconds kTrustIdleFor{1000};
 
 struct Address {
   std::string host;         // a name, or an IP address without brackets
@@ -71,6 +76,7 @@ struct Connection {
   explicit Connection(asio::io_context& io) : socket(io) {}
   tcp::socket socket;
   boost::beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since;  // when it was last put back in the pool
 
   // An idle connection the receiver has closed reads as end of file (or an
   // error) at once; a live one has nothing to read.
@@ -148,19 +154,23 @@ class PlainClient::Impl {
     return address;
   }
 
+  // The most recently used first: it is the likeliest to be open still.
   std::unique_ptr<Connection> TakeIdle(const std::string& key) {
     auto it = idle_.find(key);
+    auto now = std::chrono::steady_clock::now();
     while (it != idle_.end() && !it->second.empty()) {
       std::unique_ptr<Connection> conn = std::move(it->second.back());
       it->second.pop_back();
-      if (conn->LooksOpen()) return conn;
+      if (now - conn->idle_since < kTrustIdleFor || conn->LooksOpen()) return conn;
     }
     return nullptr;
   }
 
   void KeepIdle(const std::string& key, std::unique_ptr<Connection> conn) {
     auto& pool = idle_[key];
-    if (pool.size() < kMaxIdlePerHost) pool.push_back(std::move(conn));
+    if (pool.size() >= kMaxIdlePerHost) return;
+    conn->idle_since = std::chrono::steady_clock::now();
+    pool.push_back(std::move(conn));
   }
 
   void Begin(Call call);

@@ -231,6 +231,21 @@ TEST(PlainClient, SendsAgainOnANewConnectionWhenTheKeptOneWasClosed) {
   EXPECT_EQ(receiver.connections(), 3);
 }
 
+// A connection idle for a second or more is checked before it is used: the
+// one the receiver closed is dropped, and the request goes on a new one.
+TEST(PlainClient, ChecksAConnectionIdleForASecondBeforeUsingIt) {
+  ScriptedReceiver receiver([](int, int, const std::string&) {
+    return Answer{Raw(200, "ok"), /*close_after=*/true};
+  });
+  Client client(LoopbackAllowed());
+  EXPECT_EQ(client.Send(receiver.Url()).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  TransferResult r = client.Send(receiver.Url());
+  EXPECT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(receiver.requests(), 2);
+  EXPECT_EQ(receiver.connections(), 2);
+}
+
 // The kept connection still looks open when the request goes out, and the
 // receiver closes it without an answer: sent once more, on a new one.
 TEST(PlainClient, SendsAgainWhenAKeptConnectionClosesWithoutAnAnswer) {
