@@ -21,6 +21,13 @@ constexpr size_t kMaxBatchBytes = 1u << 20;  // an xAPI batch's body stays under
 // Claims fetch up to this many times the free request slots, so the next
 // requests wait in memory instead of behind a claim's transaction.
 constexpr int kClaimAhead = 2;
+// The recorder gathers outcomes for up to this long after the first one
+// arrives (or until it holds kGatherCount), so one commit carries more of
+// them: a commit writes its pages whole, and some (the database header, the
+// index interior pages) whatever it carries. The receiver has its request
+// already; only the delivery's state in the store waits.
+constexpr std::chrono::milliseconds kGatherFor{2};
+constexpr size_t kGatherCount = 1024;
 
 // What an attempt tells the store about its subscription's health.
 store::AttemptOutcome::Signal HealthSignal(const Outcome& verdict) {
@@ -497,16 +504,22 @@ void Dispatcher::Record(store::AttemptOutcome outcome) { records_.push_back(std:
 
 void Dispatcher::HandOverRecords() {
   if (records_.empty()) return;
+  bool wake = false;
   {
     std::lock_guard lock(recorder_mutex_);
     if (recorder_queue_.empty()) {
       recorder_queue_.swap(records_);
+      recorder_first_at_ = std::chrono::steady_clock::now();
+      wake = true;
     } else {
       std::move(records_.begin(), records_.end(), std::back_inserter(recorder_queue_));
     }
+    wake = wake || recorder_queue_.size() >= kGatherCount;
   }
   records_.clear();
-  recorder_cv_.notify_one();
+  // The recorder waits for the first outcome, then for the gathering to end:
+  // waking it for each one in between would only cost a switch.
+  if (wake) recorder_cv_.notify_one();
 }
 
 void Dispatcher::RecorderLoop() {
@@ -514,6 +527,9 @@ void Dispatcher::RecorderLoop() {
   while (true) {
     recorder_cv_.wait(lock, [this] { return recorder_stop_ || !recorder_queue_.empty(); });
     if (recorder_queue_.empty() && recorder_stop_) return;
+    recorder_cv_.wait_until(lock, recorder_first_at_ + kGatherFor, [this] {
+      return recorder_stop_ || recorder_queue_.size() >= kGatherCount;
+    });
     std::vector<store::AttemptOutcome> batch;
     batch.swap(recorder_queue_);
     lock.unlock();

@@ -153,6 +153,7 @@ class Dispatcher {
   std::mutex recorder_mutex_;
   std::condition_variable recorder_cv_;
   std::vector<store::AttemptOutcome> recorder_queue_;
+  std::chrono::steady_clock::time_point recorder_first_at_;  // when the queue last stopped being empty
   bool recorder_stop_ = false;
   std::thread recorder_;
 };
