@@ -5,10 +5,10 @@
 
 namespace punt::delivery {
 
-OutgoingRequest BuildRequest(const Target& target, const Batch& batch, Millis now_ms) {
+OutgoingRequest BuildRequest(const Target& target, Batch& batch, Millis now_ms) {
   OutgoingRequest r;
   r.url = target.url;
-  r.body = batch.size() > 1 ? BatchBody(batch) : batch.front().body;
+  r.body = batch.size() > 1 ? BatchBody(batch) : std::move(batch.front().body);
   r.headers.emplace_back("Content-Type", "application/json");
   if (target.kind == store::SubscriptionKind::kXapi) {
     r.headers.emplace_back("X-Experience-API-Version", target.xapi_version);
