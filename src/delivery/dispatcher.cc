@@ -19,8 +19,10 @@ constexpr Millis kIdlePoll = 1000;  // longest sleep with nothing due
 constexpr Millis kNever = std::numeric_limits<Millis>::max();
 constexpr size_t kMaxBatchBytes = 1u << 20;  // an xAPI batch's body stays under 1 MiB
 // Claims fetch up to this many times the free request slots, so the next
-// requests wait in memory instead of behind a claim's transaction.
-constexpr int kClaimAhead = 2;
+// requests wait in memory instead of behind a claim's transaction, and a
+// claim's fixed cost (a fresh read snapshot re-reads its index pages) is
+// shared by more deliveries.
+constexpr int kClaimAhead = 4;
 // The recorder gathers outcomes for up to this long after the first one
 // arrives (or until it holds kGatherCount), so one commit carries more of
 // them: a commit writes its pages whole, and some (the database header, the
