@@ -326,6 +326,13 @@ measure_webhook() {
   result webhook_idle_before "$(idle_percent)"
   drain webhook "$sub"
   stop_punt
+  # wrk once more, right after the drain: this machine's speed drifts by tens
+  # of percent within minutes, and the ratio uses the mean of both (report.js).
+  if wants receiver && [[ -z ${BENCH_RECEIVER_URL:-} ]]; then
+    local json
+    json=$(run_wrk receiver_after "$CONNS" "$receiver_url/" static POST /webhook "$tmp/webhook-body.json")
+    result receiver_wrk_rate_after "$(wrk_rate "$json")"
+  fi
 }
 
 measure_ingest() {
