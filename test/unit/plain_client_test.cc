@@ -231,8 +231,11 @@ TEST(PlainClient, SendsAgainOnANewConnectionWhenTheKeptOneWasClosed) {
   EXPECT_EQ(receiver.connections(), 3);
 }
 
-// A connection idle for a second or more is checked before it is used: the
-// one the receiver closed is dropped, and the request goes on a new one.
+// A connection idle for a second or more goes through the peek before it is
+// used (TakeIdle), one idle for less does not and is resent if it was closed
+// (the test above). Seen from the receiver both end the same way: the closed
+// connection carries no request and the request goes on a new one. This test
+// covers the peek's path; it cannot tell the two apart.
 TEST(PlainClient, ChecksAConnectionIdleForASecondBeforeUsingIt) {
   ScriptedReceiver receiver([](int, int, const std::string&) {
     return Answer{Raw(200, "ok"), /*close_after=*/true};
