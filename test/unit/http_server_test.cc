@@ -215,6 +215,26 @@ TEST_F(HttpServerTest, AcceptsBodyAtTheLimitAndRejectsOneByteMoreWith413) {
   EXPECT_FALSE(over.keep_alive());
 }
 
+// The read buffer grows for a large body and shrinks back once it is empty;
+// neither loses or mixes bytes of the requests around it.
+TEST_F(HttpServerTest, ServesLargeAndSmallBodiesInTurnOnOneConnection) {
+  StartServer();
+  Client client(server_->port());
+  for (size_t size : {size_t{1} << 20, size_t{10}, size_t{200} << 10, size_t{1} << 10, size_t{0}}) {
+    std::string body(size, static_cast<char>('a' + size % 26));
+    auto response = client.Call(bhttp::verb::post, "/echo", body);
+    ASSERT_EQ(response.result_int(), 200u) << size;
+    EXPECT_EQ(response.body(), body) << size;
+  }
+  std::string big(300 << 10, 'x');
+  client.WriteRaw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: " +
+                  std::to_string(big.size()) + "\r\n\r\n" + big +
+                  "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                  "Content-Length: 5\r\n\r\nsmall");
+  EXPECT_EQ(client.Read().body(), big);
+  EXPECT_EQ(client.Read().body(), "small");
+}
+
 TEST_F(HttpServerTest, MalformedRequestLineGets400AndClose) {
   StartServer();
   Client client(server_->port());

@@ -1,5 +1,6 @@
 #include "api/http/session.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/post.hpp>
@@ -23,6 +24,10 @@ using boost::system::error_code;
 constexpr std::chrono::seconds kLinger{1};
 constexpr size_t kMaxDrain = 4 << 20;
 constexpr size_t kKeepCapacity = 64 << 10;
+// Room for a whole request head and a small body in one read: Beast reads
+// only max(512, free room) bytes at a time, so an empty buffer would take a
+// 1 KiB event in three recv calls.
+constexpr size_t kReadRoom = 8 << 10;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::string FormatEndpoint(const asio::ip::tcp::endpoint& endpoint) {
@@ -37,6 +42,14 @@ bool IsParseError(error_code ec) {
 
 void ReleaseIfLarge(std::string& s) {
   if (s.capacity() > kKeepCapacity) std::string().swap(s);
+}
+
+// A buffer grown for a large body goes back to kReadRoom once it is empty
+// (pipelined bytes, if any, keep it as it is).
+void ReleaseIfLarge(boost::beast::flat_buffer& buffer) {
+  if (buffer.capacity() <= kKeepCapacity || buffer.size() != 0) return;
+  buffer = boost::beast::flat_buffer();
+  buffer.reserve(kReadRoom);
 }
 
 // Shared by every copy of one request's Respond.
@@ -102,6 +115,7 @@ void Session::OnStart() {
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) remote_ = FormatEndpoint(endpoint);
+  buffer_.reserve(kReadRoom);
   ReadRequest();
   ArmTimer();
 }
@@ -142,6 +156,11 @@ void Session::OnHeader(error_code ec) {
 }
 
 void Session::ReadBody() {
+  // The declared body in as few reads as the peer's writes allow.
+  if (auto length = parser_->content_length()) {
+    buffer_.reserve(buffer_.size() + static_cast<size_t>(
+                                         std::min<uint64_t>(*length, state_->options.body_limit)));
+  }
   beast_http::async_read(socket_, buffer_, *parser_,
                          [self = shared_from_this()](error_code ec, size_t) {
                            if (self->phase_ == Phase::kClosed) return;
@@ -268,6 +287,7 @@ void Session::OnWritten(error_code ec) {
   if (ec) return Close();
   ReleaseIfLarge(body_);
   ReleaseIfLarge(request_.body);
+  ReleaseIfLarge(buffer_);
   if (close_after_write_) return LingerAndClose();
   ReadRequest();
 }
