@@ -1,5 +1,7 @@
 #include "store/sqlite/db.h"
 
+#include "store/sqlite/wal_gathering_vfs.h"
+
 #include <sqlite3.h>
 
 #include <cstdlib>
@@ -125,7 +127,8 @@ std::unique_ptr<Db> Db::Open(const std::string& path, std::string* error) {
   ConfigureProcessOnce();
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  // Falls back to the default VFS if the gathering one could not be set up.
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, WalGatheringVfsName());
   std::unique_ptr<Db> db(new Db(raw));  // closes `raw` even when opening failed
   if (rc != SQLITE_OK) {
     *error = "cannot open database " + path + ": " +
