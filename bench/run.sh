@@ -341,9 +341,11 @@ measure_ingest() {
   local sub json
   sub=$(disabled_sub webhook '["*"]')
   result ingest_idle_before "$(idle_percent)"
+  local cpu_before stored
+  cpu_before=$(thread_cpu "$punt_pid")
   json=$(run_wrk healthz "$CONNS" "$base" static GET /healthz)
   result healthz_rate "$(wrk_rate "$json")"
-  local cpu_before stored
+  cpu_record healthz request "$cpu_before" "$(thread_cpu "$punt_pid")" "$(field "$json" requests)"
   cpu_before=$(thread_cpu "$punt_pid")
   json=$(run_wrk ingest "$CONNS" "$base" events "$tmp/templates.ndjson" 1 s1 "$key")
   local cpu_after
