@@ -356,6 +356,16 @@ measure_ingest() {
   stored=$(field "$(counts "$sub")" held)
   result ingest_stored "$stored"
   cpu_record ingest event "$cpu_before" "$cpu_after" "$stored"
+  # Not the target: the same with a (disabled) xAPI subscription beside the
+  # webhook one, so every learning event's statement is built and stored too.
+  local first_stored=$stored
+  disabled_sub xapi '["*"]' '"lrs_key":"bench","lrs_secret":"bench-secret"' >/dev/null
+  cpu_before=$(thread_cpu "$punt_pid")
+  json=$(run_wrk ingest_xapi "$CONNS" "$base" events "$tmp/templates.ndjson" 1 s2 "$key")
+  cpu_after=$(thread_cpu "$punt_pid")
+  result ingest_xapi_rate "$(wrk_rate "$json")"
+  stored=$(field "$(counts "$sub")" held)
+  cpu_record ingest_xapi event "$cpu_before" "$cpu_after" $((stored - first_stored))
   stop_punt
 }
 
@@ -377,7 +387,7 @@ measure_batch() {
   out=$(timeout -k 5 "$TIMEOUT" "$build/bench_sqlite_ingest" --db "$tmp/sqlite-ingest.db" \
     --events $((stored > 10000 ? stored : 10000)) --per-txn "$BATCH" --types "$TYPES" \
     --webhook-bytes "$webhook_bytes" --statement-bytes "$statement_bytes" \
-    --delivery-state held --synchronous FULL) || die "bench_sqlite_ingest: $out"
+    --delivery-state held --synchronous FULL --statements none) || die "bench_sqlite_ingest: $out"
   result batch_sqlite_rate "$(kv "$out" rate)"
   rm -f "$tmp"/sqlite-ingest.db*
 }

@@ -1,13 +1,15 @@
 // Baseline for batched ingest: a bare SQLite program writing the rows punt
 // writes for each ingested event (store/sqlite/sqlite_ingest.cc): one events
-// row, one bodies row per format (webhook envelope; plus the xAPI statement
-// for a learning event), and one deliveries row for the one subscription.
+// row, one bodies row per format (webhook envelope; plus, with --statements
+// learning, the xAPI statement of a learning event, which punt stores only
+// while the organisation has an xAPI subscription), and one deliveries row
+// for the one (webhook) subscription.
 // Same schema (punt's migration), WAL, synchronous=FULL, one transaction per
 // --per-txn events, one thread, prepared statements.
 //
 //   bench_sqlite_ingest --db PATH [--events 200000] [--per-txn 100]
 //       [--types lesson.completed,...] [--webhook-bytes 1024] [--statement-bytes 1500]
-//       [--delivery-state held|pending] [--synchronous FULL]
+//       [--delivery-state held|pending] [--synchronous FULL] [--statements learning|none]
 //
 // Prints: events=N transactions=T seconds=S rate=R (events per second).
 #include <chrono>
@@ -51,6 +53,10 @@ int main(int argc, char** argv) {
                "question.answered,question.skipped,training_session.attended,term.searched"));
   const auto webhook_bytes = static_cast<size_t>(flags.Int("webhook-bytes", 1024));
   const auto statement_bytes = static_cast<size_t>(flags.Int("statement-bytes", 1500));
+  const std::string statements = flags.Get("statements", "learning");
+  if (statements != "learning" && statements != "none") {
+    bench::Die("--statements must be learning or none");
+  }
   const DeliveryState state =
       flags.Get("delivery-state", "held") == "pending" ? DeliveryState::kPending
                                                         : DeliveryState::kHeld;
@@ -92,7 +98,7 @@ int main(int argc, char** argv) {
       const int64_t seq = sqlite3_last_insert_rowid(db);
       insert_body.Int(1, seq).Int(2, static_cast<int>(BodyFormat::kWebhook))
           .Blob(3, webhook_bodies[written % webhook_bodies.size()]).Run();
-      if (kind.learning) {
+      if (kind.learning && statements == "learning") {
         insert_body.Int(1, seq).Int(2, static_cast<int>(BodyFormat::kStatement))
             .Blob(3, statement_bodies[written % statement_bodies.size()]).Run();
       }

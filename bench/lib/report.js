@@ -222,6 +222,7 @@ function markdown(table, goals, r, env) {
   d('single ingest: events stored (held) during the wrk run', r.ingest_stored);
   d('single ingest: answers other than 202', r.ingest_non2xx);
   d('single ingest: p99 latency', r.ingest_p99_ms, ' ms');
+  d('single ingest with an xAPI subscription too (statements built; not the target)', r.ingest_xapi_rate, ' events/s');
   d('batched ingest: events stored (held)', r.batch_stored);
   d('batched ingest: p99 latency of a request', r.batch_p99_ms, ' ms');
   d('xAPI: deliveries (delivered / dead)', r.xapi_delivered, ` / ${r.xapi_dead}`);

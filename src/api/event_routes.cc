@@ -13,7 +13,10 @@ namespace json = boost::json;
 
 constexpr size_t kMaxEventsPerRequest = 1000;
 
-store::NewEvent Prepare(const xapi::OrgSettings& org, const json::value& event) {
+// `statements`: build the statement of a learning event now (the
+// organisation has an xAPI subscription); else the store builds it if one
+// turns out to need it.
+store::NewEvent Prepare(const xapi::OrgSettings& org, const json::value& event, bool statements) {
   const json::object& e = event.get_object();
   store::NewEvent out;
   out.event_id = e.at("id").get_string();
@@ -22,7 +25,9 @@ store::NewEvent Prepare(const xapi::OrgSettings& org, const json::value& event) 
   out.learning = xapi::HasStatement(out.type);
   out.webhook_body = webhook::WebhookBody(event);
   // One statement serves both xAPI versions: only the header differs.
-  if (out.learning) out.statement_body = xapi::StatementJson(org, event, xapi::Version::k1_0_3);
+  if (out.learning && statements) {
+    out.statement_body = xapi::StatementJson(org, event, xapi::Version::k1_0_3);
+  }
   return out;
 }
 
@@ -58,11 +63,12 @@ void Ingest(Context& ctx, http::Request& req, http::Respond respond) {
   auto org = ctx.store.GetOrg(org_id);
   if (!org) return respond(http::Error(401, "unauthorized", "the organisation no longer exists"));
   xapi::OrgSettings settings{org->id, org->platform_url, org->mbox_opt_in};
+  const bool statements = ctx.store.WantsStatements(org_id);
   std::vector<store::NewEvent> prepared;
   prepared.reserve(events.size());
   json::array accepted;
   for (const auto& event : events) {
-    prepared.push_back(Prepare(settings, event));
+    prepared.push_back(Prepare(settings, event, statements));
     accepted.emplace_back(prepared.back().event_id);
   }
   ctx.store.Ingest(org_id, std::move(prepared),

@@ -8,6 +8,7 @@
 #include "api/http/router.h"
 #include "api/http/server.h"
 #include "api/routes.h"
+#include "api/statement_builder.h"
 #include "delivery/dispatcher.h"
 #include "security/api_keys.h"
 #include "security/sealer.h"
@@ -40,6 +41,7 @@ class AppImpl final : public App {
         server_(router_, http::Server::Options{.host = config.host,
                                                .port = config.port,
                                                .threads = config.threads}) {
+    store_->SetStatementBuilder(api::MakeStatementBuilder());
     context_.guard = &guard_;  // guard_ is made after context_
     context_.ca_file = config.ca_file;
     api::AddRoutes(router_, context_);

@@ -82,8 +82,11 @@ struct NewEvent {
   std::string type;
   Millis occurred_at = 0;
   bool learning = false;
-  std::string webhook_body;    // always
-  std::string statement_body;  // learning events only
+  std::string webhook_body;  // always
+  // Learning events only, and may be left empty when no xAPI subscription of
+  // the organisation wants it (Store::WantsStatements): the store then builds
+  // it if one does by the time the event is stored (Store::SetStatementBuilder).
+  std::string statement_body;
 };
 
 struct IngestResult {

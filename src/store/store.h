@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -41,6 +42,11 @@ using IngestCallback = std::function<void(IngestResult)>;
 // How many deliveries a replay created, or why it failed.
 using ReplayResult = std::variant<int64_t, Status>;
 using ReplayCallback = std::function<void(ReplayResult)>;
+// The xAPI statement of a stored event of type `type`, built from its webhook
+// body (the envelope whose "data" is the event) for `org` as it is now; empty
+// when events of that type have no statement or the body cannot be read.
+using StatementBuilder = std::function<std::string(const Org& org, std::string_view type,
+                                                   std::string_view webhook_body)>;
 
 class Store {
  public:
@@ -76,9 +82,20 @@ class Store {
   // Stores the events of one request, their bodies, and one delivery for each
   // matching subscription, all in one transaction: either all of the batch or
   // nothing. An event id the organisation already used is not stored again.
+  // A learning event's statement is stored when it came with one, or when an
+  // xAPI subscription gets a delivery of it (built by the StatementBuilder).
   // `done` runs on the writer thread after the commit; it must not block.
   virtual void Ingest(const std::string& org_id, std::vector<NewEvent> events,
                       IngestCallback done) = 0;
+  // Whether ingest should build the statements of the organisation's learning
+  // events up front: true while it has an xAPI subscription (enabled or not).
+  // A cached hint: a statement found missing is built by the store instead.
+  virtual bool WantsStatements(const std::string& org_id) = 0;
+  // Builds the statements ingest left out when an xAPI subscription needs
+  // them (a subscription created while the events were on their way, or a
+  // replay). Set before the first Ingest or Replay. Without one, an ingest
+  // that needs a statement fails, and a replay skips events without one.
+  virtual void SetStatementBuilder(StatementBuilder builder) = 0;
 
   // The deliveries of one subscription (query.subscription_id is required)
   // with an id above query.after_id, ordered by id ascending, optionally of

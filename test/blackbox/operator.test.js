@@ -17,6 +17,7 @@ const { execFile } = require('node:child_process');
 const { PuntServer, killAll } = require('./lib/punt-server');
 const { describeRes, expectStatus, waitFor, createSub, getDelivery } = require('./lib/api-helpers');
 const { startLrs, startReceiver, stopAllPeers } = require('./lib/peers');
+const { statementId } = require('./lib/fixtures');
 
 const LRS_KEY = 'lrs_key';
 const LRS_SECRET = 'p@ss>w?rd~~';
@@ -242,6 +243,20 @@ describe('operator actions', () => {
       assert.deepEqual(history.map((r) => r.body.data.id).sort(),
         [...inWindow, late].map((e) => e.id).sort());
       assert.ok(history.every((r) => r.verified && r.id === firstIds[r.body.data.id]));
+
+      // So does an LRS connected later. The organisation had no xAPI subscription when the
+      // events came, so none of their statements was built then: the replay builds them.
+      const lrsSub = await createSub(srv, org, { kind: 'xapi', url: lrs.base,
+        token: TOKEN_STANDARD, events: ['*'] });
+      const toLrs = await srv.request('POST', `/v1/subscriptions/${lrsSub.id}/replay`,
+        { key: org.key, json: { since } });
+      expectStatus(toLrs, 202);
+      assert.equal(toLrs.json.replayed, 3);
+      await waitStates(srv, org, lrsSub.id, { count: 3, state: 'delivered' }, 'the statements');
+      const stored = new Set(await lrs.ids());
+      for (const e of [...inWindow, late]) {
+        assert.ok(stored.has(statementId(org.id, e.id)), `the LRS lacks the statement of ${e.id}`);
+      }
 
       // Bad windows.
       const bad = async (json, status, fieldPath) => {

@@ -1,8 +1,10 @@
 // Ingest: events, their bodies and their fan-out, as one job per request.
+#include <algorithm>
 #include <memory>
 #include <unordered_map>
 #include <utility>
 
+#include "store/sqlite/bodies.h"
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store_impl.h"
 
@@ -52,12 +54,6 @@ Status InsertEvent(Db& db, const std::string& org_id, const NewEvent& event, Mil
   return Status::Ok();
 }
 
-Status InsertBody(Db& db, int64_t seq, BodyFormat format, const std::string& body) {
-  Query q = db.Prepare("INSERT INTO bodies (event_seq, format, body) VALUES (?1, ?2, ?3)");
-  q.BindInt(1, seq).BindInt(2, static_cast<int>(format)).BindBlob(3, body);
-  return q.Run() ? Status::Ok() : QueryStatus(q, "cannot store body");
-}
-
 Status InsertDelivery(Db& db, const Subscription& sub, int64_t seq, Millis now) {
   Query q = db.Prepare(
       "INSERT INTO deliveries (subscription_id, event_seq, state, attempt_count, "
@@ -67,9 +63,11 @@ Status InsertDelivery(Db& db, const Subscription& sub, int64_t seq, Millis now) 
   return q.Run() ? Status::Ok() : QueryStatus(q, "cannot store delivery");
 }
 
+// An event that came without its statement gets one if an xAPI
+// subscription takes a delivery of it.
 Status StoreEvent(Db& db, const std::string& org_id, const NewEvent& event,
-                  const std::vector<Subscription>& subs, Millis now, IngestResult* result,
-                  bool* made_due) {
+                  const std::vector<Subscription>& subs, Millis now, MissingStatements& missing,
+                  IngestResult* result, bool* made_due) {
   int64_t seq = 0;
   Status status = InsertEvent(db, org_id, event, now, &seq);
   if (!status.ok()) return status;
@@ -80,7 +78,17 @@ Status StoreEvent(Db& db, const std::string& org_id, const NewEvent& event,
   ++result->stored;
   status = InsertBody(db, seq, BodyFormat::kWebhook, event.webhook_body);
   if (status.ok() && event.learning) {
-    status = InsertBody(db, seq, BodyFormat::kStatement, event.statement_body);
+    if (!event.statement_body.empty()) {
+      status = InsertBody(db, seq, BodyFormat::kStatement, event.statement_body);
+    } else if (std::any_of(subs.begin(), subs.end(), [&](const Subscription& sub) {
+                 return sub.kind == SubscriptionKind::kXapi && Matches(sub, event.type, true);
+               })) {
+      bool stored = false;
+      status = missing.Add(seq, event.type, event.webhook_body, &stored);
+      if (status.ok() && !stored) {
+        status = Status::Failed("no statement could be built for event '" + event.event_id + "'");
+      }
+    }
   }
   for (const Subscription& sub : subs) {
     if (!status.ok()) break;
@@ -93,7 +101,8 @@ Status StoreEvent(Db& db, const std::string& org_id, const NewEvent& event,
 }
 
 Status IngestBatch(Db& db, const std::string& org_id, const std::vector<NewEvent>& events,
-                   Millis now, SubscriptionsByOrg& cache, IngestResult* result, bool* made_due) {
+                   Millis now, SubscriptionsByOrg& cache, const StatementBuilder& builder,
+                   IngestResult* result, bool* made_due) {
   Status status = Status::Ok();
   auto cached = cache.find(org_id);
   if (cached == cache.end()) {
@@ -103,9 +112,10 @@ Status IngestBatch(Db& db, const std::string& org_id, const std::vector<NewEvent
     cached = cache.emplace(org_id, std::move(loaded)).first;
   }
   const std::vector<Subscription>& subs = cached->second;
+  MissingStatements missing(db, org_id, builder);
   for (const NewEvent& event : events) {
     if (!status.ok()) break;
-    status = StoreEvent(db, org_id, event, subs, now, result, made_due);
+    status = StoreEvent(db, org_id, event, subs, now, missing, result, made_due);
   }
   return status;
 }
@@ -118,8 +128,8 @@ void SqliteStore::Ingest(const std::string& org_id, std::vector<NewEvent> events
   WriteJob job;
   job.run = [this, org_id, events = std::move(events), result](Db& db, bool* made_due) {
     *result = IngestResult{};
-    return IngestBatch(db, org_id, events, clock_.Now(), ingest_subscriptions_, result.get(),
-                       made_due);
+    return IngestBatch(db, org_id, events, clock_.Now(), ingest_subscriptions_,
+                       statement_builder_, result.get(), made_due);
   };
   job.finish = [result, done = std::move(done)](const Status& status) {
     if (status.ok()) {

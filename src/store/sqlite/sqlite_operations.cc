@@ -2,6 +2,7 @@
 // subscription's deliveries by state (DESIGN.md section 3).
 #include <utility>
 
+#include "store/sqlite/bodies.h"
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store_impl.h"
 
@@ -59,21 +60,25 @@ Status Retry(Db& db, const std::string& org_id, int64_t id, bool claimed, Millis
 // Creates the deliveries of the window's next `slice` events (matching the
 // subscription or not) and moves the cursor past them: one INSERT ... SELECT
 // of the events that have a body in the subscription's format and whose type
-// it picks. The bounds are row
+// it picks. For an xAPI subscription, the statements ingest left out are
+// built first. The bounds are row
 // values with no OR, so both queries seek straight to the cursor in
 // events_by_accepted (its rowid, seq, is its last column).
 Status InsertReplaySlice(Db& db, const std::string& org_id, const std::string& sub_id,
-                         Millis until, Millis now, int slice, ReplayCursor* cursor,
-                         int64_t* created, bool* made_due) {
+                         Millis until, Millis now, int slice, const StatementBuilder& builder,
+                         ReplayCursor* cursor, int64_t* created, bool* made_due) {
   bool enabled = false;
+  bool xapi = false;
   {
     Query sub = db.Prepare(
-        "SELECT enabled FROM subscriptions WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
+        "SELECT enabled, kind FROM subscriptions WHERE id = ?1 AND org_id = ?2 "
+        "AND deleted_at = 0");
     if (!sub.BindText(1, sub_id).BindText(2, org_id).Step()) {
       if (!sub.ok()) return QueryStatus(sub, "cannot read subscription");
       return Status::NotFound("no subscription " + sub_id);
     }
     enabled = sub.Int(0) != 0;
+    xapi = ParseKind(sub.Text(1)) == SubscriptionKind::kXapi;
   }
   // This slice ends before (end_at, end_seq): after its last event, or at
   // `until` when fewer than `slice` events are left.
@@ -97,6 +102,12 @@ Status InsertReplaySlice(Db& db, const std::string& org_id, const std::string& s
     } else if (!last.ok()) {
       return QueryStatus(last, "cannot replay events");
     }
+  }
+  if (xapi) {
+    int64_t built = 0;
+    Status status = AddMissingStatements(db, org_id, sub_id, cursor->accepted_at, cursor->seq,
+                                         end_at, end_seq, builder, &built);
+    if (!status.ok()) return status;
   }
   Query q = db.Prepare(
       "INSERT INTO deliveries (subscription_id, event_seq, state, attempt_count, "
@@ -170,8 +181,8 @@ void SqliteStore::ReplayNextSlice(std::shared_ptr<ReplayProgress> progress) {
   job.run = [this, progress, slice](Db& db, bool* made_due) {
     *slice = {progress->cursor, 0};  // the writer may run the job twice
     return InsertReplaySlice(db, progress->org_id, progress->subscription_id, progress->until,
-                             clock_.Now(), progress->slice, &slice->cursor, &slice->created,
-                             made_due);
+                             clock_.Now(), progress->slice, statement_builder_, &slice->cursor,
+                             &slice->created, made_due);
   };
   job.finish = [this, progress, slice](const Status& status) {
     if (!status.ok()) return progress->done(status);

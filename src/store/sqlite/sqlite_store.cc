@@ -230,12 +230,47 @@ std::optional<ApiKey> SqliteStore::FindApiKey(const std::string& hash) {
   return key;
 }
 
+bool SqliteStore::WantsStatements(const std::string& org_id) {
+  uint64_t generation = 0;
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = wants_statements_.find(org_id); it != wants_statements_.end()) {
+      return it->second;
+    }
+    generation = subscription_generation_;
+  }
+  std::string error;
+  ReadPool::Lease db = readers_.Acquire(&error);
+  if (!db) return true;  // cannot tell: build them, which is never wrong
+  Query q = db->Prepare(
+      "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE org_id = ?1 AND kind = 'xapi' "
+      "AND deleted_at = 0)");
+  if (!q.BindText(1, org_id).Step()) return true;
+  bool wants = q.Int(0) != 0;
+  std::lock_guard lock(cache_mu_);
+  if (generation == subscription_generation_) wants_statements_.emplace(org_id, wants);
+  return wants;
+}
+
+void SqliteStore::ForgetWantsStatements(const std::string& org_id) {
+  std::lock_guard lock(cache_mu_);
+  ++subscription_generation_;
+  wants_statements_.erase(org_id);
+}
+
+void SqliteStore::SetStatementBuilder(StatementBuilder builder) {
+  writer_.RunSync([&](Db&, bool*) {
+    statement_builder_ = std::move(builder);
+    return Status::Ok();
+  }, /*durable=*/false);
+}
+
 Status SqliteStore::CreateSubscription(const Subscription& sub) {
   static const std::string kSql = "INSERT INTO subscriptions (" +
                                   std::string(kSubscriptionColumns) +
                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
                                   "?12, ?13, ?14, ?15)";
-  return writer_.RunSync([&](Db& db, bool*) {
+  Status status = writer_.RunSync([&](Db& db, bool*) {
     ingest_subscriptions_.erase(sub.org_id);
     if (!OrgExists(db, sub.org_id)) return Status::NotFound("no organisation " + sub.org_id);
     Subscription row = sub;
@@ -247,6 +282,8 @@ Status SqliteStore::CreateSubscription(const Subscription& sub) {
     if (!q.Run()) return QueryStatus(q, "cannot create subscription");
     return Status::Ok();
   });
+  ForgetWantsStatements(sub.org_id);  // after the commit: a read before it is not kept
+  return status;
 }
 
 std::optional<Subscription> SqliteStore::GetSubscription(const std::string& org_id,
@@ -384,6 +421,7 @@ Status SqliteStore::DeleteSubscription(const std::string& org_id, const std::str
     if (db.Changes() == 0) return Status::NotFound("no subscription " + id);
     return DeleteDeliveriesSlice(db, id, slice, &gone);
   });
+  ForgetWantsStatements(org_id);
   if (status.ok() && !gone) DeleteRestOfDeliveries(id, slice);
   return status;
 }

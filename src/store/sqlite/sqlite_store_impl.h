@@ -62,6 +62,8 @@ class SqliteStore final : public Store {
 
   void Ingest(const std::string& org_id, std::vector<NewEvent> events,
               IngestCallback done) override;
+  bool WantsStatements(const std::string& org_id) override;
+  void SetStatementBuilder(StatementBuilder builder) override;
 
   std::vector<Delivery> ListDeliveries(const DeliveryQuery& query) override;
   std::optional<Delivery> GetDelivery(const std::string& org_id, int64_t id) override;
@@ -115,6 +117,11 @@ class SqliteStore final : public Store {
   uint64_t org_generation_ = 0;                             // protected by cache_mu_
   std::unordered_map<std::string, Org> orgs_;               // protected by cache_mu_
   std::unordered_map<std::string, ApiKey> keys_by_hash_;    // protected by cache_mu_
+  // WantsStatements by organisation. An entry read before a subscription
+  // change commits is not kept (the generation moved on).
+  uint64_t subscription_generation_ = 0;                    // protected by cache_mu_
+  std::unordered_map<std::string, bool> wants_statements_;  // protected by cache_mu_
+  void ForgetWantsStatements(const std::string& org_id);
 
   std::mutex listener_mu_;
   std::function<void()> listener_;  // protected by listener_mu_
@@ -126,6 +133,8 @@ class SqliteStore final : public Store {
   // to them (id, kind, events, enabled), loaded on first use. Every job that
   // changes those columns clears its organisation's entry (or all).
   std::unordered_map<std::string, std::vector<Subscription>> ingest_subscriptions_;
+  // Writer thread only (SetStatementBuilder sets it through a writer job).
+  StatementBuilder statement_builder_;
 
   // The deliveries the dispatcher holds (ClaimDue to RecordAttempts); their
   // rows still say pending, retrying or held.

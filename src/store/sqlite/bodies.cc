@@ -1,0 +1,74 @@
+#include "store/sqlite/bodies.h"
+
+#include <utility>
+#include <vector>
+
+#include "store/sqlite/rows.h"
+
+namespace punt::store::sqlite {
+
+Status InsertBody(Db& db, int64_t seq, BodyFormat format, std::string_view body) {
+  Query q = db.Prepare("INSERT INTO bodies (event_seq, format, body) VALUES (?1, ?2, ?3)");
+  q.BindInt(1, seq).BindInt(2, static_cast<int>(format)).BindBlob(3, body);
+  return q.Run() ? Status::Ok() : QueryStatus(q, "cannot store body");
+}
+
+Status MissingStatements::Add(int64_t seq, std::string_view type, std::string_view webhook_body,
+                              bool* stored) {
+  *stored = false;
+  if (!builder_) return Status::Ok();
+  if (!org_) {
+    static const std::string kSql =
+        "SELECT " + std::string(kOrgColumns) + " FROM orgs WHERE id = ?1";
+    Query q = db_.Prepare(kSql);
+    if (!q.BindText(1, org_id_).Step()) {
+      return q.ok() ? Status::NotFound("no organisation " + org_id_)
+                    : QueryStatus(q, "cannot read organisation");
+    }
+    org_ = ReadOrg(q);
+  }
+  std::string statement = builder_(*org_, type, webhook_body);
+  if (statement.empty()) return Status::Ok();
+  Status status = InsertBody(db_, seq, BodyFormat::kStatement, statement);
+  *stored = status.ok();
+  return status;
+}
+
+Status AddMissingStatements(Db& db, const std::string& org_id, const std::string& sub_id,
+                            Millis from_at, int64_t from_seq, Millis end_at, int64_t end_seq,
+                            const StatementBuilder& builder, int64_t* built) {
+  struct Missing {
+    int64_t seq;
+    std::string type;
+    std::string webhook_body;
+  };
+  std::vector<Missing> missing;
+  {
+    Query q = db.Prepare(
+        "SELECT e.seq, e.type, b.body FROM subscriptions s "
+        "JOIN events e ON e.org_id = s.org_id "
+        "AND (e.accepted_at, e.seq) > (?3, ?4) AND (e.accepted_at, e.seq) < (?5, ?6) "
+        "JOIN bodies b ON b.event_seq = e.seq AND b.format = 0 "
+        "WHERE s.id = ?1 AND s.org_id = ?2 "
+        "AND NOT EXISTS (SELECT 1 FROM bodies x WHERE x.event_seq = e.seq AND x.format = 1) "
+        "AND EXISTS (SELECT 1 FROM json_each(s.events) j WHERE j.value IN ('*', e.type))");
+    q.BindText(1, sub_id)
+        .BindText(2, org_id)
+        .BindInt(3, from_at)
+        .BindInt(4, from_seq)
+        .BindInt(5, end_at)
+        .BindInt(6, end_seq);
+    while (q.Step()) missing.push_back({q.Int(0), q.Text(1), q.Blob(2)});
+    if (!q.ok()) return QueryStatus(q, "cannot read the events to replay");
+  }
+  MissingStatements statements(db, org_id, builder);
+  for (const Missing& event : missing) {
+    bool stored = false;
+    Status status = statements.Add(event.seq, event.type, event.webhook_body, &stored);
+    if (!status.ok()) return status;
+    *built += stored ? 1 : 0;
+  }
+  return Status::Ok();
+}
+
+}  // namespace punt::store::sqlite
