@@ -36,7 +36,7 @@ Status MissingStatements::Add(int64_t seq, std::string_view type, std::string_vi
 
 Status AddMissingStatements(Db& db, const std::string& org_id, const std::string& sub_id,
                             Millis from_at, int64_t from_seq, Millis end_at, int64_t end_seq,
-                            const StatementBuilder& builder, int64_t* built) {
+                            const StatementBuilder& builder) {
   struct Missing {
     int64_t seq;
     std::string type;
@@ -66,7 +66,6 @@ Status AddMissingStatements(Db& db, const std::string& org_id, const std::string
     bool stored = false;
     Status status = statements.Add(event.seq, event.type, event.webhook_body, &stored);
     if (!status.ok()) return status;
-    *built += stored ? 1 : 0;
   }
   return Status::Ok();
 }

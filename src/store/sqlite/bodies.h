@@ -35,9 +35,9 @@ class MissingStatements {
 
 // Before a replay slice sends the events of (from_at, from_seq) ..
 // (end_at, end_seq) to an xAPI subscription: builds the statements of those
-// of its events that have none. *built: how many.
+// of its events that have none.
 Status AddMissingStatements(Db& db, const std::string& org_id, const std::string& sub_id,
                             Millis from_at, int64_t from_seq, Millis end_at, int64_t end_seq,
-                            const StatementBuilder& builder, int64_t* built);
+                            const StatementBuilder& builder);
 
 }  // namespace punt::store::sqlite

@@ -104,9 +104,8 @@ Status InsertReplaySlice(Db& db, const std::string& org_id, const std::string& s
     }
   }
   if (xapi) {
-    int64_t built = 0;
     Status status = AddMissingStatements(db, org_id, sub_id, cursor->accepted_at, cursor->seq,
-                                         end_at, end_seq, builder, &built);
+                                         end_at, end_seq, builder);
     if (!status.ok()) return status;
   }
   Query q = db.Prepare(
