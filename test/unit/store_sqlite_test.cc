@@ -462,6 +462,115 @@ TEST_F(SqliteStoreTest, OutstandingIngestsShareCommits) {
   EXPECT_LE(after.syncs - before.syncs, after.synced_commits - before.synced_commits);
 }
 
+// While the sync thread syncs one commit, the writer keeps the next group's
+// transaction open and runs what comes meanwhile in it: one commit and one
+// sync for all of it, answered when that sync is done.
+class HeldGroupTest : public SqliteStoreTest {
+ protected:
+  void SetUp() override {
+    SqliteStoreTest::SetUp();
+    CreateOrg("org_a");
+    CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  }
+  void TearDown() override {
+    writer().ReleaseSyncForTest();  // a failed expectation must not leave it held
+    SqliteStoreTest::TearDown();
+  }
+  sqlite::Writer& writer() { return impl().writer_for_test(); }
+
+  std::future<IngestResult> IngestAsync(std::vector<NewEvent> events) {
+    auto promise = std::make_shared<std::promise<IngestResult>>();
+    std::future<IngestResult> answer = promise->get_future();
+    store_->Ingest("org_a", std::move(events),
+                   [promise](IngestResult r) { promise->set_value(std::move(r)); });
+    return answer;
+  }
+  // Bounded waits (about 10 s) for what another thread does.
+  template <typename Done>
+  bool WaitFor(Done done) {
+    for (int i = 0; i < 5000 && !done(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return done();
+  }
+  // Ingests one event and waits until the sync thread holds its commit.
+  std::future<IngestResult> IngestAndHoldItsSync(const std::string& id) {
+    writer().HoldSyncForTest();
+    auto answer = IngestAsync({Event(id)});
+    EXPECT_TRUE(WaitFor([&] { return writer().SyncingForTest(); }));
+    return answer;
+  }
+  static bool Ready(std::future<IngestResult>& f) {
+    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }
+};
+
+TEST_F(HeldGroupTest, JobsThatComeDuringASyncShareOneCommitAfterIt) {
+  sqlite::WriterStats before = impl().writer_stats();
+  auto a = IngestAndHoldItsSync("a");
+  auto b = IngestAsync({Event("b")});
+  auto c = IngestAsync({Event("c")});
+  // The writer ran both in a transaction it keeps open: nothing committed.
+  ASSERT_TRUE(WaitFor([&] { return writer().QueuedForTest() == 0; }));
+  EXPECT_EQ(impl().writer_stats().commits, before.commits + 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 1);
+  EXPECT_FALSE(Ready(a));
+  EXPECT_FALSE(Ready(b));
+
+  writer().ReleaseSyncForTest();
+  EXPECT_TRUE(a.get().ok);
+  IngestResult rb = b.get(), rc = c.get();
+  EXPECT_TRUE(rb.ok) << rb.error;
+  EXPECT_TRUE(rc.ok) << rc.error;
+  EXPECT_EQ(rb.stored, 1);
+  EXPECT_EQ(rc.stored, 1);
+  sqlite::WriterStats after = impl().writer_stats();
+  EXPECT_EQ(after.commits, before.commits + 2);  // a; then b and c together
+  EXPECT_EQ(after.syncs, before.syncs + 2);
+  EXPECT_GE(after.largest_group, 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 3);
+  EXPECT_EQ(EventIds(List("org_a", "hook")), (Strings{"a", "b", "c"}));
+}
+
+TEST_F(HeldGroupTest, AGroupOfOnlyNonDurableJobsIsNotHeld) {
+  sqlite::WriterStats before = impl().writer_stats();
+  auto a = IngestAndHoldItsSync("a");
+  // An attempt record's kind of job: it returns while the sync is still held.
+  Status status = writer().RunSync(
+      [](sqlite::Db& db, bool*) {
+        return db.Exec("UPDATE orgs SET name = 'Renamed' WHERE id = 'org_a'", nullptr)
+                   ? Status::Ok()
+                   : Status::Failed("update failed");
+      },
+      /*durable=*/false);
+  EXPECT_TRUE(status.ok()) << status.message;
+  EXPECT_TRUE(writer().SyncingForTest());
+  EXPECT_FALSE(Ready(a));
+  EXPECT_EQ(impl().writer_stats().commits, before.commits + 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM orgs WHERE name = 'Renamed'"), 1);
+  writer().ReleaseSyncForTest();
+  EXPECT_TRUE(a.get().ok);
+}
+
+TEST_F(HeldGroupTest, AJobThatFailsInAHeldGroupFailsAlone) {
+  sqlite::WriterStats before = impl().writer_stats();
+  auto a = IngestAndHoldItsSync("a");
+  auto good = IngestAsync({Event("good")});
+  auto bad = IngestAsync({Event("bad1"), Event("")});  // an empty id breaks a CHECK
+  auto later = IngestAsync({Event("later")});
+  ASSERT_TRUE(WaitFor([&] { return writer().QueuedForTest() == 0; }));  // run while held
+  writer().ReleaseSyncForTest();
+  EXPECT_TRUE(a.get().ok);
+  IngestResult rg = good.get(), rb = bad.get(), rl = later.get();
+  EXPECT_TRUE(rg.ok) << rg.error;
+  EXPECT_TRUE(rl.ok) << rl.error;
+  EXPECT_FALSE(rb.ok);
+  EXPECT_NE(rb.error.find("CHECK"), std::string::npos) << rb.error;
+  EXPECT_GE(impl().writer_stats().groups_run_again, before.groups_run_again + 1);
+  EXPECT_EQ(EventIds(List("org_a", "hook")), (Strings{"a", "good", "later"}));
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE event_id = 'bad1'"), 0);
+}
+
 TEST_F(SqliteStoreTest, DisabledSubscriptionHoldsAndEnablingReleases) {
   CreateOrg("org_a");
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"}, /*enabled=*/false);

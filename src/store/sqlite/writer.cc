@@ -10,6 +10,10 @@
 namespace punt::store::sqlite {
 namespace {
 
+// The most jobs a group takes in while it is held open for the sync thread:
+// a stalled sync does not make one transaction grow without bound.
+constexpr size_t kMaxHeldGroup = 1024;
+
 // Runs one statement without parameters through the connection's statement
 // cache: the writer's BEGIN, SAVEPOINT, RELEASE and COMMIT are not parsed
 // again for every group and job.
@@ -109,6 +113,24 @@ void Writer::FailNextCommitForTest() {
   fail_next_commit_ = true;
 }
 
+void Writer::HoldSyncForTest() {
+  std::lock_guard lock(mu_);
+  sync_held_for_test_ = true;
+}
+
+void Writer::ReleaseSyncForTest() {
+  {
+    std::lock_guard lock(mu_);
+    sync_held_for_test_ = false;
+  }
+  sync_work_.notify_one();
+}
+
+bool Writer::SyncingForTest() const {
+  std::lock_guard lock(mu_);
+  return syncing_;
+}
+
 void Writer::FailNextSyncForTest() {
   std::lock_guard lock(mu_);
   fail_next_sync_ = true;
@@ -148,7 +170,13 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
   }
   std::vector<Outcome> outcomes;
   outcomes.reserve(group.size());
-  Pass pass = RunJobs(group, /*savepoints=*/false, outcomes, &error);
+  Pass pass = RunJobs(group, 0, /*savepoints=*/false, outcomes, &error);
+  // While the sync thread is busy, the group stays open and takes in the
+  // jobs that come meanwhile (see TakeMoreWhileSyncing).
+  for (size_t ran = group.size(); pass == Pass::kDone && TakeMoreWhileSyncing(group);
+       ran = group.size()) {
+    pass = RunJobs(group, ran, /*savepoints=*/false, outcomes, &error);
+  }
   if (pass == Pass::kJobFailed) {
     // Run the group again with a savepoint per job, so the failing job fails
     // alone. Every job can run again: it starts from what it captured.
@@ -163,7 +191,7 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
         ++stats_.groups_run_again;
       }
       outcomes.clear();
-      pass = RunJobs(group, /*savepoints=*/true, outcomes, &error);
+      pass = RunJobs(group, 0, /*savepoints=*/true, outcomes, &error);
     }
   }
   bool committed = pass == Pass::kDone;
@@ -220,30 +248,63 @@ void Writer::SyncLoop() {
       sync_work_.wait(lock, [this] { return sync_stopping_ || !to_sync_.empty(); });
       if (to_sync_.empty()) return;  // stopping, and everything synced
       batch.swap(to_sync_);
+      syncing_ = true;
+      // A test may hold the sync here, as a slow fdatasync would be.
+      sync_work_.wait(lock, [this] { return !sync_held_for_test_ || sync_stopping_; });
       error = sync_error_;
       fail = std::exchange(fail_next_sync_, false) || !error.empty();
     }
     if (fail && error.empty()) error = "injected sync failure";
     if (!fail && !wal_->Sync(&error)) fail = true;
-    if (fail) {
-      // What the failed sync should have made durable may be lost, and a
-      // later sync cannot tell: refuse every write from now on.
+    bool wake_writer = false;
+    {
       std::lock_guard lock(mu_);
-      sync_error_ = error;
-      if (bg_error_.empty()) bg_error_ = error;
-    } else {
-      std::lock_guard lock(mu_);
-      ++stats_.syncs;
+      syncing_ = false;
+      wake_writer = holding_;
+      if (fail) {
+        // What the failed sync should have made durable may be lost, and a
+        // later sync cannot tell: refuse every write from now on.
+        sync_error_ = error;
+        if (bg_error_.empty()) bg_error_ = error;
+      } else {
+        ++stats_.syncs;
+      }
     }
+    if (wake_writer) work_.notify_one();  // commit the group it held open
     for (Committed& job : batch) {
       job.finish(fail ? Status::Failed("commit not made durable: " + error) : job.status);
     }
   }
 }
 
-Writer::Pass Writer::RunJobs(std::deque<WriteJob>& group, bool savepoints,
+bool Writer::TakeMoreWhileSyncing(std::deque<WriteJob>& group) {
+  // Only non-durable jobs: they are finished at their commit, not held.
+  if (std::none_of(group.begin(), group.end(), [](const WriteJob& job) { return job.durable; })) {
+    return false;
+  }
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (stopping_ || paused_ || group.size() >= kMaxHeldGroup) return false;
+    if (!syncing_ && to_sync_.empty()) return false;  // nothing to wait for: commit now
+    if (!queue_.empty()) {
+      while (!queue_.empty() && group.size() < kMaxHeldGroup) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      return true;
+    }
+    writer_waiting_ = true;
+    holding_ = true;
+    work_.wait(lock);
+    writer_waiting_ = false;
+    holding_ = false;
+  }
+}
+
+Writer::Pass Writer::RunJobs(std::deque<WriteJob>& group, size_t from, bool savepoints,
                              std::vector<Outcome>& outcomes, std::string* error) {
-  for (WriteJob& job : group) {
+  for (size_t i = from; i < group.size(); ++i) {
+    WriteJob& job = group[i];
     if (savepoints && !Run(*db_, "SAVEPOINT job", error)) return Pass::kLost;
     Outcome outcome;
     outcome.status = job.run(*db_, &outcome.made_due);

@@ -5,11 +5,17 @@
 // a second thread, the sync thread, makes commits durable with one fdatasync
 // of the WAL (WalSync) for every commit written before it. The jobs of a
 // group holding any durable job are finished only after that sync; the
-// writer meanwhile runs the next group, so the fsync no longer stalls it and
-// one fsync covers several groups. A group of only non-durable jobs (the
-// dispatcher's claims and attempt records) is finished at once: losing it to
-// a power loss only makes a delivery go again (at-least-once), and the WAL
-// is replayed in order, so a power loss loses only a suffix of commits.
+// writer meanwhile runs the next group, so the fsync does not stall it.
+// While the sync thread is busy, a group with a durable job is not committed
+// when its jobs have run: they could not be answered before that sync ends
+// anyway. The writer keeps the transaction open and runs the jobs queued
+// meanwhile in it, and commits when the sync ends (or the group reaches
+// 1,024 jobs), so one commit and one sync carry them all: fewer commits,
+// fewer WAL frames per job. A group of
+// only non-durable jobs (the dispatcher's attempt records) is finished at
+// once: losing it to a power loss only makes a delivery go again
+// (at-least-once), and the WAL is replayed in order, so a power loss loses
+// only a suffix of commits.
 //
 // A job that fails rolls back only its own work. The jobs of a group first
 // run without savepoints (a savepoint costs a copy of every page earlier jobs
@@ -91,6 +97,11 @@ class Writer {
   void FailNextCommitForTest();
   // Makes the next sync fail (as an fdatasync error would).
   void FailNextSyncForTest();
+  // While held, the sync thread takes its next batch and then waits before
+  // its fdatasync, as a slow one would. SyncingForTest: it has taken one.
+  void HoldSyncForTest();
+  void ReleaseSyncForTest();
+  bool SyncingForTest() const;
 
  private:
   struct Outcome {
@@ -112,10 +123,18 @@ class Writer {
 
   void Loop();
   void RunGroup(std::deque<WriteJob>& group);
-  // Runs the group's jobs in an open transaction; with `savepoints`, each
-  // under its own, so a failing job rolls back alone.
-  Pass RunJobs(std::deque<WriteJob>& group, bool savepoints, std::vector<Outcome>& outcomes,
-               std::string* error);
+  // Runs the group's jobs from index `from` on in an open transaction; with
+  // `savepoints`, each under its own, so a failing job rolls back alone.
+  Pass RunJobs(std::deque<WriteJob>& group, size_t from, bool savepoints,
+               std::vector<Outcome>& outcomes, std::string* error);
+  // Called with a group's jobs run and its transaction open. While the sync
+  // thread is busy with earlier commits, the jobs of a group with a durable
+  // job could not be answered before that sync ends anyway: the writer keeps
+  // the transaction open, waits, and appends the jobs queued meanwhile, so
+  // one commit carries them all. True when it appended jobs (to run); false
+  // when the group should commit now (the sync thread is idle, the group has
+  // only non-durable jobs or is large, the writer stops or is paused).
+  bool TakeMoreWhileSyncing(std::deque<WriteJob>& group);
   void Fail(std::deque<WriteJob>& group, const std::string& error);
   // The sync thread: syncs the WAL, then finishes what waited for it.
   void SyncLoop();
@@ -130,6 +149,7 @@ class Writer {
   std::deque<WriteJob> queue_;
   bool stopping_ = false;
   bool writer_waiting_ = false;  // the writer thread waits for work (Submit wakes it)
+  bool holding_ = false;  // ... with a group held open (the sync's end wakes it too)
   bool paused_ = false;
   bool fail_next_commit_ = false;
   std::string bg_error_;  // set once a commit or a sync failed; never cleared
@@ -137,7 +157,9 @@ class Writer {
   std::condition_variable sync_work_;
   std::vector<Committed> to_sync_;  // committed, waiting for the next sync
   bool sync_stopping_ = false;
+  bool syncing_ = false;  // the sync thread is syncing (it took to_sync_'s jobs)
   bool fail_next_sync_ = false;
+  bool sync_held_for_test_ = false;
   std::string sync_error_;  // set once a sync failed: every later one fails too
 
   // Last: they start after the state above exists. The sync thread stops
