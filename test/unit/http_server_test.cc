@@ -13,6 +13,7 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -253,6 +254,38 @@ TEST_F(HttpServerTest, ServesManyRequestsOnOneKeepAliveConnection) {
     ASSERT_EQ(response.result_int(), 200u) << i;
   }
   EXPECT_GE(server_->requests(), 100u);
+}
+
+// Each thread runs an io_context of its own and takes new connections in
+// turn: a connection's requests are all handled on one thread, and two
+// connections opened one after the other on different threads.
+TEST_F(HttpServerTest, ConnectionsGoToTheThreadsInTurnAndStayOnTheirs) {
+  std::mutex mu;
+  std::vector<std::thread::id> handled_on;  // per request, in order
+  router_.Add("GET", "/thread", [&](Request&, Respond respond) {
+    {
+      std::lock_guard lock(mu);
+      handled_on.push_back(std::this_thread::get_id());
+    }
+    respond(Json(200, {{"ok", true}}));
+  });
+  ServerOptions options;
+  options.threads = 2;
+  StartServer(options);
+  Client first(server_->port());
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(first.Call(bhttp::verb::get, "/thread").result_int(), 200u);
+  Client second(server_->port());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(second.Call(bhttp::verb::get, "/thread").result_int(), 200u);
+  }
+  std::lock_guard lock(mu);
+  ASSERT_EQ(handled_on.size(), 10u);
+  std::set<std::thread::id> first_threads(handled_on.begin(), handled_on.begin() + 5);
+  std::set<std::thread::id> second_threads(handled_on.begin() + 5, handled_on.end());
+  EXPECT_EQ(first_threads.size(), 1u);
+  EXPECT_EQ(second_threads.size(), 1u);
+  EXPECT_NE(*first_threads.begin(), *second_threads.begin());
+  EXPECT_EQ(first_threads.count(std::this_thread::get_id()), 0u);
 }
 
 TEST_F(HttpServerTest, AnswersPipelinedRequestsInOrder) {

@@ -31,10 +31,10 @@ std::optional<tcp::endpoint> ResolveListenAddress(const std::string& host, uint1
   return results.begin()->endpoint();
 }
 
-void RunThread(internal::ServerState& state) {
+void RunThread(boost::asio::io_context& ioc) {
   while (true) {
     try {
-      state.ioc.run();
+      ioc.run();
       return;
     } catch (const std::exception& e) {
       LogError("http server thread caught an exception", {{"error", e.what()}});
@@ -72,13 +72,12 @@ bool Server::Start(std::string* error) {
   listener_ = std::make_shared<internal::Listener>(state_);
   if (!listener_->Open(*endpoint, error)) return false;
   port_ = listener_->port();
-  state_->work.emplace(state_->ioc.get_executor());
+  for (auto& ioc : state_->iocs) state_->work.emplace_back(ioc->get_executor());
   listener_->Start();
-  int threads = options_.threads > 1 ? options_.threads : 1;
-  for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([state = state_] {
+  for (auto& ioc : state_->iocs) {
+    threads_.emplace_back([state = state_, ioc = ioc.get()] {
       NameThisThread("punt-http");
-      RunThread(*state);
+      RunThread(*ioc);
     });
   }
   running_ = true;
@@ -105,7 +104,7 @@ void Server::Stop(std::chrono::milliseconds grace) {
   }
   for (auto& session : sessions) session->ForceClose();
   sessions.clear();
-  state_->work.reset();
+  state_->work.clear();
   for (auto& thread : threads_) thread.join();
   threads_.clear();
   listener_.reset();

@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <memory>
 #include <unordered_set>
+#include <vector>
 
 #include "api/http/router.h"
 #include "api/http/server_options.h"
@@ -29,11 +31,23 @@ using Timer = boost::asio::basic_waitable_timer<
 class Session;
 
 struct ServerState {
-  ServerState(const Router& r, const ServerOptions& o)
-      : ioc(o.threads > 1 ? o.threads : 1), router(r), options(o) {}
+  using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
 
-  boost::asio::io_context ioc;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
+  // One io_context per thread, each run by that thread alone (concurrency
+  // hint 1): a connection lives on the io_context NextContext gave it, so
+  // its handlers never hop between threads and no thread hands completions
+  // to another.
+  ServerState(const Router& r, const ServerOptions& o) : router(r), options(o) {
+    int threads = o.threads > 1 ? o.threads : 1;
+    for (int i = 0; i < threads; ++i) iocs.push_back(std::make_unique<boost::asio::io_context>(1));
+  }
+
+  // The io_context of the next new connection, in turn. Listener only.
+  boost::asio::io_context& NextContext() { return *iocs[next_ioc++ % iocs.size()]; }
+
+  std::vector<std::unique_ptr<boost::asio::io_context>> iocs;
+  size_t next_ioc = 0;
+  std::vector<WorkGuard> work;  // one per io_context while the server runs
   const Router& router;
   const ServerOptions options;
   std::atomic<uint64_t> responses{0};
@@ -43,7 +57,7 @@ struct ServerState {
   // State below is protected by mu.
   std::unordered_set<Session*> sessions;  // Registered on their strand, removed in ~Session.
   bool stopping = false;                  // New sessions close at once.
-  bool closed = false;                    // Nothing may be posted to ioc from outside.
+  bool closed = false;                    // Nothing may be posted to iocs from outside.
 };
 
 }  // namespace punt::http::internal
