@@ -25,7 +25,8 @@ std::variant<Caller, http::Response> RequireOrgKey(const http::Request& req, con
                      "this route needs an organisation API key as a Bearer token");
 }
 
-std::variant<json::value, http::Response> ParseJsonBody(const http::Request& req) {
+std::variant<json::value, http::Response> ParseJsonBody(const http::Request& req,
+                                                        json::storage_ptr storage) {
   std::string_view type = req.Header("content-type");
   auto semicolon = type.find(';');
   std::string_view media = type.substr(0, semicolon);
@@ -35,7 +36,10 @@ std::variant<json::value, http::Response> ParseJsonBody(const http::Request& req
   }
   json::parse_options options;
   options.max_depth = 32;
-  json::stream_parser parser({}, options);
+  // The parser's own stack starts in this buffer, not on the heap.
+  unsigned char temp[2048];
+  json::stream_parser parser({}, options, temp);
+  parser.reset(std::move(storage));
   boost::system::error_code ec;
   parser.write(req.body, ec);
   if (!ec) parser.finish(ec);
