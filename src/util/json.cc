@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace punt {
 namespace {
@@ -20,6 +22,29 @@ void AppendDouble(std::string& out, double d) {
   out.append(buf, end);
 }
 
+// The index of the first byte at or after `from` that needs escaping (a
+// control character, '"' or '\\'), or s.size(). Eight bytes at a time: a
+// body is mostly text with nothing to escape.
+size_t NextToEscape(std::string_view s, size_t from) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  size_t i = from;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    // A byte below 0x20, or equal to '"' or '\\' (a zero byte after the XOR).
+    uint64_t control = (x - kOnes * 0x20) & ~x;
+    uint64_t quote = ((x ^ (kOnes * '"')) - kOnes) & ~(x ^ (kOnes * '"'));
+    uint64_t backslash = ((x ^ (kOnes * '\\')) - kOnes) & ~(x ^ (kOnes * '\\'));
+    if ((control | quote | backslash) & kHigh) break;  // it is in these eight
+  }
+  for (; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') return i;
+  }
+  return s.size();
+}
+
 // A JSON string literal, escaped as Boost.JSON's serializer escapes it
 // (quote, backslash and the control characters; UTF-8 passes as is), written
 // straight into `out`: serialize() would make a string of its own for every
@@ -28,9 +53,8 @@ void AppendString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   size_t run = 0;  // start of the characters not yet copied
-  for (size_t i = 0; i < s.size(); ++i) {
+  for (size_t i = NextToEscape(s, 0); i < s.size(); i = NextToEscape(s, i + 1)) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {

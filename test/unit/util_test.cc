@@ -119,5 +119,24 @@ TEST(Json, EscapesStringsAndKeysAsBoostJsonDoes) {
   EXPECT_EQ(boost::json::parse(ToJson(valid)), valid);
 }
 
+// Strings are scanned eight bytes at a time: an escape at every position of
+// a chunk, and at the ends, comes out as Boost.JSON writes it.
+TEST(Json, EscapesAtEveryOffsetOfALongString) {
+  const std::string specials = std::string("\"\\\n\x01\x1f", 5) + std::string(1, '\0');
+  for (char special : specials) {
+    for (size_t length : {1, 7, 8, 9, 16, 17, 40}) {
+      for (size_t at = 0; at < length; ++at) {
+        std::string text(length, 'a');
+        text[at] = special;
+        text += "\xc3\xa9";  // UTF-8 after it passes as is
+        boost::json::value v(text);
+        ASSERT_EQ(ToJson(v), boost::json::serialize(v)) << "length " << length << " at " << at;
+      }
+    }
+  }
+  boost::json::value plain(std::string(1000, 'x'));
+  EXPECT_EQ(ToJson(plain), boost::json::serialize(plain));
+}
+
 }  // namespace
 }  // namespace punt
