@@ -182,6 +182,12 @@ class Validator {
 
   // False (with a problem added) when `s` is shorter or longer than allowed.
   bool CheckLength(const Field& field, std::string_view s, const std::string& path) {
+    // No more code points than bytes, and at least one in a non-empty string
+    // (the parser let only valid UTF-8 through): count only when the bytes
+    // cannot tell.
+    bool short_enough = field.max_length == 0 || s.size() <= field.max_length;
+    bool long_enough = field.min_length == 0 || (field.min_length == 1 && !s.empty());
+    if (short_enough && long_enough) return true;
     size_t n = CodePoints(s);
     if (n < field.min_length) {
       Add(path, field.min_length == 1

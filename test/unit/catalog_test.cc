@@ -320,6 +320,15 @@ TEST(Validate, RejectsStringsOfTheWrongLength) {
   event = Full("user.created");
   event.as_object()["id"] = std::string(256, '7');
   EXPECT_EQ(Check(event), (Problems{{"/id", "must be at most 255 characters long"}}));
+  // Characters, not bytes: 1,024 two-byte characters are 2,048 bytes and fit.
+  event = Full("lesson.completed");
+  std::string e_acute = "\xc3\xa9";
+  std::string title;
+  for (int i = 0; i < 1024; ++i) title += e_acute;
+  event.as_object()["lesson"].as_object()["title"] = title;
+  EXPECT_EQ(Check(event), Problems{});
+  event.as_object()["lesson"].as_object()["title"] = title + e_acute;
+  EXPECT_EQ(Check(event), (Problems{{"/lesson/title", "must be at most 1024 characters long"}}));
 }
 
 TEST(Validate, RejectsNumbersOutOfRangeOrOfTheWrongKind) {
