@@ -37,22 +37,47 @@ constexpr OrderRule kOrderRules[] = {
 std::string_view View(const json::string& s) { return {s.data(), s.size()}; }
 
 // `path` extended by one reference token, escaped per RFC 6901.
-std::string Child(const std::string& path, std::string_view key) {
-  std::string out = path + "/";
+// Appends "/key" as a JSON Pointer writes it (~ as ~0, / as ~1).
+void AppendKey(std::string& path, std::string_view key) {
+  path += '/';
   for (char c : key) {
     if (c == '~') {
-      out += "~0";
+      path += "~0";
     } else if (c == '/') {
-      out += "~1";
+      path += "~1";
     } else {
-      out += c;
+      path += c;
     }
   }
+}
+
+std::string Child(const std::string& path, std::string_view key) {
+  std::string out = path;
+  AppendKey(out, key);
   return out;
 }
 std::string Child(const std::string& path, size_t index) {
   return path + "/" + std::to_string(index);
 }
+
+// Appends a child's step to a path for its lifetime, then takes it off.
+class ChildPath {
+ public:
+  ChildPath(std::string& path, std::string_view key) : path_(path), size_(path.size()) {
+    AppendKey(path, key);
+  }
+  ChildPath(std::string& path, size_t index) : path_(path), size_(path.size()) {
+    path += '/';
+    path += std::to_string(index);
+  }
+  ChildPath(const ChildPath&) = delete;
+  ChildPath& operator=(const ChildPath&) = delete;
+  ~ChildPath() { path_.resize(size_); }
+
+ private:
+  std::string& path_;
+  const size_t size_;
+};
 
 size_t CodePoints(std::string_view s) {
   return std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; });
@@ -117,12 +142,12 @@ class Validator {
   std::vector<Problem> Run(const json::object& event) {
     for (const Field& field : CommonFields()) {
       size_t before = problems_.size();
-      CheckField(field, event, "");
+      CheckField(field, event);
       if (field.name == "type" && problems_.size() == before) {
         ResolveType(event.at("type").get_string());
       }
     }
-    if (type_ != nullptr) CheckFields(type_->fields, event, "");
+    if (type_ != nullptr) CheckFields(type_->fields, event);
     return std::move(problems_);
   }
 
@@ -136,26 +161,26 @@ class Validator {
     if (type_ == nullptr) Add("/type", "unknown event type " + json::serialize(name));
   }
 
-  void CheckFields(const std::vector<Field>& fields, const json::object& object,
-                   const std::string& path) {
+  // The fields of `object`, whose path is path_.
+  void CheckFields(const std::vector<Field>& fields, const json::object& object) {
     for (const Field& field : fields) {
-      CheckField(field, object, path);
-      CheckOrder(object, path, field.name);
+      CheckField(field, object);
+      CheckOrder(object, path_, field.name);
     }
   }
 
-  void CheckField(const Field& field, const json::object& object, const std::string& path) {
-    std::string field_path = Child(path, field.name);
+  void CheckField(const Field& field, const json::object& object) {
+    ChildPath child(path_, field.name);
     const json::value* value = object.if_contains(field.name);
     if (value == nullptr || value->is_null()) {
       if (field.required) {
-        Add(std::move(field_path), "is required");
+        Add(path_, "is required");
       } else if (value != nullptr) {
-        Add(std::move(field_path), "must not be null");
+        Add(path_, "must not be null");
       }
       return;
     }
-    CheckValue(field, *value, field_path);
+    CheckValue(field, *value, path_);
   }
 
   void CheckValue(const Field& field, const json::value& v, const std::string& path) {
@@ -253,7 +278,7 @@ class Validator {
 
   void CheckObject(const Field& field, const json::value& v, const std::string& path) {
     if (!v.is_object()) return Add(path, "must be an object");
-    CheckFields(field.fields, v.get_object(), path);
+    CheckFields(field.fields, v.get_object());  // path is path_
   }
 
   void CheckObjectArray(const Field& field, const json::value& v, const std::string& path) {
@@ -263,9 +288,10 @@ class Validator {
     for (size_t i = 0; i < array.size(); ++i) {
       if (!array[i].is_object()) {
         Add(Child(path, i), "must be an object");
-      } else {
-        CheckFields(field.fields, array[i].get_object(), Child(path, i));
+        continue;
       }
+      ChildPath item(path_, i);  // path is path_
+      CheckFields(field.fields, array[i].get_object());
     }
   }
 
@@ -322,6 +348,10 @@ class Validator {
   }
 
   const EventType* type_ = nullptr;
+  // The path of what is being checked: a field's step is added and taken off
+  // again (ChildPath), so a field costs a string of its own only when it
+  // has a problem. Every `path` parameter above is this string.
+  std::string path_;
   std::vector<Problem> problems_;
 };
 
