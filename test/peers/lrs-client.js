@@ -69,8 +69,15 @@ async function request(url, init) {
 }
 
 // Yields every stored statement, following "more" links until one is empty.
+// The first request asks for up to 100,000 a page, so the test LRS answers
+// in one: its memory store's `more` cursor compares the stored models'
+// version-1 UUIDs as strings, whose leading field (the low 32 bits of the
+// 100 ns clock) wraps every 429.5 s, and a wrap between two statements made
+// every page after the first skip the older ones (a test that happened to
+// run across a wrap saw its first statements "missing"). LRSs that cap the
+// page size still get their "more" links followed.
 async function* allStatements() {
-  let url = statementsUrl;
+  let url = `${statementsUrl}?limit=100000`;
   const seen = new Set();
   for (let page = 0; ; page++) {
     if (seen.has(url)) throw new Error(`the more link loops: ${url}`);
