@@ -33,8 +33,8 @@ std::variant<Caller, http::Response> RequireOrgKey(const http::Request& req, con
 // body is not JSON (or nests deeper than 32 levels).
 // With `storage`, the value is built in it (a handler's arena: see Ingest);
 // else on the heap.
-std::variant<boost::json::value, http::Response> ParseJsonBody(const http::Request& req,
-                                                               boost::json::storage_ptr storage = {});
+std::variant<boost::json::value, http::Response> ParseJsonBody(
+    const http::Request& req, boost::json::storage_ptr storage = {});
 
 // The body as an object; 400 when it is another JSON value.
 std::variant<boost::json::object, http::Response> ParseJsonObject(const http::Request& req);

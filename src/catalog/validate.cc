@@ -36,8 +36,8 @@ constexpr OrderRule kOrderRules[] = {
 
 std::string_view View(const json::string& s) { return {s.data(), s.size()}; }
 
-// `path` extended by one reference token, escaped per RFC 6901.
-// Appends "/key" as a JSON Pointer writes it (~ as ~0, / as ~1).
+// Appends one reference token to a JSON Pointer, escaped per RFC 6901
+// (~ as ~0, / as ~1).
 void AppendKey(std::string& path, std::string_view key) {
   path += '/';
   for (char c : key) {
@@ -51,13 +51,21 @@ void AppendKey(std::string& path, std::string_view key) {
   }
 }
 
+void AppendIndex(std::string& path, size_t index) {
+  path += '/';
+  path += std::to_string(index);
+}
+
+// `path` extended by one reference token: for a problem's path.
 std::string Child(const std::string& path, std::string_view key) {
   std::string out = path;
   AppendKey(out, key);
   return out;
 }
 std::string Child(const std::string& path, size_t index) {
-  return path + "/" + std::to_string(index);
+  std::string out = path;
+  AppendIndex(out, index);
+  return out;
 }
 
 // Appends a child's step to a path for its lifetime, then takes it off.
@@ -67,8 +75,7 @@ class ChildPath {
     AppendKey(path, key);
   }
   ChildPath(std::string& path, size_t index) : path_(path), size_(path.size()) {
-    path += '/';
-    path += std::to_string(index);
+    AppendIndex(path, index);
   }
   ChildPath(const ChildPath&) = delete;
   ChildPath& operator=(const ChildPath&) = delete;

@@ -11,9 +11,8 @@
 #include <boost/asio/strand.hpp>
 #include <condition_variable>
 #include <cstdint>
-#include <mutex>
-#include <optional>
 #include <memory>
+#include <mutex>
 #include <unordered_set>
 #include <vector>
 

@@ -11,11 +11,10 @@
 // anyway. The writer keeps the transaction open and runs the jobs queued
 // meanwhile in it, and commits when the sync ends (or the group reaches
 // 1,024 jobs), so one commit and one sync carry them all: fewer commits,
-// fewer WAL frames per job. A group of
-// only non-durable jobs (the dispatcher's attempt records) is finished at
-// once: losing it to a power loss only makes a delivery go again
-// (at-least-once), and the WAL is replayed in order, so a power loss loses
-// only a suffix of commits.
+// fewer WAL frames per job. A group of only non-durable jobs (the
+// dispatcher's attempt records) is finished at once: losing it to a power
+// loss only makes a delivery go again (at-least-once), and the WAL is
+// replayed in order, so a power loss loses only a suffix of commits.
 //
 // A job that fails rolls back only its own work. The jobs of a group first
 // run without savepoints (a savepoint costs a copy of every page earlier jobs
