@@ -1076,6 +1076,46 @@ TEST_F(SqliteStoreTest, NextDueTimeIsTheEarliestWaitingDeliveryAfterTheGivenTime
   EXPECT_EQ(store_->NextDueTime(start), start + 50);
 }
 
+// Each enabled subscription is looked at (one seek per waiting state);
+// a disabled subscription's deliveries are held and never due.
+TEST_F(SqliteStoreTest, NextDueTimeIsTheEarliestOfEveryEnabledSubscription) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "early", SubscriptionKind::kWebhook, {"lesson.completed"});
+  CreateSub("org_a", "late", SubscriptionKind::kWebhook, {"lesson.viewed"});
+  CreateSub("org_a", "off", SubscriptionKind::kWebhook, {"*"});
+  Subscription off = *store_->GetSubscription("org_a", "off");
+  off.enabled = false;
+  ASSERT_TRUE(store_->UpdateSubscription(off).ok());
+  const Millis start = clock_.Now();
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1", "lesson.completed")}).ok);
+  clock_.Advance(100);
+  ASSERT_TRUE(IngestSync("org_a", {Event("e2", "lesson.viewed")}).ok);
+  clock_.Advance(100);
+  ASSERT_TRUE(IngestSync("org_a", {Event("e3", "lesson.completed")}).ok);
+
+  EXPECT_EQ(store_->NextDueTime(0), start);
+  EXPECT_EQ(store_->NextDueTime(start), start + 100);        // late's only one
+  EXPECT_EQ(store_->NextDueTime(start + 100), start + 200);  // early's second
+  EXPECT_FALSE(store_->NextDueTime(start + 200));            // off's are held
+
+  // Retries count as much as first attempts, whichever subscription they
+  // belong to.
+  std::vector<DueDelivery> due = store_->ClaimDue(start + 200, 10, kUnlimited);
+  ASSERT_EQ(due.size(), 3u);
+  std::vector<AttemptOutcome> outcomes;
+  for (const DueDelivery& d : due) {
+    AttemptOutcome outcome;
+    outcome.delivery_id = d.delivery_id;
+    outcome.new_state = DeliveryState::kRetrying;
+    outcome.next_attempt_at = d.subscription_id == "late" ? start + 150 : start + 300;
+    outcomes.push_back(outcome);
+  }
+  store_->RecordAttempts(outcomes);
+  EXPECT_EQ(store_->NextDueTime(start + 100), start + 150);
+  EXPECT_EQ(store_->NextDueTime(start + 150), start + 300);
+  EXPECT_FALSE(store_->NextDueTime(start + 300));
+}
+
 TEST_F(SqliteStoreTest, DeleteSubscriptionRemovesItsDeliveriesAndAttempts) {
   CreateOrg("org_a");
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
@@ -1334,9 +1374,10 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseThatThenClaimsAndCounts) {
   EXPECT_EQ(Count("SELECT count(*) FROM sqlite_master WHERE name IN "
                   "('deliveries_due', 'deliveries_due_by_subscription')"),
             0);
-  EXPECT_EQ(Count("SELECT count(*) FROM sqlite_master WHERE name IN ('deliveries_waiting', "
-                  "'deliveries_waiting_by_subscription', 'deliveries_in_flight_held_dead')"),
-            3);
+  EXPECT_EQ(Count("SELECT count(*) FROM sqlite_master WHERE name IN "
+                  "('deliveries_waiting_by_subscription', 'deliveries_in_flight_held_dead')"),
+            2);
+  EXPECT_EQ(Count("SELECT count(*) FROM sqlite_master WHERE name = 'deliveries_waiting'"), 0);
 
   using Counts = std::map<DeliveryState, int64_t>;
   EXPECT_EQ(store_->CountDeliveries("org_a", "hook"), (Counts{{DeliveryState::kPending, 1},

@@ -1,5 +1,6 @@
 // Deliveries: what the API lists and what the dispatcher claims and records.
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -14,6 +15,7 @@ namespace {
 
 constexpr int kMaxListLimit = 500;
 constexpr size_t kMaxResponseBytes = 4096;
+constexpr Millis kNoDueTime = std::numeric_limits<Millis>::max();
 
 constexpr int64_t StateValue(DeliveryState state) { return static_cast<int64_t>(state); }
 
@@ -470,13 +472,22 @@ std::optional<Millis> SqliteStore::NextDueTime(Millis after) {
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db) return std::nullopt;
-  // Pending (0) and retrying (2) written out: seeks deliveries_waiting.
-  Query q = db->Prepare(
-      "SELECT d.next_attempt_at FROM deliveries d "
-      "JOIN subscriptions s ON s.id = d.subscription_id "
-      "WHERE (d.state = 0 OR d.state = 2) AND d.next_attempt_at > ?1 AND s.enabled = 1 "
-      "ORDER BY d.next_attempt_at LIMIT 1");
-  if (!q.BindInt(1, after).Step()) return std::nullopt;
+  // One seek per enabled subscription and waiting state in
+  // deliveries_waiting_by_subscription: each state is written out, as only
+  // then does SQLite use the partial index (schema step 2).
+  static const std::string kSql = [] {
+    auto first_after = [](DeliveryState state) {
+      return "(SELECT next_attempt_at FROM deliveries WHERE subscription_id = s.id AND state = " +
+             std::to_string(StateValue(state)) +
+             " AND next_attempt_at > ?1 ORDER BY next_attempt_at LIMIT 1)";
+    };
+    return "SELECT min(min(ifnull(" + first_after(DeliveryState::kPending) + ", ?2), ifnull(" +
+           first_after(DeliveryState::kRetrying) +
+           ", ?2))) FROM subscriptions s WHERE s.enabled = 1";
+  }();
+  Query q = db->Prepare(kSql);
+  q.BindInt(1, after).BindInt(2, kNoDueTime);
+  if (!q.Step() || q.IsNull(0) || q.Int(0) == kNoDueTime) return std::nullopt;
   return q.Int(0);
 }
 
