@@ -1,6 +1,7 @@
 // Deliveries: what the API lists and what the dispatcher claims and records.
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -53,11 +54,29 @@ std::vector<ClaimCandidate> EnabledSubscriptions(Db& db) {
 // earliest first, read from the partial index deliveries_waiting_by_subscription
 // alone (it holds next_attempt_at and the rowid). The state is written into
 // the SQL, not bound: only then does SQLite use that partial index (schema
-// step 2).
-std::string FindDueSql(DeliveryState state) {
-  return "SELECT id, next_attempt_at FROM deliveries WHERE subscription_id = ?1 AND state = " +
-         std::to_string(StateValue(state)) +
-         " AND next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3";
+// step 2). After a cursor (?4, ?5) it takes two seeks, the rest of the
+// cursor's millisecond by id and then later ones: a row-value comparison of
+// (next_attempt_at, id) would seek on the time alone. The index is named,
+// as for the first of them SQLite would otherwise walk all of the
+// subscription's deliveries by id; the cursor's time is never after the
+// claim's (?2), so that seek leaves ?2 out.
+enum class From { kStart, kCursorTime, kAfterCursorTime };
+std::string FindDueSql(DeliveryState state, From from) {
+  const std::string head = "SELECT id, next_attempt_at FROM deliveries ";
+  const std::string where =
+      "WHERE subscription_id = ?1 AND state = " + std::to_string(StateValue(state));
+  const std::string indexed = "INDEXED BY deliveries_waiting_by_subscription ";
+  switch (from) {
+    case From::kStart:
+      return head + where + " AND next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3";
+    case From::kCursorTime:
+      return head + indexed + where + " AND next_attempt_at = ?4 AND id > ?5 ORDER BY id LIMIT ?3";
+    case From::kAfterCursorTime:
+      return head + indexed + where +
+             " AND next_attempt_at > ?4 AND next_attempt_at <= ?2 "
+             "ORDER BY next_attempt_at, id LIMIT ?3";
+  }
+  return {};
 }
 
 struct DueId {
@@ -68,16 +87,10 @@ struct DueId {
   }
 };
 
-// Up to `limit` of one subscription's due deliveries in one waiting state,
-// earliest first, leaving out those already claimed.
-Status FindDue(Db& db, const ClaimCandidate& sub, DeliveryState state, Millis now, int limit,
-               const std::unordered_set<int64_t>& claimed, std::vector<DueId>* due) {
-  static const std::string kPendingSql = FindDueSql(DeliveryState::kPending);
-  static const std::string kRetryingSql = FindDueSql(DeliveryState::kRetrying);
-  Query q = db.Prepare(state == DeliveryState::kRetrying ? kRetryingSql : kPendingSql);
-  // Claimed deliveries are still waiting in their rows: read past them.
-  const int64_t read = limit + static_cast<int64_t>(claimed.size());
-  q.BindText(1, sub.id).BindInt(2, now).BindInt(3, read);
+// Appends up to `limit` due deliveries of one query, leaving out those
+// already claimed; returns how many.
+int ReadDue(Query& q, int limit, const std::unordered_set<int64_t>& claimed,
+            std::vector<DueId>* due) {
   int found = 0;
   while (found < limit && q.Step()) {
     int64_t id = q.Int(0);
@@ -85,7 +98,42 @@ Status FindDue(Db& db, const ClaimCandidate& sub, DeliveryState state, Millis no
     due->push_back({q.Int(1), id});
     ++found;
   }
-  return q.ok() ? Status::Ok() : QueryStatus(q, "cannot find due deliveries");
+  return found;
+}
+
+// Up to `limit` of one subscription's due deliveries in one waiting state,
+// earliest first, leaving out those already claimed; after `from` if set.
+Status FindDue(Db& db, const ClaimCandidate& sub, DeliveryState state, Millis now, int limit,
+               std::optional<ClaimCursors::Position> from,
+               const std::unordered_set<int64_t>& claimed, std::vector<DueId>* due) {
+  static const std::string kPendingSql = FindDueSql(DeliveryState::kPending, From::kStart);
+  static const std::string kRetryingSql = FindDueSql(DeliveryState::kRetrying, From::kStart);
+  static const std::string kPendingAtSql = FindDueSql(DeliveryState::kPending, From::kCursorTime);
+  static const std::string kPendingAfterSql =
+      FindDueSql(DeliveryState::kPending, From::kAfterCursorTime);
+  std::vector<const std::string*> queries;
+  if (!from) {
+    queries = {state == DeliveryState::kRetrying ? &kRetryingSql : &kPendingSql};
+  } else {
+    queries = {&kPendingAtSql, &kPendingAfterSql};  // cursors are for pending only
+  }
+  int found = 0;
+  for (const std::string* sql : queries) {
+    Query q = db.Prepare(*sql);
+    // Claimed deliveries are still waiting in their rows: read past them.
+    const int64_t read = (limit - found) + static_cast<int64_t>(claimed.size());
+    q.BindText(1, sub.id).BindInt(3, read);
+    if (sql == &kPendingAtSql) {
+      q.BindInt(4, from->next_attempt_at).BindInt(5, from->id);
+    } else {
+      q.BindInt(2, now);
+      if (from) q.BindInt(4, from->next_attempt_at);
+    }
+    found += ReadDue(q, limit - found, claimed, due);
+    if (!q.ok()) return QueryStatus(q, "cannot find due deliveries");
+    if (found >= limit) break;
+  }
+  return Status::Ok();
 }
 
 // What a claimed delivery sends: its event id and body, and its attempts so
@@ -108,20 +156,37 @@ Status LoadDue(Db& db, const ClaimCandidate& sub, int64_t id, DueDelivery* d, bo
 }
 
 // Claims up to `limit` for one subscription, retries and first attempts
-// merged by due time, leaving out those `claimed` already.
+// merged by due time, leaving out those `claimed` already. Pending
+// deliveries are read from the subscription's cursor when it has one, and
+// the cursor is moved to the last one claimed.
 Status ClaimFor(Db& db, const ClaimCandidate& sub, Millis now, int limit,
-                const std::unordered_set<int64_t>& claimed, std::vector<DueDelivery>* out) {
-  std::vector<DueId> due;
-  for (DeliveryState state : {DeliveryState::kPending, DeliveryState::kRetrying}) {
-    Status status = FindDue(db, sub, state, now, limit, claimed, &due);
-    if (!status.ok()) return status;
+                const std::unordered_set<int64_t>& claimed, ClaimCursors& cursors,
+                std::vector<DueDelivery>* out) {
+  std::optional<ClaimCursors::Position> from = cursors.Get(sub.id, now);
+  std::vector<DueId> pending;
+  Status status = FindDue(db, sub, DeliveryState::kPending, now, limit, from, claimed, &pending);
+  std::vector<DueId> due = pending;
+  if (status.ok()) {
+    status = FindDue(db, sub, DeliveryState::kRetrying, now, limit, std::nullopt, claimed, &due);
   }
+  if (!status.ok()) return status;
   std::sort(due.begin(), due.end());
   if (due.size() > static_cast<size_t>(limit)) due.resize(limit);
+  // The pending ones claimed are the first of `pending`: the cursor moves to
+  // the last of them. Fewer found than asked for: none is left beyond.
+  if (pending.size() < static_cast<size_t>(limit)) {
+    cursors.Drop(sub.id);
+  } else if (!due.empty()) {
+    size_t taken = std::upper_bound(pending.begin(), pending.end(), due.back()) - pending.begin();
+    if (taken > 0) {
+      const DueId& last = pending[taken - 1];
+      cursors.Set(sub.id, {last.next_attempt_at, last.id}, now, from.has_value());
+    }
+  }
   for (const DueId& next : due) {
     DueDelivery delivery;
     bool found = false;
-    Status status = LoadDue(db, sub, next.id, &delivery, &found);
+    status = LoadDue(db, sub, next.id, &delivery, &found);
     if (!status.ok()) return status;
     if (found) out->push_back(std::move(delivery));
   }
@@ -132,7 +197,8 @@ Status ClaimFor(Db& db, const ClaimCandidate& sub, Millis now, int limit,
 // `limit` and the free slots count requests; a request to an xAPI
 // subscription carries up to its batch_size deliveries.
 Status Claim(Db& db, Millis now, int limit, const Store::FreeSlots& free_slots, size_t turn,
-             const std::unordered_set<int64_t>& taken, std::vector<DueDelivery>* claimed) {
+             const std::unordered_set<int64_t>& taken, ClaimCursors& cursors,
+             std::vector<DueDelivery>* claimed) {
   std::vector<ClaimCandidate> subs = EnabledSubscriptions(db);
   int requests = 0;
   for (size_t i = 0; i < subs.size() && requests < limit; ++i) {
@@ -140,7 +206,7 @@ Status Claim(Db& db, Millis now, int limit, const Store::FreeSlots& free_slots, 
     int slots = std::min(free_slots(sub.id, sub.max_in_flight), limit - requests);
     if (slots <= 0) continue;
     size_t before = claimed->size();
-    Status status = ClaimFor(db, sub, now, slots * sub.batch_size, taken, claimed);
+    Status status = ClaimFor(db, sub, now, slots * sub.batch_size, taken, cursors, claimed);
     if (!status.ok()) return status;
     int taken = static_cast<int>(claimed->size() - before);
     requests += (taken + sub.batch_size - 1) / sub.batch_size;
@@ -362,6 +428,7 @@ std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
   // waiting.
   std::lock_guard lock(claim_mu_);
   std::unordered_set<int64_t> taken = claimed_.Snapshot();
+  cursors_.BeginClaim();
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db) {
@@ -369,12 +436,13 @@ std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
     return claimed;
   }
   Status status = db->Exec("BEGIN", &error)
-                      ? Claim(*db, now, limit, free_slots, turn, taken, &claimed)
+                      ? Claim(*db, now, limit, free_slots, turn, taken, cursors_, &claimed)
                       : Status::Failed("cannot start a claim: " + error);
   db->Exec(status.ok() ? "COMMIT" : "ROLLBACK", nullptr);
   if (!status.ok()) {
     LogError("a claim failed", {{"error", status.message}});
     claimed.clear();
+    cursors_.Clear();  // they may have moved past what is not claimed after all
   }
   for (const DueDelivery& d : claimed) claimed_.Add(d.delivery_id, d.subscription_id);
   return claimed;
@@ -464,6 +532,7 @@ int SqliteStore::ResetInFlight() {
     }
     for (const std::string& sub_id : requeueing) RequeueRestOfDead(sub_id, slice_.load());
   }
+  cursors_.Clear();  // deliveries in flight became pending again, with old ids
   if (!status.ok()) return -1;
   return moved + static_cast<int>(claimed_.Clear());
 }

@@ -30,12 +30,13 @@ Status InFlightConflict(int64_t id) {
                           " is in flight; retry it once the attempt is over");
 }
 
+// *sub_id: the delivery's subscription, once found.
 Status Retry(Db& db, const std::string& org_id, int64_t id, bool claimed, Millis now,
-             bool* made_due) {
+             bool* made_due, std::string* sub_id) {
   bool enabled = false;
   {
     Query q = db.Prepare(
-        "SELECT d.state, s.enabled FROM deliveries d JOIN subscriptions s "
+        "SELECT d.state, s.enabled, s.id FROM deliveries d JOIN subscriptions s "
         "ON s.id = d.subscription_id WHERE d.id = ?1 AND s.org_id = ?2 AND s.deleted_at = 0");
     if (!q.BindInt(1, id).BindText(2, org_id).Step()) {
       if (!q.ok()) return QueryStatus(q, "cannot read delivery");
@@ -46,6 +47,7 @@ Status Retry(Db& db, const std::string& org_id, int64_t id, bool claimed, Millis
       return InFlightConflict(id);
     }
     enabled = q.Int(1) != 0;
+    *sub_id = q.Text(2);
   }
   DeliveryState to = enabled ? DeliveryState::kPending : DeliveryState::kHeld;
   Query update = db.Prepare(
@@ -139,10 +141,17 @@ Status InsertReplaySlice(Db& db, const std::string& org_id, const std::string& s
 }  // namespace
 
 Status SqliteStore::RetryDelivery(const std::string& org_id, int64_t id) {
-  return writer_.RunSync(
-      [&](Db& db, bool* made_due) {
-        return Retry(db, org_id, id, claimed_.Contains(id), clock_.Now(), made_due);
-      });
+  Millis now = 0;
+  bool made_due = false;
+  std::string sub_id;
+  Status status = writer_.RunSync([&](Db& db, bool* due) {
+    now = clock_.Now();
+    Status retried = Retry(db, org_id, id, claimed_.Contains(id), now, due, &sub_id);
+    made_due = *due;
+    return retried;
+  });
+  if (status.ok() && made_due) cursors_.NoteMoved(sub_id, now);  // an old id, due now
+  return status;
 }
 
 // Where a replay is, between its slices.

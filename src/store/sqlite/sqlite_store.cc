@@ -317,6 +317,8 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
   const int slice = slice_.load();
   bool more = false;          // the first slice of the move was full: more may wait
   bool more_requeued = false;  // the same for the re-queue of dead deliveries
+  bool moved_into_pending = false;
+  Millis now = 0;
   Status status = writer_.RunSync([&](Db& db, bool* made_due) {
     more = more_requeued = false;  // the writer may run this twice
     ingest_subscriptions_.erase(sub.org_id);
@@ -330,7 +332,8 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
       }
       was_enabled = current.Int(0) != 0;
     }
-    Millis now = clock_.Now();
+    now = clock_.Now();
+    moved_into_pending = false;
     Subscription row = sub;
     row.updated_at = now;
     Query update = db.Prepare(
@@ -350,9 +353,10 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
                                                         &more_requeued)
                            : SetDisabledReason(db, sub.id, "disabled by an admin");
     }
-    *made_due = sub.enabled && moved + requeued > 0;
+    *made_due = moved_into_pending = sub.enabled && moved + requeued > 0;
     return status;
   });
+  if (status.ok() && moved_into_pending) cursors_.NoteMoved(sub.id, now);
   if (status.ok() && more) MoveRestOfDeliveries(sub.id, sub.enabled, slice);
   if (status.ok() && more_requeued) RequeueRestOfDead(sub.id, slice);
   return status;
@@ -363,17 +367,26 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
 // transaction over a whole backlog. Not durable and stopped when the store
 // closes: the next start finishes what a stop or a power cut interrupted.
 void SqliteStore::RunSlices(const std::string& sub_id, std::string_view stopped, SliceJob slice) {
-  auto more = std::make_shared<bool>(false);
-  WriteJob job;
-  job.run = [slice, more](Db& db, bool* made_due) {
-    *more = false;
-    return slice(db, made_due, more.get());
+  struct Progress {
+    bool more = false;
+    bool made_due = false;
+    Millis moved_at = 0;
   };
-  job.finish = [this, sub_id, stopped, slice, more](const Status& status) {
+  auto progress = std::make_shared<Progress>();
+  WriteJob job;
+  job.run = [slice, progress](Db& db, bool* made_due) {
+    *progress = Progress{};
+    Status status = slice(db, made_due, &progress->more, &progress->moved_at);
+    progress->made_due = *made_due;
+    return status;
+  };
+  job.finish = [this, sub_id, stopped, slice, progress](const Status& status) {
+    // Committed: deliveries it made due with old ids may be behind a cursor.
+    if (status.ok() && progress->made_due) cursors_.NoteMoved(sub_id, progress->moved_at);
     if (moves_stopped_) return;
     if (!status.ok()) {
       LogWarn(stopped, {{"subscription_id", sub_id}, {"error", status.message}});
-    } else if (*more) {
+    } else if (progress->more) {
       RunSlices(sub_id, stopped, slice);
     }
   };
@@ -383,9 +396,10 @@ void SqliteStore::RunSlices(const std::string& sub_id, std::string_view stopped,
 
 void SqliteStore::RequeueRestOfDead(const std::string& sub_id, int slice) {
   RunSlices(sub_id, "re-queueing a subscription's dead deliveries stopped; a restart finishes it",
-            [this, sub_id, slice](Db& db, bool* made_due, bool* more) {
+            [this, sub_id, slice](Db& db, bool* made_due, bool* more, Millis* moved_at) {
               int requeued = 0;
-              Status status = RequeueDeadSlice(db, sub_id, clock_.Now(), slice, &requeued, more);
+              *moved_at = clock_.Now();
+              Status status = RequeueDeadSlice(db, sub_id, *moved_at, slice, &requeued, more);
               *made_due = requeued > 0;
               return status;
             });
@@ -393,10 +407,10 @@ void SqliteStore::RequeueRestOfDead(const std::string& sub_id, int slice) {
 
 void SqliteStore::MoveRestOfDeliveries(const std::string& sub_id, bool enabled, int slice) {
   RunSlices(sub_id, "moving a subscription's deliveries stopped; a restart finishes it",
-            [this, sub_id, enabled, slice](Db& db, bool* made_due, bool* more) {
+            [this, sub_id, enabled, slice](Db& db, bool* made_due, bool* more, Millis* moved_at) {
               int moved = 0;
-              Status status =
-                  MoveDeliveriesSlice(db, sub_id, enabled, clock_.Now(), slice, &moved);
+              *moved_at = clock_.Now();
+              Status status = MoveDeliveriesSlice(db, sub_id, enabled, *moved_at, slice, &moved);
               *more = status.ok() && moved == slice;
               *made_due = enabled && moved > 0;
               return status;
@@ -428,7 +442,7 @@ Status SqliteStore::DeleteSubscription(const std::string& org_id, const std::str
 
 void SqliteStore::DeleteRestOfDeliveries(const std::string& sub_id, int slice) {
   RunSlices(sub_id, "deleting a subscription's deliveries stopped; a restart finishes it",
-            [sub_id, slice](Db& db, bool*, bool* more) {
+            [sub_id, slice](Db& db, bool*, bool* more, Millis*) {
               bool gone = false;
               Status status = DeleteDeliveriesSlice(db, sub_id, slice, &gone);
               *more = status.ok() && !gone;

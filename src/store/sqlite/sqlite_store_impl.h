@@ -6,15 +6,16 @@
 // writer; read methods lease a read connection.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <atomic>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "store/sqlite/claim_cursors.h"
 #include "store/sqlite/claimed_set.h"
 #include "store/sqlite/read_pool.h"
 #include "store/sqlite/writer.h"
@@ -93,8 +94,10 @@ class SqliteStore final : public Store {
   void NotifyCommitListener();
   // A claimed delivery reads as in_flight (claimed_set.h).
   void ShowClaimed(Delivery& delivery) const;
-  // One commit's worth of a long job: sets *more while there is more to do.
-  using SliceJob = std::function<Status(Db& db, bool* made_due, bool* more)>;
+  // One commit's worth of a long job: sets *more while there is more to do,
+  // and *moved_at to the due time of deliveries it made due (old ids: they
+  // may be behind a claim cursor).
+  using SliceJob = std::function<Status(Db& db, bool* made_due, bool* more, Millis* moved_at)>;
   // Runs `slice` as writer jobs, one after the other, until it has no more;
   // logs `stopped` (a string literal) if one fails.
   void RunSlices(const std::string& sub_id, std::string_view stopped, SliceJob slice);
@@ -140,6 +143,7 @@ class SqliteStore final : public Store {
   // rows still say pending, retrying or held.
   ClaimedSet claimed_;
   std::mutex claim_mu_;  // one claim at a time (ClaimDue)
+  ClaimCursors cursors_;  // where claims of pending deliveries got to
 
   Writer writer_;  // last: its thread runs jobs that use the members above
 };
