@@ -1004,6 +1004,53 @@ TEST_F(SqliteStoreTest, RecordAttemptsLogsTheAttemptAndMovesTheState) {
   EXPECT_FALSE(store_->NextDueTime(0));
 }
 
+// The attempt that delivers a delivery is kept in the delivery's row, not
+// as a row of attempts (schema step 6); reads show it like any other. An
+// admin's retry moves it to attempts, so the next success has the slot and
+// both stay, in order.
+TEST_F(SqliteStoreTest, TheDeliveringAttemptIsKeptInTheRowAndSurvivesARetry) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1")}).ok);
+  const int64_t id = store_->ClaimDue(clock_.Now(), 1, kUnlimited).at(0).delivery_id;
+  auto deliver = [&](int status, const std::string& response) {
+    AttemptOutcome ok;
+    ok.delivery_id = id;
+    ok.attempt.at = clock_.Now();
+    ok.attempt.status = status;
+    ok.attempt.latency_ms = 7;
+    ok.attempt.response = response;
+    ok.new_state = DeliveryState::kDelivered;
+    store_->RecordAttempts({ok});
+  };
+  deliver(200, "thanks " + std::string(5000, 'x'));
+  EXPECT_EQ(Count("SELECT count(*) FROM attempts"), 0);
+  Delivery d = *store_->GetDelivery("org_a", id);
+  EXPECT_EQ(d.state, DeliveryState::kDelivered);
+  EXPECT_EQ(d.attempt_count, 1);
+  ASSERT_EQ(d.attempts.size(), 1u);
+  EXPECT_EQ(d.attempts[0].at, clock_.Now());
+  EXPECT_EQ(d.attempts[0].status, 200);
+  EXPECT_EQ(d.attempts[0].latency_ms, 7);
+  EXPECT_EQ(d.attempts[0].error, "");
+  EXPECT_EQ(d.attempts[0].response, ("thanks " + std::string(5000, 'x')).substr(0, 4096));
+
+  clock_.Advance(1000);
+  ASSERT_TRUE(store_->RetryDelivery("org_a", id).ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM attempts"), 1);  // the first success, moved
+  ASSERT_EQ(store_->ClaimDue(clock_.Now(), 1, kUnlimited).size(), 1u);
+  deliver(204, "");
+  d = *store_->GetDelivery("org_a", id);
+  EXPECT_EQ(d.attempt_count, 2);
+  ASSERT_EQ(d.attempts.size(), 2u);
+  EXPECT_EQ(d.attempts[0].status, 200);
+  EXPECT_EQ(d.attempts[0].at, clock_.Now() - 1000);
+  EXPECT_EQ(d.attempts[0].response.substr(0, 6), "thanks");
+  EXPECT_EQ(d.attempts[1].status, 204);
+  EXPECT_EQ(d.attempts[1].at, clock_.Now());
+  EXPECT_EQ(d.attempts[1].response, "");
+}
+
 TEST_F(SqliteStoreTest, RecordAttemptsHoldsWhenTheSubscriptionWasDisabledMeanwhile) {
   CreateOrg("org_a");
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
@@ -1126,15 +1173,17 @@ TEST_F(SqliteStoreTest, DeleteSubscriptionRemovesItsDeliveriesAndAttempts) {
   for (const DueDelivery& d : due) {
     AttemptOutcome o;
     o.delivery_id = d.delivery_id;
-    o.new_state = DeliveryState::kDelivered;
+    // e1's attempt is kept in its delivery's row, e2's as a row of attempts.
+    o.new_state = d.event_id == "e1" ? DeliveryState::kDelivered : DeliveryState::kRetrying;
+    o.next_attempt_at = clock_.Now() + 1000;
     outcomes.push_back(o);
   }
   store_->RecordAttempts(outcomes);
-  ASSERT_EQ(Count("SELECT count(*) FROM attempts"), 4);
+  ASSERT_EQ(Count("SELECT count(*) FROM attempts"), 2);
 
   ASSERT_TRUE(store_->DeleteSubscription("org_a", "hook").ok());
   EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 2);
-  EXPECT_EQ(Count("SELECT count(*) FROM attempts"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM attempts"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM events"), 2);  // events stay for replay
 }
 

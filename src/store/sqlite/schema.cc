@@ -21,7 +21,7 @@ static_assert(static_cast<int>(DeliveryState::kPending) == 0 &&
 
 // Each step runs in one transaction together with its user_version bump.
 // Never edit a released step: append a new one.
-constexpr std::array<std::string_view, 5> kMigrations = {
+constexpr std::array<std::string_view, 6> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE orgs (
@@ -149,6 +149,16 @@ ALTER TABLE subscriptions ADD COLUMN requeue_until INTEGER NOT NULL DEFAULT 0;
     // on becoming due, a removal on its outcome) for a read after each claim.
     R"sql(
 DROP INDEX deliveries_waiting;
+)sql",
+    // 6: the attempt that delivered a delivery is kept in its row (ok_at is
+    // NULL until then) instead of as a row of attempts: the success of
+    // nearly every delivery then costs its row's update alone. A retry by an
+    // admin moves it to attempts first, so the slot is free again.
+    R"sql(
+ALTER TABLE deliveries ADD COLUMN ok_at INTEGER;
+ALTER TABLE deliveries ADD COLUMN ok_status INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE deliveries ADD COLUMN ok_latency_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE deliveries ADD COLUMN ok_response BLOB NOT NULL DEFAULT x'';
 )sql",
 };
 

@@ -324,11 +324,39 @@ Status LogAttempt(Db& db, const AttemptOutcome& outcome, bool check_exists) {
   return insert.Run() ? Status::Ok() : QueryStatus(insert, "cannot log attempt");
 }
 
+// The attempt that delivers a delivery goes into the delivery's row (schema
+// step 6), with the state: no row of attempts, no index entry. The slot is
+// free, as nothing delivers a delivery twice without an admin's retry,
+// which empties it first.
+Status RecordDelivered(Db& db, const AttemptOutcome& outcome, Millis now) {
+  const Attempt& a = outcome.attempt;
+  Query update = db.Prepare(
+      "UPDATE deliveries SET state = ?2, attempt_count = attempt_count + 1, "
+      "next_attempt_at = ?3, updated_at = ?4, ok_at = ?5, ok_status = ?6, ok_latency_ms = ?7, "
+      "ok_response = ?8 WHERE id = ?1");
+  update.BindInt(1, outcome.delivery_id)
+      .BindInt(2, StateValue(DeliveryState::kDelivered))
+      .BindInt(3, outcome.next_attempt_at)
+      .BindInt(4, now)
+      .BindInt(5, a.at)
+      .BindInt(6, a.status)
+      .BindInt(7, a.latency_ms)
+      .BindBlob(8, std::string_view(a.response).substr(0, kMaxResponseBytes));
+  return update.Run() ? Status::Ok() : QueryStatus(update, "cannot update delivery");
+}
+
 // Returns OK with nothing written when the delivery no longer exists.
 Status Record(Db& db, const AttemptOutcome& outcome, Millis now, RecordContext& ctx) {
   // A batch split: the delivery stays in flight and its attempt count is
   // kept; only the attempt is logged.
   if (outcome.new_state == DeliveryState::kInFlight) return LogAttempt(db, outcome, true);
+  const bool inline_attempt =
+      outcome.new_state == DeliveryState::kDelivered && outcome.attempt.error.empty();
+  if (inline_attempt) {
+    Status status = RecordDelivered(db, outcome, now);
+    if (!status.ok() || db.Changes() == 0) return status;
+    return UpdateHealth(db, outcome, now, ctx);
+  }
   Query update = db.Prepare(
       "UPDATE deliveries SET state = CASE WHEN ?2 IN (?5, ?6) AND (SELECT enabled FROM "
       "subscriptions s WHERE s.id = deliveries.subscription_id) = 0 THEN ?7 ELSE ?2 END, "
@@ -395,8 +423,13 @@ std::optional<Delivery> SqliteStore::GetDelivery(const std::string& org_id, int6
       " FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
       "JOIN events e ON e.seq = d.event_seq "
       "WHERE d.id = ?1 AND s.org_id = ?2 AND s.deleted_at = 0";
-  static const std::string kAttemptsSql = "SELECT " + std::string(kAttemptColumns) +
-                                          " FROM attempts WHERE delivery_id = ?1 ORDER BY at, id";
+  // The attempts' rows, and the one that delivered it from its own row
+  // (schema step 6), which came last.
+  static const std::string kAttemptsSql =
+      "SELECT " + std::string(kAttemptColumns) +
+      ", 0 FROM attempts WHERE delivery_id = ?1 UNION ALL "
+      "SELECT 0, ok_at, ok_status, ok_latency_ms, '', ok_response, 1 FROM deliveries "
+      "WHERE id = ?1 AND ok_at IS NOT NULL ORDER BY 2, 7, 1";
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db || !db->Exec("BEGIN", &error)) return std::nullopt;  // one snapshot for both reads

@@ -49,9 +49,17 @@ Status Retry(Db& db, const std::string& org_id, int64_t id, bool claimed, Millis
     enabled = q.Int(1) != 0;
     *sub_id = q.Text(2);
   }
+  // The attempt that delivered it, if it was, moves to attempts: its slot
+  // in the row is for the attempt that delivers it next (schema step 6).
+  Query keep = db.Prepare(
+      "INSERT INTO attempts (delivery_id, at, status, latency_ms, error, response) "
+      "SELECT id, ok_at, ok_status, ok_latency_ms, '', ok_response FROM deliveries "
+      "WHERE id = ?1 AND ok_at IS NOT NULL");
+  if (!keep.BindInt(1, id).Run()) return QueryStatus(keep, "cannot keep the delivering attempt");
   DeliveryState to = enabled ? DeliveryState::kPending : DeliveryState::kHeld;
   Query update = db.Prepare(
-      "UPDATE deliveries SET state = ?2, next_attempt_at = ?3, updated_at = ?3 WHERE id = ?1");
+      "UPDATE deliveries SET state = ?2, next_attempt_at = ?3, updated_at = ?3, ok_at = NULL, "
+      "ok_status = 0, ok_latency_ms = 0, ok_response = x'' WHERE id = ?1");
   if (!update.BindInt(1, id).BindInt(2, StateValue(to)).BindInt(3, now).Run()) {
     return QueryStatus(update, "cannot retry delivery");
   }
