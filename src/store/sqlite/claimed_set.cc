@@ -1,5 +1,7 @@
 #include "store/sqlite/claimed_set.h"
 
+#include <utility>
+
 namespace punt::store::sqlite {
 
 void ClaimedSet::Add(int64_t delivery_id, const std::string& subscription_id) {
@@ -17,12 +19,16 @@ bool ClaimedSet::Contains(int64_t delivery_id) const {
   return subscription_of_.count(delivery_id) > 0;
 }
 
-std::unordered_set<int64_t> ClaimedSet::Snapshot() const {
+ClaimedIds::ClaimedIds(std::vector<int64_t> ids) : ids_(std::move(ids)) {
+  std::sort(ids_.begin(), ids_.end());
+}
+
+ClaimedIds ClaimedSet::Snapshot() const {
+  std::vector<int64_t> ids;
   std::lock_guard lock(mu_);
-  std::unordered_set<int64_t> ids;
   ids.reserve(subscription_of_.size());
-  for (const auto& entry : subscription_of_) ids.insert(entry.first);
-  return ids;
+  for (const auto& entry : subscription_of_) ids.push_back(entry.first);
+  return ClaimedIds(std::move(ids));
 }
 
 size_t ClaimedSet::Clear() {

@@ -8,16 +8,30 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
+#include <vector>
 
 #include "store/model.h"
 
 namespace punt::store::sqlite {
+
+// The claimed ids at one moment, sorted: one allocation to copy, and a
+// binary search to ask.
+class ClaimedIds {
+ public:
+  ClaimedIds() = default;
+  explicit ClaimedIds(std::vector<int64_t> ids);  // sorts them
+  bool Contains(int64_t id) const { return std::binary_search(ids_.begin(), ids_.end(), id); }
+  size_t size() const { return ids_.size(); }
+
+ private:
+  std::vector<int64_t> ids_;
+};
 
 class ClaimedSet {
  public:
@@ -26,7 +40,7 @@ class ClaimedSet {
   bool Remove(int64_t delivery_id);
   bool Contains(int64_t delivery_id) const;
   // Every claimed id, at one moment.
-  std::unordered_set<int64_t> Snapshot() const;
+  ClaimedIds Snapshot() const;
   // Forgets every claim; returns how many there were.
   size_t Clear();
 

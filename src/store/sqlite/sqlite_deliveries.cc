@@ -89,12 +89,11 @@ struct DueId {
 
 // Appends up to `limit` due deliveries of one query, leaving out those
 // already claimed; returns how many.
-int ReadDue(Query& q, int limit, const std::unordered_set<int64_t>& claimed,
-            std::vector<DueId>* due) {
+int ReadDue(Query& q, int limit, const ClaimedIds& claimed, std::vector<DueId>* due) {
   int found = 0;
   while (found < limit && q.Step()) {
     int64_t id = q.Int(0);
-    if (claimed.count(id)) continue;
+    if (claimed.Contains(id)) continue;
     due->push_back({q.Int(1), id});
     ++found;
   }
@@ -104,8 +103,8 @@ int ReadDue(Query& q, int limit, const std::unordered_set<int64_t>& claimed,
 // Up to `limit` of one subscription's due deliveries in one waiting state,
 // earliest first, leaving out those already claimed; after `from` if set.
 Status FindDue(Db& db, const ClaimCandidate& sub, DeliveryState state, Millis now, int limit,
-               std::optional<ClaimCursors::Position> from,
-               const std::unordered_set<int64_t>& claimed, std::vector<DueId>* due) {
+               std::optional<ClaimCursors::Position> from, const ClaimedIds& claimed,
+               std::vector<DueId>* due) {
   static const std::string kPendingSql = FindDueSql(DeliveryState::kPending, From::kStart);
   static const std::string kRetryingSql = FindDueSql(DeliveryState::kRetrying, From::kStart);
   static const std::string kPendingAtSql = FindDueSql(DeliveryState::kPending, From::kCursorTime);
@@ -159,9 +158,8 @@ Status LoadDue(Db& db, const ClaimCandidate& sub, int64_t id, DueDelivery* d, bo
 // merged by due time, leaving out those `claimed` already. Pending
 // deliveries are read from the subscription's cursor when it has one, and
 // the cursor is moved to the last one claimed.
-Status ClaimFor(Db& db, const ClaimCandidate& sub, Millis now, int limit,
-                const std::unordered_set<int64_t>& claimed, ClaimCursors& cursors,
-                std::vector<DueDelivery>* out) {
+Status ClaimFor(Db& db, const ClaimCandidate& sub, Millis now, int limit, const ClaimedIds& claimed,
+                ClaimCursors& cursors, std::vector<DueDelivery>* out) {
   std::optional<ClaimCursors::Position> from = cursors.Get(sub.id, now);
   std::vector<DueId> pending;
   Status status = FindDue(db, sub, DeliveryState::kPending, now, limit, from, claimed, &pending);
@@ -197,8 +195,7 @@ Status ClaimFor(Db& db, const ClaimCandidate& sub, Millis now, int limit,
 // `limit` and the free slots count requests; a request to an xAPI
 // subscription carries up to its batch_size deliveries.
 Status Claim(Db& db, Millis now, int limit, const Store::FreeSlots& free_slots, size_t turn,
-             const std::unordered_set<int64_t>& taken, ClaimCursors& cursors,
-             std::vector<DueDelivery>* claimed) {
+             const ClaimedIds& taken, ClaimCursors& cursors, std::vector<DueDelivery>* claimed) {
   std::vector<ClaimCandidate> subs = EnabledSubscriptions(db);
   int requests = 0;
   for (size_t i = 0; i < subs.size() && requests < limit; ++i) {
@@ -460,7 +457,7 @@ std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
   // that copy, so it cannot be claimed again from a snapshot that shows it
   // waiting.
   std::lock_guard lock(claim_mu_);
-  std::unordered_set<int64_t> taken = claimed_.Snapshot();
+  ClaimedIds taken = claimed_.Snapshot();
   cursors_.BeginClaim();
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
