@@ -16,8 +16,13 @@ void ClaimCursors::Clear() {
   moved_.clear();
 }
 
-void ClaimCursors::BeginClaim() {
+void ClaimCursors::BeginClaim(Millis now) {
   std::lock_guard lock(mu_);
+  // Expired ones go here too, so subscriptions no longer claimed (disabled,
+  // deleted) leave nothing behind.
+  std::erase_if(cursors_, [now](const auto& entry) {
+    return now - entry.second.full_scan_at >= kFullScanEvery;
+  });
   for (const auto& [sub_id, at] : moved_) {
     auto it = cursors_.find(sub_id);
     // A moved delivery sits at (at, an old id): behind the cursor unless the

@@ -45,9 +45,10 @@ class ClaimCursors {
   // Forgets every cursor (and note).
   void Clear();
 
-  // At the start of a claim, before its read snapshot: drops the cursors
-  // the moves noted since the last claim may be behind.
-  void BeginClaim();
+  // At the start of a claim at `now`, before its read snapshot: drops the
+  // cursors the moves noted since the last claim may be behind, and those
+  // expired.
+  void BeginClaim(Millis now);
   // The cursor a claim at `now` may seek from, if it has a usable one.
   std::optional<Position> Get(const std::string& sub_id, Millis now);
   // The claim at `now` took pending deliveries up to `last`; `continued`

@@ -458,7 +458,7 @@ std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
   // waiting.
   std::lock_guard lock(claim_mu_);
   ClaimedIds taken = claimed_.Snapshot();
-  cursors_.BeginClaim();
+  cursors_.BeginClaim(now);
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db) {
