@@ -1,26 +1,28 @@
 #include "delivery/plain_client.h"
-#include "util/thread_name.h"
 
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
-
-#include <array>
 #include <chrono>
 #include <iterator>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <utility>
+
+#include "util/thread_name.h"
 
 namespace punt::delivery {
 namespace {
@@ -86,6 +88,8 @@ struct Connection {
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 };
+
+class Exchange;
 
 }  // namespace
 
@@ -175,6 +179,18 @@ class PlainClient::Impl {
 
   void Begin(Call call);
 
+  // The total timeout's bookkeeping. Every exchange gets the same timeout,
+  // so the open ones, kept in the order they started, are in the order of
+  // their deadlines: one timer, armed for the oldest, serves them all
+  // instead of a timer armed and cancelled per request.
+  void Track(Exchange* exchange);
+  void Untrack(Exchange* exchange);
+  void ArmDeadline();
+  void OnDeadline();
+
+  // The open exchanges, oldest first (an intrusive list through Exchange).
+  Exchange* oldest_ = nullptr;
+  Exchange* newest_ = nullptr;
   const TransportOptions& options_;
   std::function<void()> on_finished_;
   asio::io_context io_;
@@ -186,6 +202,8 @@ class PlainClient::Impl {
   std::vector<Finished> finishing_;  // the client's thread's, not yet handed over
   std::mutex finished_mutex_;
   std::vector<Finished> finished_;
+  asio::steady_timer deadline_{io_};  // armed for oldest_'s deadline, while any is open
+  bool deadline_armed_ = false;
 };
 
 namespace {
@@ -201,9 +219,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         tag_(tag),
         address_holder_(std::move(address)),
         address_(*address_holder_),
-        body_(std::move(request.body)),
-        deadline_(client.io_),
-        connect_deadline_(client.io_) {
+        body_(std::move(request.body)) {
     head_.reserve(256);
     head_.append("POST ").append(address_.target).append(" HTTP/1.1\r\nHost: ");
     head_.append(address_.host_header).append("\r\nUser-Agent: punt/" PUNT_VERSION "\r\n");
@@ -213,15 +229,13 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     head_.append("Content-Length: ").append(std::to_string(body_.size())).append("\r\n\r\n");
   }
 
+  ~Exchange() { client_.Untrack(this); }  // abandoned at Stop without Done
+
   void Start(bool headers_ok) {
     start_ = std::chrono::steady_clock::now();
     if (!headers_ok) return Fail("a request header holds a line break");
-    deadline_.expires_after(std::chrono::milliseconds(client_.options_.total_timeout_ms));
-    deadline_.async_wait([self = shared_from_this()](const error_code& ec) {
-      if (!ec) self->TimedOut("timed out after " +
-                              std::to_string(self->client_.options_.total_timeout_ms) +
-                              " ms without a complete answer");
-    });
+    deadline_at_ = start_ + std::chrono::milliseconds(client_.options_.total_timeout_ms);
+    client_.Track(this);
     conn_ = client_.TakeIdle(address_.key);
     if (conn_) {
       reused_ = true;
@@ -259,11 +273,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
                   " is not a public address and no --allow-destination range holds it");
     }
     conn_ = std::make_unique<Connection>(client_.io_);
-    connect_deadline_.expires_after(
+    // New connections are rare beside kept-alive ones: their timer is made
+    // only for them.
+    if (!connect_deadline_) connect_deadline_.emplace(client_.io_);
+    connect_deadline_->expires_after(
         std::chrono::milliseconds(client_.options_.connect_timeout_ms));
-    connect_deadline_.async_wait([self = shared_from_this()](const error_code& ec) {
-      if (!ec) self->TimedOut("connection to " + self->address_.host_header + " timed out after " +
-                              std::to_string(self->client_.options_.connect_timeout_ms) + " ms");
+    connect_deadline_->async_wait([self = shared_from_this()](const error_code& ec) {
+      if (!ec)
+        self->TimedOut("connection to " + self->address_.host_header + " timed out after " +
+                       std::to_string(self->client_.options_.connect_timeout_ms) + " ms");
     });
     asio::async_connect(conn_->socket, allowed,
                         [self = shared_from_this()](const error_code& ec, const tcp::endpoint&) {
@@ -272,7 +290,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void OnConnected(const error_code& ec) {
-    connect_deadline_.cancel();
+    connect_deadline_->cancel();
     if (done_) return;
     if (ec) return Fail("could not connect to " + address_.host_header + ": " + ec.message());
     error_code ignored;
@@ -332,6 +350,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     Fail(what + ec.message());
   }
 
+  // The total timeout passed (Impl::OnDeadline).
+  void TimedOut() {
+    TimedOut("timed out after " + std::to_string(client_.options_.total_timeout_ms) +
+             " ms without a complete answer");
+  }
+
   void TimedOut(const std::string& error) {
     if (done_) return;
     Fail(error);
@@ -345,8 +369,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void Done(TransferResult result) {
     done_ = true;
-    deadline_.cancel();
-    connect_deadline_.cancel();
+    client_.Untrack(this);
+    if (connect_deadline_) connect_deadline_->cancel();
     if (conn_) {  // a failed exchange leaves its connection unusable
       // Closed, not destroyed: an operation still open gets its handler
       // called (which sees done_) and may touch the buffer until then.
@@ -367,14 +391,59 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   const std::string body_;
   std::optional<http::response_parser<http::string_body>> parser_;
   std::unique_ptr<Connection> conn_;
-  asio::steady_timer deadline_;
-  asio::steady_timer connect_deadline_;
+  std::optional<asio::steady_timer> connect_deadline_;
   std::chrono::steady_clock::time_point start_;
   bool reused_ = false;
   bool done_ = false;
+
+  // Impl's list of open exchanges, oldest first.
+  friend class PlainClient::Impl;
+  std::chrono::steady_clock::time_point deadline_at_;
+  Exchange* older_ = nullptr;
+  Exchange* newer_ = nullptr;
+  bool tracked_ = false;
 };
 
 }  // namespace
+
+void PlainClient::Impl::Track(Exchange* exchange) {
+  exchange->older_ = newest_;
+  exchange->newer_ = nullptr;
+  (newest_ ? newest_->newer_ : oldest_) = exchange;
+  newest_ = exchange;
+  exchange->tracked_ = true;
+  if (!deadline_armed_) ArmDeadline();
+}
+
+void PlainClient::Impl::Untrack(Exchange* exchange) {
+  if (!exchange->tracked_) return;
+  exchange->tracked_ = false;
+  (exchange->older_ ? exchange->older_->newer_ : oldest_) = exchange->newer_;
+  (exchange->newer_ ? exchange->newer_->older_ : newest_) = exchange->older_;
+  exchange->older_ = exchange->newer_ = nullptr;
+  // The timer stays armed for the old deadline: when it fires, it re-arms
+  // for whichever exchange is the oldest then.
+}
+
+void PlainClient::Impl::ArmDeadline() {
+  deadline_armed_ = oldest_ != nullptr;
+  if (!deadline_armed_) return;
+  deadline_.expires_at(oldest_->deadline_at_);
+  deadline_.async_wait([this](const error_code& ec) {
+    if (!ec) OnDeadline();
+  });
+}
+
+void PlainClient::Impl::OnDeadline() {
+  const auto now = std::chrono::steady_clock::now();
+  while (oldest_ && oldest_->deadline_at_ <= now) {
+    // Alive while it fails: its open operation's handler holds it too.
+    std::shared_ptr<Exchange> expired = oldest_->shared_from_this();
+    Untrack(expired.get());  // Done would, but only if not done already
+    expired->TimedOut();
+  }
+  ArmDeadline();
+}
 
 void PlainClient::Impl::Begin(Call call) {
   std::shared_ptr<const Address> address = AddressOf(call.request.url);

@@ -9,6 +9,7 @@ OutgoingRequest BuildRequest(const Target& target, Batch& batch, Millis now_ms) 
   OutgoingRequest r;
   r.url = target.url;
   r.body = batch.size() > 1 ? BatchBody(batch) : std::move(batch.front().body);
+  r.headers.reserve(5);  // the most a request gets: no regrowth
   r.headers.emplace_back("Content-Type", "application/json");
   if (target.kind == store::SubscriptionKind::kXapi) {
     r.headers.emplace_back("X-Experience-API-Version", target.xapi_version);

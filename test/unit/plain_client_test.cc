@@ -157,6 +157,24 @@ class Client {
                       std::vector<std::pair<std::string, std::string>> headers = {}) {
     uint64_t tag = ++next_tag_;
     client_->Submit({{tag, OutgoingRequest{url, std::move(headers), std::move(body)}}});
+    return Wait(tag);
+  }
+
+  // Sends them all at once; their results in the same order.
+  std::vector<TransferResult> SendAll(const std::vector<std::string>& urls) {
+    std::vector<PlainClient::Call> calls;
+    for (const std::string& url : urls)
+      calls.push_back({++next_tag_, OutgoingRequest{url, {}, "{}"}});
+    std::vector<uint64_t> tags;
+    for (const auto& call : calls) tags.push_back(call.tag);
+    client_->Submit(std::move(calls));
+    std::vector<TransferResult> results;
+    for (uint64_t tag : tags) results.push_back(Wait(tag));
+    return results;
+  }
+
+ private:
+  TransferResult Wait(uint64_t tag) {
     std::unique_lock lock(mu_);
     auto deadline = std::chrono::steady_clock::now() + 20s;
     while (true) {
@@ -172,7 +190,6 @@ class Client {
     }
   }
 
- private:
   TransportOptions options_;
   std::unique_ptr<PlainClient> client_;
   std::mutex mu_;
@@ -339,6 +356,34 @@ TEST(PlainClient, AnUnansweredRequestTimesOut) {
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("timed out"), std::string::npos) << r.error;
   EXPECT_GE(r.latency_ms, 250);
+}
+
+// One timer serves every request's total timeout (the oldest open one's
+// deadline): requests that finish in time leave it to the next, and it is
+// armed again once the client has nothing open.
+TEST(PlainClient, OnlyTheUnansweredRequestAmongOthersTimesOut) {
+  ScriptedReceiver receiver([](int, int, const std::string& head) {
+    Answer a;
+    a.hang = head.find("/hang") != std::string::npos;
+    if (!a.hang) a.raw = "HTTP/1.1 204 No Content\r\n\r\n";
+    return a;
+  });
+  TransportOptions options = LoopbackAllowed();
+  options.total_timeout_ms = 400;
+  Client client(options);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<TransferResult> results =
+        client.SendAll({receiver.Url("/ok1"), receiver.Url("/hang"), receiver.Url("/ok2")});
+    ASSERT_EQ(results.size(), 3u);
+    for (size_t i : {0u, 2u}) {
+      EXPECT_EQ(results[i].status, 204) << round << ": " << results[i].error;
+    }
+    EXPECT_EQ(results[1].status, 0);
+    EXPECT_NE(results[1].error.find("timed out after 400 ms"), std::string::npos)
+        << results[1].error;
+    EXPECT_GE(results[1].latency_ms, 350);
+  }
+  EXPECT_EQ(client.Send(receiver.Url("/ok3")).status, 204);
 }
 
 TEST(PlainClient, ARefusedConnectionIsAnError) {
