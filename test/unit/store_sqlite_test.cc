@@ -757,6 +757,57 @@ TEST_F(SqliteStoreTest, ClaimDueMovesDueDeliveriesToInFlight) {
   EXPECT_FALSE(store_->NextDueTime(clock_.Now()));
 }
 
+// A claim reads what its deliveries send in one statement: they come back in
+// due order (retries and first attempts merged), and one whose body is
+// missing is left out. Outcomes that make claimed deliveries pending again
+// (none the dispatcher sends today) are claimed again at once, though
+// behind the claim cursor.
+TEST_F(SqliteStoreTest, AClaimLoadsItsDeliveriesInDueOrderAndLeavesOutOneWithoutABody) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  std::vector<NewEvent> events;
+  for (int i = 1; i <= 30; ++i) events.push_back(Event("e" + std::to_string(i)));
+  ASSERT_TRUE(IngestSync("org_a", events).ok);
+  // e20 and e25 failed once and are due again before all the others.
+  std::vector<AttemptOutcome> retries;
+  for (const DueDelivery& d : store_->ClaimDue(clock_.Now(), 30, kUnlimited)) {
+    if (d.event_id != "e20" && d.event_id != "e25") {
+      AttemptOutcome back;  // not sent after all: due again, as it was
+      back.delivery_id = d.delivery_id;
+      back.new_state = DeliveryState::kPending;
+      back.next_attempt_at = clock_.Now();
+      retries.push_back(back);
+      continue;
+    }
+    AttemptOutcome failed;
+    failed.delivery_id = d.delivery_id;
+    failed.new_state = DeliveryState::kRetrying;
+    failed.next_attempt_at = clock_.Now() - (d.event_id == "e25" ? 20 : 10);
+    retries.push_back(failed);
+  }
+  store_->RecordAttempts(retries);
+  Status status = impl().writer_for_test().RunSync([](sqlite::Db& db, bool*) {
+    std::string error;
+    bool ok = db.Exec(
+        "DELETE FROM bodies WHERE event_seq = (SELECT seq FROM events WHERE event_id = 'e7')",
+        &error);
+    return ok ? Status::Ok() : Status::Failed(error);
+  });
+  ASSERT_TRUE(status.ok()) << status.message;
+
+  std::vector<std::string> ids;
+  for (const DueDelivery& d : store_->ClaimDue(clock_.Now(), 30, kUnlimited)) {
+    ids.push_back(d.event_id);
+    EXPECT_EQ(d.body, "{\"webhook\":\"" + d.event_id + "\"}");
+    EXPECT_EQ(d.attempt_count, 1);
+  }
+  std::vector<std::string> expected = {"e25", "e20"};
+  for (int i = 1; i <= 30; ++i) {
+    if (i != 7 && i != 20 && i != 25) expected.push_back("e" + std::to_string(i));
+  }
+  EXPECT_EQ(ids, expected);
+}
+
 // The SQLite store keeps claims in memory: the row keeps its waiting state,
 // and every read shows the delivery as in_flight until its outcome is
 // recorded.

@@ -3,6 +3,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -135,22 +136,45 @@ Status FindDue(Db& db, const ClaimCandidate& sub, DeliveryState state, Millis no
   return Status::Ok();
 }
 
-// What a claimed delivery sends: its event id and body, and its attempts so
-// far. False when it has no body in the subscription's format.
-Status LoadDue(Db& db, const ClaimCandidate& sub, int64_t id, DueDelivery* d, bool* found) {
+// What the claimed deliveries send: their event ids and bodies, and their
+// attempts so far, in the order of `due`, in one statement. One without a
+// body in the subscription's format is left out.
+Status LoadDue(Db& db, const ClaimCandidate& sub, const std::vector<DueId>& due,
+               std::vector<DueDelivery>* out) {
+  if (due.empty()) return Status::Ok();
+  std::string ids = "[";
+  for (const DueId& next : due) {
+    if (ids.size() > 1) ids += ',';
+    ids += std::to_string(next.id);
+  }
+  ids += ']';
   Query q = db.Prepare(
-      "SELECT e.event_id, d.attempt_count, b.body FROM deliveries d "
-      "JOIN events e ON e.seq = d.event_seq "
-      "JOIN bodies b ON b.event_seq = d.event_seq AND b.format = ?2 WHERE d.id = ?1");
-  *found = q.BindInt(1, id).BindInt(2, sub.format).Step();
-  if (!*found) return q.ok() ? Status::Ok() : QueryStatus(q, "cannot read a due delivery");
-  d->delivery_id = id;
-  d->subscription_id = sub.id;
-  d->org_id = sub.org_id;
-  d->event_id = q.Text(0);
-  d->attempt_count = static_cast<int>(q.Int(1));
-  d->body = q.Blob(2);
-  d->subscription_updated_at = sub.updated_at;
+      "SELECT d.id, e.event_id, d.attempt_count, b.body FROM json_each(?1) j "
+      "JOIN deliveries d ON d.id = j.value JOIN events e ON e.seq = d.event_seq "
+      "JOIN bodies b ON b.event_seq = d.event_seq AND b.format = ?2");
+  q.BindText(1, ids).BindInt(2, sub.format);
+  const size_t first = out->size();
+  while (q.Step()) {
+    DueDelivery& d = out->emplace_back();
+    d.delivery_id = q.Int(0);
+    d.subscription_id = sub.id;
+    d.org_id = sub.org_id;
+    d.event_id = q.Text(1);
+    d.attempt_count = static_cast<int>(q.Int(2));
+    d.body = q.Blob(3);
+    d.subscription_updated_at = sub.updated_at;
+  }
+  if (!q.ok()) return QueryStatus(q, "cannot read due deliveries");
+  // In the order of `due` (by due time, then id): an ORDER BY would sort the
+  // bodies in a temporary b-tree. They come in that order already as long
+  // as SQLite reads json_each first, as it does today.
+  std::unordered_map<int64_t, size_t> position;
+  for (size_t i = 0; i < due.size(); ++i) position.emplace(due[i].id, i);
+  auto earlier = [&position](const DueDelivery& a, const DueDelivery& b) {
+    return position[a.delivery_id] < position[b.delivery_id];
+  };
+  auto begin = out->begin() + static_cast<std::ptrdiff_t>(first);
+  if (!std::is_sorted(begin, out->end(), earlier)) std::sort(begin, out->end(), earlier);
   return Status::Ok();
 }
 
@@ -181,14 +205,7 @@ Status ClaimFor(Db& db, const ClaimCandidate& sub, Millis now, int limit, const 
       cursors.Set(sub.id, {last.next_attempt_at, last.id}, now, from.has_value());
     }
   }
-  for (const DueId& next : due) {
-    DueDelivery delivery;
-    bool found = false;
-    status = LoadDue(db, sub, next.id, &delivery, &found);
-    if (!status.ok()) return status;
-    if (found) out->push_back(std::move(delivery));
-  }
-  return Status::Ok();
+  return LoadDue(db, sub, due, out);
 }
 
 // Subscriptions take turns: each claim starts one subscription further on.
@@ -504,6 +521,15 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
   // claimed finds its new state.
   for (const AttemptOutcome& outcome : outcomes) {
     if (outcome.new_state != DeliveryState::kInFlight) claimed_.Remove(outcome.delivery_id);
+    // Pending again with its old id: it may be behind its subscription's
+    // claim cursor (the dispatcher sends no such outcome today).
+    if (outcome.new_state == DeliveryState::kPending) {
+      if (outcome.subscription_id.empty()) {
+        cursors_.Clear();
+      } else {
+        cursors_.NoteMoved(outcome.subscription_id, outcome.next_attempt_at);
+      }
+    }
   }
   for (const std::string& sub_id : more_to_hold) MoveRestOfDeliveries(sub_id, false, slice);
 }
