@@ -135,13 +135,8 @@ TEST_F(ClaimCursorTest, ARowBehindTheCursorWaitsAtMostAFullScanPeriod) {
   IngestEvents(1, 4);
   EXPECT_EQ(Claim(2), (Strings{"e1", "e2"}));
   Record("e1", DeliveryState::kDelivered);
-  Status status = static_cast<sqlite::SqliteStore&>(*store_).writer_for_test().RunSync(
-      [&](sqlite::Db& db, bool*) {
-        std::string error;
-        bool ok = db.Exec(
-            "UPDATE deliveries SET state = 0 WHERE id = " + std::to_string(IdOf("e1")), &error);
-        return ok ? Status::Ok() : Status::Failed(error);
-      });
+  Status status =
+      ExecOnWriter("UPDATE deliveries SET state = 0 WHERE id = " + std::to_string(IdOf("e1")));
   ASSERT_TRUE(status.ok()) << status.message;
   EXPECT_EQ(Claim(1), (Strings{"e3"}));  // sought from the cursor: e1 is behind it
   clock_.Advance(sqlite::ClaimCursors::kFullScanEvery);

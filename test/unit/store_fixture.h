@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_store_impl.h"
 #include "util/clock.h"
 
 namespace punt::store::testing {
@@ -99,6 +100,16 @@ class StoreFixture : public ::testing::Test {
     query.state = state;
     query.limit = 500;
     return store_->ListDeliveries(query);
+  }
+
+  // Runs `sql` on the store's write connection, as a writer job: for a state
+  // no API call makes.
+  Status ExecOnWriter(const std::string& sql) {
+    auto& store = static_cast<sqlite::SqliteStore&>(*store_);
+    return store.writer_for_test().RunSync([&sql](sqlite::Db& db, bool*) {
+      std::string error;
+      return db.Exec(sql, &error) ? Status::Ok() : Status::Failed(error);
+    });
   }
 
   static std::vector<std::string> EventIds(const std::vector<Delivery>& deliveries) {

@@ -786,13 +786,8 @@ TEST_F(SqliteStoreTest, AClaimLoadsItsDeliveriesInDueOrderAndLeavesOutOneWithout
     retries.push_back(failed);
   }
   store_->RecordAttempts(retries);
-  Status status = impl().writer_for_test().RunSync([](sqlite::Db& db, bool*) {
-    std::string error;
-    bool ok = db.Exec(
-        "DELETE FROM bodies WHERE event_seq = (SELECT seq FROM events WHERE event_id = 'e7')",
-        &error);
-    return ok ? Status::Ok() : Status::Failed(error);
-  });
+  Status status = ExecOnWriter(
+      "DELETE FROM bodies WHERE event_seq = (SELECT seq FROM events WHERE event_id = 'e7')");
   ASSERT_TRUE(status.ok()) << status.message;
 
   std::vector<std::string> ids;
@@ -1301,12 +1296,7 @@ TEST_F(SqliteStoreTest, ADeletionSliceTakesASliceAndTheRowLast) {
       return sqlite::DeleteDeliveriesSlice(db, "hook", 2, gone);
     });
   };
-  ASSERT_TRUE(impl().writer_for_test().RunSync([](sqlite::Db& db, bool*) {
-    std::string error;
-    return db.Exec("UPDATE subscriptions SET deleted_at = 1, enabled = 0", &error)
-               ? Status::Ok()
-               : Status::Failed(error);
-  }).ok());
+  ASSERT_TRUE(ExecOnWriter("UPDATE subscriptions SET deleted_at = 1, enabled = 0").ok());
   for (int64_t left : {3, 1}) {
     bool gone = true;
     ASSERT_TRUE(slice(&gone).ok());

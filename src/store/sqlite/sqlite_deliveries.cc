@@ -1,9 +1,10 @@
 // Deliveries: what the API lists and what the dispatcher claims and records.
 #include <algorithm>
 #include <limits>
+#include <numeric>
 #include <optional>
+#include <span>
 #include <string>
-#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -111,12 +112,11 @@ Status FindDue(Db& db, const ClaimCandidate& sub, DeliveryState state, Millis no
   static const std::string kPendingAtSql = FindDueSql(DeliveryState::kPending, From::kCursorTime);
   static const std::string kPendingAfterSql =
       FindDueSql(DeliveryState::kPending, From::kAfterCursorTime);
-  std::vector<const std::string*> queries;
-  if (!from) {
-    queries = {state == DeliveryState::kRetrying ? &kRetryingSql : &kPendingSql};
-  } else {
-    queries = {&kPendingAtSql, &kPendingAfterSql};  // cursors are for pending only
-  }
+  const std::string* const from_start[] = {state == DeliveryState::kRetrying ? &kRetryingSql
+                                                                             : &kPendingSql};
+  const std::string* const from_cursor[] = {&kPendingAtSql, &kPendingAfterSql};  // pending only
+  std::span<const std::string* const> queries(from_start);
+  if (from) queries = from_cursor;
   int found = 0;
   for (const std::string* sql : queries) {
     Query q = db.Prepare(*sql);
@@ -148,33 +148,39 @@ Status LoadDue(Db& db, const ClaimCandidate& sub, const std::vector<DueId>& due,
     ids += std::to_string(next.id);
   }
   ids += ']';
+  // CROSS JOIN keeps json_each the outer loop, so the rows come in the order
+  // of `due` without an ORDER BY, which would sort the bodies in a temporary
+  // b-tree. Each row's place in `due` (json_each's key) checks that.
   Query q = db.Prepare(
-      "SELECT d.id, e.event_id, d.attempt_count, b.body FROM json_each(?1) j "
-      "JOIN deliveries d ON d.id = j.value JOIN events e ON e.seq = d.event_seq "
+      "SELECT j.key, d.id, e.event_id, d.attempt_count, b.body FROM json_each(?1) j "
+      "CROSS JOIN deliveries d ON d.id = j.value JOIN events e ON e.seq = d.event_seq "
       "JOIN bodies b ON b.event_seq = d.event_seq AND b.format = ?2");
   q.BindText(1, ids).BindInt(2, sub.format);
   const size_t first = out->size();
+  std::vector<int64_t> places;
+  places.reserve(due.size());
   while (q.Step()) {
+    places.push_back(q.Int(0));
     DueDelivery& d = out->emplace_back();
-    d.delivery_id = q.Int(0);
+    d.delivery_id = q.Int(1);
     d.subscription_id = sub.id;
     d.org_id = sub.org_id;
-    d.event_id = q.Text(1);
-    d.attempt_count = static_cast<int>(q.Int(2));
-    d.body = q.Blob(3);
+    d.event_id = q.Text(2);
+    d.attempt_count = static_cast<int>(q.Int(3));
+    d.body = q.Blob(4);
     d.subscription_updated_at = sub.updated_at;
   }
   if (!q.ok()) return QueryStatus(q, "cannot read due deliveries");
-  // In the order of `due` (by due time, then id): an ORDER BY would sort the
-  // bodies in a temporary b-tree. They come in that order already as long
-  // as SQLite reads json_each first, as it does today.
-  std::unordered_map<int64_t, size_t> position;
-  for (size_t i = 0; i < due.size(); ++i) position.emplace(due[i].id, i);
-  auto earlier = [&position](const DueDelivery& a, const DueDelivery& b) {
-    return position[a.delivery_id] < position[b.delivery_id];
-  };
-  auto begin = out->begin() + static_cast<std::ptrdiff_t>(first);
-  if (!std::is_sorted(begin, out->end(), earlier)) std::sort(begin, out->end(), earlier);
+  if (!std::is_sorted(places.begin(), places.end())) {
+    std::vector<size_t> order(places.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return places[a] < places[b]; });
+    std::vector<DueDelivery> loaded;
+    loaded.reserve(order.size());
+    for (size_t i : order) loaded.push_back(std::move((*out)[first + i]));
+    std::move(loaded.begin(), loaded.end(), out->begin() + static_cast<std::ptrdiff_t>(first));
+  }
   return Status::Ok();
 }
 

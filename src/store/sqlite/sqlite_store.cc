@@ -370,19 +370,20 @@ void SqliteStore::RunSlices(const std::string& sub_id, std::string_view stopped,
   struct Progress {
     bool more = false;
     bool made_due = false;
-    Millis moved_at = 0;
+    Millis started_at = 0;  // no later than the due time of what it made due
   };
   auto progress = std::make_shared<Progress>();
   WriteJob job;
-  job.run = [slice, progress](Db& db, bool* made_due) {
+  job.run = [this, slice, progress](Db& db, bool* made_due) {
     *progress = Progress{};
-    Status status = slice(db, made_due, &progress->more, &progress->moved_at);
+    progress->started_at = clock_.Now();
+    Status status = slice(db, made_due, &progress->more);
     progress->made_due = *made_due;
     return status;
   };
   job.finish = [this, sub_id, stopped, slice, progress](const Status& status) {
     // Committed: deliveries it made due with old ids may be behind a cursor.
-    if (status.ok() && progress->made_due) cursors_.NoteMoved(sub_id, progress->moved_at);
+    if (status.ok() && progress->made_due) cursors_.NoteMoved(sub_id, progress->started_at);
     if (moves_stopped_) return;
     if (!status.ok()) {
       LogWarn(stopped, {{"subscription_id", sub_id}, {"error", status.message}});
@@ -396,10 +397,9 @@ void SqliteStore::RunSlices(const std::string& sub_id, std::string_view stopped,
 
 void SqliteStore::RequeueRestOfDead(const std::string& sub_id, int slice) {
   RunSlices(sub_id, "re-queueing a subscription's dead deliveries stopped; a restart finishes it",
-            [this, sub_id, slice](Db& db, bool* made_due, bool* more, Millis* moved_at) {
+            [this, sub_id, slice](Db& db, bool* made_due, bool* more) {
               int requeued = 0;
-              *moved_at = clock_.Now();
-              Status status = RequeueDeadSlice(db, sub_id, *moved_at, slice, &requeued, more);
+              Status status = RequeueDeadSlice(db, sub_id, clock_.Now(), slice, &requeued, more);
               *made_due = requeued > 0;
               return status;
             });
@@ -407,10 +407,9 @@ void SqliteStore::RequeueRestOfDead(const std::string& sub_id, int slice) {
 
 void SqliteStore::MoveRestOfDeliveries(const std::string& sub_id, bool enabled, int slice) {
   RunSlices(sub_id, "moving a subscription's deliveries stopped; a restart finishes it",
-            [this, sub_id, enabled, slice](Db& db, bool* made_due, bool* more, Millis* moved_at) {
+            [this, sub_id, enabled, slice](Db& db, bool* made_due, bool* more) {
               int moved = 0;
-              *moved_at = clock_.Now();
-              Status status = MoveDeliveriesSlice(db, sub_id, enabled, *moved_at, slice, &moved);
+              Status status = MoveDeliveriesSlice(db, sub_id, enabled, clock_.Now(), slice, &moved);
               *more = status.ok() && moved == slice;
               *made_due = enabled && moved > 0;
               return status;
@@ -442,7 +441,7 @@ Status SqliteStore::DeleteSubscription(const std::string& org_id, const std::str
 
 void SqliteStore::DeleteRestOfDeliveries(const std::string& sub_id, int slice) {
   RunSlices(sub_id, "deleting a subscription's deliveries stopped; a restart finishes it",
-            [sub_id, slice](Db& db, bool*, bool* more, Millis*) {
+            [sub_id, slice](Db& db, bool*, bool* more) {
               bool gone = false;
               Status status = DeleteDeliveriesSlice(db, sub_id, slice, &gone);
               *more = status.ok() && !gone;

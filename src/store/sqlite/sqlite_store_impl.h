@@ -94,10 +94,10 @@ class SqliteStore final : public Store {
   void NotifyCommitListener();
   // A claimed delivery reads as in_flight (claimed_set.h).
   void ShowClaimed(Delivery& delivery) const;
-  // One commit's worth of a long job: sets *more while there is more to do,
-  // and *moved_at to the due time of deliveries it made due (old ids: they
-  // may be behind a claim cursor).
-  using SliceJob = std::function<Status(Db& db, bool* made_due, bool* more, Millis* moved_at)>;
+  // One commit's worth of a long job: sets *more while there is more to do.
+  // What it makes due is due no earlier than the job started (RunSlices
+  // notes that for the claim cursors: old ids may be behind one).
+  using SliceJob = std::function<Status(Db& db, bool* made_due, bool* more)>;
   // Runs `slice` as writer jobs, one after the other, until it has no more;
   // logs `stopped` (a string literal) if one fails.
   void RunSlices(const std::string& sub_id, std::string_view stopped, SliceJob slice);
