@@ -3,7 +3,9 @@
 // row, one bodies row per format (webhook envelope; plus, with --statements
 // learning, the xAPI statement of a learning event, which punt stores only
 // while the organisation has an xAPI subscription), and one deliveries row
-// for the one (webhook) subscription.
+// for the one (webhook) subscription. --delivery-state held makes that
+// subscription disabled; its rows are written pending all the same, as punt
+// writes them (held is read from the subscription: schema step 7).
 // Same schema (punt's migration), WAL, synchronous=FULL, one transaction per
 // --per-txn events, one thread, prepared statements.
 //
@@ -57,14 +59,16 @@ int main(int argc, char** argv) {
   if (statements != "learning" && statements != "none") {
     bench::Die("--statements must be learning or none");
   }
-  const DeliveryState state =
-      flags.Get("delivery-state", "held") == "pending" ? DeliveryState::kPending
-                                                        : DeliveryState::kHeld;
+  const std::string delivery_state = flags.Get("delivery-state", "held");
+  if (delivery_state != "held" && delivery_state != "pending") {
+    bench::Die("--delivery-state must be held or pending");
+  }
+  const DeliveryState state = DeliveryState::kPending;  // the row; held or not, as punt
   if (events < 1 || per_txn < 1) bench::Die("--events and --per-txn must be positive");
 
   sqlite3* db = bench::OpenFresh(path, flags.Get("synchronous", "FULL"));
   bench::Tenant tenant;
-  bench::SeedTenant(db, tenant, "webhook", state != DeliveryState::kHeld);
+  bench::SeedTenant(db, tenant, "webhook", /*enabled=*/delivery_state == "pending");
 
   // Bodies are made before the clock starts: the program measures writing.
   std::vector<std::string> webhook_bodies, statement_bodies;

@@ -67,10 +67,12 @@ class Store {
                                                       const std::string& id) = 0;
   virtual std::vector<Subscription> ListSubscriptions(const std::string& org_id) = 0;
   // Replaces the fields of the subscription (sub.org_id, sub.id); its kind
-  // and created_at do not change. Disabling moves its pending and retrying
-  // deliveries to held; enabling moves held deliveries back to pending, due
-  // now. The move may go in slices, each its own commit, finishing after
-  // this returns (a stop between slices is finished by ResetInFlight).
+  // and created_at do not change. While it is disabled, its pending and
+  // retrying deliveries read as held and are not claimed. Enabling makes its
+  // retrying deliveries due now and re-queues the dead ones of its failing
+  // spell (pending, due now); that may go in slices, each its own commit,
+  // finishing after this returns (a stop between slices is finished by
+  // ResetInFlight).
   // NotFound when the organisation has no such subscription.
   virtual Status UpdateSubscription(const Subscription& sub) = 0;
   // Removes the subscription and its deliveries: it is gone from every read
@@ -133,16 +135,14 @@ class Store {
   // next_attempt_at. An outcome whose new_state is in_flight (an xAPI batch
   // the LRS refused whole, to be split and sent again) only logs its
   // attempt: state and attempt_count stay. A delivery whose subscription was
-  // disabled meanwhile goes to held instead of pending/retrying; one deleted
-  // meanwhile is skipped.
+  // disabled meanwhile reads as held; one deleted meanwhile is skipped.
   // Returns after the commit (or its failure: the deliveries then stay
   // in_flight until ResetInFlight).
   virtual void RecordAttempts(std::vector<AttemptOutcome> outcomes) = 0;
   // Crash recovery, at startup before claiming: releases every claim and
-  // moves every delivery still written as in_flight back to pending (held
-  // if its subscription is disabled); returns how many it released or
-  // moved; -1 on failure. Also finishes the moves of
-  // subscriptions enabled or disabled before a stop (UpdateSubscription).
+  // moves every delivery still written as in_flight back to pending; returns
+  // how many it released or moved; -1 on failure. Also finishes the slices
+  // of subscriptions enabled or deleted before a stop.
   virtual int ResetInFlight() = 0;
   // The earliest next_attempt_at later than `after` among pending and
   // retrying deliveries of enabled subscriptions; nullopt when there is
@@ -153,12 +153,12 @@ class Store {
   // Operator actions (DESIGN.md section 3), within one organisation.
 
   // Sends one delivery again: moves it from any state but in_flight (dead and
-  // delivered included) to pending, due now, or to held when its subscription
-  // is disabled. Its attempt log and attempt_count are kept, so a delivery
+  // delivered included) to pending, due now (held while its subscription is
+  // disabled). Its attempt log and attempt_count are kept, so a delivery
   // that used up its schedule gets one more attempt. NotFound for an unknown
   // id or another organisation's; Conflict while it is in_flight.
   virtual Status RetryDelivery(const std::string& org_id, int64_t id) = 0;
-  // Creates a new delivery (pending, due now; held when the subscription is
+  // Creates a new delivery (pending, due now; held while the subscription is
   // disabled) for every event of the organisation accepted in [since, until)
   // that the subscription matches now, including events accepted before it
   // existed. The stored bodies are reused, so statement ids and bodies are

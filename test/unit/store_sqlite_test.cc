@@ -577,14 +577,20 @@ TEST_F(SqliteStoreTest, DisabledSubscriptionHoldsAndEnablingReleases) {
   std::atomic<int> wakeups{0};
   store_->SetCommitListener([&] { ++wakeups; });
 
+  const Millis ingested_at = clock_.Now();
   IngestResult result = IngestSync("org_a", {Event("e1"), Event("e2")});
   ASSERT_TRUE(result.ok);
   EXPECT_EQ(result.deliveries, 2);
   EXPECT_EQ(wakeups.load(), 0);  // nothing is due
   EXPECT_EQ(List("org_a", "hook", DeliveryState::kHeld).size(), 2u);
+  EXPECT_TRUE(List("org_a", "hook", DeliveryState::kPending).empty());
+  EXPECT_EQ(store_->CountDeliveries("org_a", "hook")[DeliveryState::kHeld], 2);
+  EXPECT_EQ(store_->CountDeliveries("org_a", "hook")[DeliveryState::kPending], 0);
+  EXPECT_EQ(List("org_a", "hook")[0].state, DeliveryState::kHeld);
   EXPECT_FALSE(store_->NextDueTime(0));
   EXPECT_TRUE(store_->ClaimDue(clock_.Now(), 10, kUnlimited).empty());
 
+  // Enabled: they are due since they came, oldest first.
   clock_.Advance(60'000);
   Subscription sub = *store_->GetSubscription("org_a", "hook");
   sub.enabled = true;
@@ -592,96 +598,137 @@ TEST_F(SqliteStoreTest, DisabledSubscriptionHoldsAndEnablingReleases) {
   EXPECT_EQ(wakeups.load(), 1);
   std::vector<Delivery> pending = List("org_a", "hook", DeliveryState::kPending);
   ASSERT_EQ(pending.size(), 2u);
-  EXPECT_EQ(pending[0].next_attempt_at, clock_.Now());
-  EXPECT_EQ(store_->NextDueTime(0), clock_.Now());
+  EXPECT_EQ(pending[0].next_attempt_at, ingested_at);
+  EXPECT_EQ(store_->NextDueTime(0), ingested_at);
+  EXPECT_TRUE(List("org_a", "hook", DeliveryState::kHeld).empty());
 
   // Disabling again holds pending and retrying deliveries, not in-flight ones.
-  ASSERT_EQ(store_->ClaimDue(clock_.Now(), 1, kUnlimited).size(), 1u);
+  std::vector<DueDelivery> claimed = store_->ClaimDue(clock_.Now(), 2, kUnlimited);
+  ASSERT_EQ(claimed.size(), 2u);
+  AttemptOutcome failed;
+  failed.delivery_id = claimed[0].delivery_id;
+  failed.subscription_id = "hook";
+  failed.attempt.at = clock_.Now();
+  failed.attempt.status = 503;
+  failed.new_state = DeliveryState::kRetrying;
+  failed.next_attempt_at = clock_.Now() + 3'600'000;
+  store_->RecordAttempts({failed});
   sub.enabled = false;
   ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
   EXPECT_EQ(List("org_a", "hook", DeliveryState::kHeld).size(), 1u);
   EXPECT_EQ(List("org_a", "hook", DeliveryState::kInFlight).size(), 1u);
+  EXPECT_TRUE(List("org_a", "hook", DeliveryState::kRetrying).empty());
+  EXPECT_EQ(store_->GetDelivery("org_a", claimed[0].delivery_id)->state, DeliveryState::kHeld);
+  EXPECT_EQ(store_->GetDelivery("org_a", claimed[1].delivery_id)->state, DeliveryState::kInFlight);
+
+  // The in-flight one's outcome comes while disabled: held, not claimed.
+  AttemptOutcome late = failed;
+  late.delivery_id = claimed[1].delivery_id;
+  store_->RecordAttempts({late});
+  EXPECT_EQ(List("org_a", "hook", DeliveryState::kHeld).size(), 2u);
+  EXPECT_TRUE(store_->ClaimDue(clock_.Now() + 7'200'000, 10, kUnlimited).empty());
+
+  // Enabling again sends the retrying ones now, not in an hour.
+  clock_.Advance(1000);
+  sub.enabled = true;
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+  std::vector<Delivery> retrying = List("org_a", "hook", DeliveryState::kRetrying);
+  ASSERT_EQ(retrying.size(), 2u);
+  EXPECT_EQ(retrying[0].next_attempt_at, clock_.Now());
+  EXPECT_EQ(retrying[1].next_attempt_at, clock_.Now());
+  EXPECT_EQ(store_->ClaimDue(clock_.Now(), 10, kUnlimited).size(), 2u);
 }
 
-// Enabling or disabling moves the backlog one slice per commit; the move
-// goes on after UpdateSubscription returns, until all of it has moved.
-TEST_F(SqliteStoreTest, EnablingAndDisablingMoveABacklogInSlices) {
+// Enabling makes the retrying deliveries due now one slice per commit, the
+// rest after UpdateSubscription returns; those that failed after the
+// enabling keep their time. Disabling moves nothing.
+TEST_F(SqliteStoreTest, EnablingReleasesRetryingDeliveriesInSlices) {
   impl().set_slice_for_test(10);
   CreateOrg("org_a");
-  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"}, /*enabled=*/false);
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
   std::vector<NewEvent> events;
   for (int i = 0; i < 35; ++i) events.push_back(Event("e" + std::to_string(i)));
   ASSERT_TRUE(IngestSync("org_a", std::move(events)).ok);
+  const Millis later = clock_.Now() + 3'600'000;
+  ASSERT_TRUE(
+      ExecOnWriter("UPDATE deliveries SET state = 2, next_attempt_at = " + std::to_string(later))
+          .ok());
+  Subscription sub = *store_->GetSubscription("org_a", "hook");
+  sub.enabled = false;
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+  auto counts = [&] { return store_->CountDeliveries("org_a", "hook"); };
+  EXPECT_EQ(counts()[DeliveryState::kHeld], 35);
   std::atomic<int> wakeups{0};
   store_->SetCommitListener([&] { ++wakeups; });
-  auto counts = [&] { return store_->CountDeliveries("org_a", "hook"); };
   // The follow-up slices run on the writer thread: wait for them, bounded.
-  auto settles = [&](DeliveryState state, int64_t n) {
-    for (int i = 0; i < 500 && counts()[state] != n; ++i) {
+  auto due_now = [&] {
+    return Count("SELECT count(*) FROM deliveries WHERE state = 2 AND next_attempt_at <= " +
+                 std::to_string(clock_.Now()));
+  };
+  auto settles = [&](int64_t n) {
+    for (int i = 0; i < 500 && due_now() != n; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    return counts()[state] == n;
+    return due_now() == n;
   };
 
-  Subscription sub = *store_->GetSubscription("org_a", "hook");
+  clock_.Advance(1000);
   sub.enabled = true;
   ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
-  EXPECT_GE(counts()[DeliveryState::kPending], 10);  // the first slice is in the update's commit
-  EXPECT_TRUE(settles(DeliveryState::kPending, 35)) << counts()[DeliveryState::kHeld] << " held";
+  EXPECT_GE(due_now(), 10);  // the first slice is in the update's commit
+  EXPECT_TRUE(settles(35)) << due_now();
+  EXPECT_EQ(counts()[DeliveryState::kRetrying], 35);
   EXPECT_EQ(counts()[DeliveryState::kHeld], 0);
+  EXPECT_EQ(Count("SELECT release_until FROM subscriptions WHERE id = 'hook'"), 0);
   EXPECT_EQ(store_->ClaimDue(clock_.Now(), 100, kUnlimited).size(), 35u);
   // Counted after the claim: the writer calls the listener before its next job.
-  EXPECT_EQ(wakeups.load(), 4);  // one per slice that moved something: 10, 10, 10, 5
-  store_->ResetInFlight();
-
-  sub.enabled = false;
-  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
-  EXPECT_TRUE(settles(DeliveryState::kHeld, 35)) << counts()[DeliveryState::kPending] << " pending";
-  EXPECT_FALSE(store_->NextDueTime(0));
-
-  // Enabled and at once disabled again: the enabling's slices stop, and all
-  // of it ends held.
-  sub.enabled = true;
-  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
-  sub.enabled = false;
-  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
-  EXPECT_TRUE(settles(DeliveryState::kHeld, 35)) << counts()[DeliveryState::kPending] << " pending";
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(counts()[DeliveryState::kHeld], 35);
+  EXPECT_EQ(wakeups.load(), 4);  // the enabling, then the slices that moved some: 10, 10, 5
 }
 
-// A stop between two slices leaves held deliveries of an enabled
-// subscription (or waiting ones of a disabled one); the next start moves them.
-TEST_F(SqliteStoreTest, ARestartFinishesAMoveAStopInterrupted) {
+// A stop between two slices of an enabling leaves its mark in the row; the
+// next start goes on. Deliveries that went retrying after the enabling keep
+// their time.
+TEST_F(SqliteStoreTest, ARestartFinishesAnEnablingAStopInterrupted) {
   CreateOrg("org_a");
-  CreateSub("org_a", "on", SubscriptionKind::kWebhook, {"*"}, /*enabled=*/false);
-  CreateSub("org_a", "off", SubscriptionKind::kWebhook, {"*"});
+  CreateSub("org_a", "on", SubscriptionKind::kWebhook, {"*"});
   ASSERT_TRUE(IngestSync("org_a", {Event("e1"), Event("e2"), Event("e3")}).ok);
-  Millis ingested_at = clock_.Now();
+  const Millis enabled_at = clock_.Now();
+  const Millis later = enabled_at + 3'600'000;
   store_.reset();
-  // What a stop after each move's first slice would leave, written by hand.
+  // What a stop after the enabling's first slice would leave, written by
+  // hand: e1 made due by it, e2 still waiting for its slice, e3 failed after.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "UPDATE subscriptions SET enabled = 1 - enabled;"
-                         "UPDATE deliveries SET state = 0 WHERE id = (SELECT min(id) FROM "
-                         "deliveries WHERE subscription_id = 'on');"
-                         "UPDATE deliveries SET state = 3 WHERE id = (SELECT min(id) FROM "
-                         "deliveries WHERE subscription_id = 'off');",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  const std::string sql =
+      "UPDATE subscriptions SET release_until = " + std::to_string(enabled_at) +
+      ";"
+      "UPDATE deliveries SET state = 2, updated_at = " +
+      std::to_string(enabled_at - 10) + ", next_attempt_at = " + std::to_string(later) +
+      ";"
+      "UPDATE deliveries SET next_attempt_at = " +
+      std::to_string(enabled_at) +
+      " WHERE id = (SELECT min(id) FROM deliveries);"
+      "UPDATE deliveries SET updated_at = " +
+      std::to_string(enabled_at + 5) + " WHERE id = (SELECT max(id) FROM deliveries);";
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
 
   Open();
   clock_.Advance(1000);
   EXPECT_EQ(store_->ResetInFlight(), 0);  // nothing was in flight
-  std::vector<Delivery> on = List("org_a", "on", DeliveryState::kPending);
+  auto release_until = [&] {
+    return Count("SELECT release_until FROM subscriptions WHERE id = 'on'");
+  };
+  for (int i = 0; i < 500 && release_until() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(release_until(), 0);
+  std::vector<Delivery> on = List("org_a", "on", DeliveryState::kRetrying);
   ASSERT_EQ(on.size(), 3u);
-  EXPECT_EQ(on[0].next_attempt_at, ingested_at);  // moved by the first slice, before the stop
-  EXPECT_EQ(on[1].next_attempt_at, clock_.Now());  // moved at the start: due now
-  EXPECT_EQ(on[2].next_attempt_at, clock_.Now());
-  EXPECT_EQ(List("org_a", "off", DeliveryState::kHeld).size(), 3u);
-  EXPECT_EQ(store_->NextDueTime(0), ingested_at);
+  EXPECT_EQ(on[0].next_attempt_at, enabled_at);    // made due by the first slice
+  EXPECT_EQ(on[1].next_attempt_at, clock_.Now());  // made due at the start
+  EXPECT_EQ(on[2].next_attempt_at, later);         // failed after the enabling
+  EXPECT_EQ(store_->NextDueTime(0), enabled_at);
 }
 
 // Ingest keeps each organisation's subscriptions in memory: every change to
@@ -1468,8 +1515,11 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseThatThenClaimsAndCounts) {
                   "('deliveries_waiting_by_subscription', 'deliveries_in_flight_held_dead')"),
             2);
   EXPECT_EQ(Count("SELECT count(*) FROM sqlite_master WHERE name = 'deliveries_waiting'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries WHERE state = 3"), 0);  // step 7
 
   using Counts = std::map<DeliveryState, int64_t>;
+  EXPECT_EQ(store_->CountDeliveries("org_a", "off")[DeliveryState::kHeld], 2);
+  EXPECT_EQ(List("org_a", "off", DeliveryState::kHeld).size(), 2u);
   EXPECT_EQ(store_->CountDeliveries("org_a", "hook"), (Counts{{DeliveryState::kPending, 1},
                                                               {DeliveryState::kInFlight, 1},
                                                               {DeliveryState::kRetrying, 2},

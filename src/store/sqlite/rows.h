@@ -35,10 +35,18 @@ Org ReadOrg(const Query& q);
 inline constexpr std::string_view kApiKeyColumns = "id, org_id, hash, scopes, created_at";
 ApiKey ReadApiKey(const Query& q);
 
+// A delivery's state as the API reads it: a waiting one (pending 0,
+// retrying 2) of a disabled subscription (s) is held (3), which is never
+// written (schema step 7).
+#define PUNT_DELIVERY_STATE \
+  "(CASE WHEN s.enabled = 0 AND (d.state = 0 OR d.state = 2) THEN 3 ELSE d.state END)"
+inline constexpr std::string_view kDeliveryStateColumn = PUNT_DELIVERY_STATE;
+
 // A delivery joined with its subscription (s) and event (e); attempts empty.
 inline constexpr std::string_view kDeliveryColumns =
-    "d.id, s.org_id, d.subscription_id, e.event_id, e.type, d.state, d.attempt_count, "
-    "d.created_at, d.updated_at, d.next_attempt_at";
+    "d.id, s.org_id, d.subscription_id, e.event_id, e.type, " PUNT_DELIVERY_STATE
+    ", d.attempt_count, d.created_at, d.updated_at, d.next_attempt_at";
+#undef PUNT_DELIVERY_STATE
 Delivery ReadDelivery(const Query& q);
 
 inline constexpr std::string_view kAttemptColumns = "id, at, status, latency_ms, error, response";

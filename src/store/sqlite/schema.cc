@@ -21,7 +21,7 @@ static_assert(static_cast<int>(DeliveryState::kPending) == 0 &&
 
 // Each step runs in one transaction together with its user_version bump.
 // Never edit a released step: append a new one.
-constexpr std::array<std::string_view, 6> kMigrations = {
+constexpr std::array<std::string_view, 7> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE orgs (
@@ -159,6 +159,18 @@ ALTER TABLE deliveries ADD COLUMN ok_at INTEGER;
 ALTER TABLE deliveries ADD COLUMN ok_status INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE deliveries ADD COLUMN ok_latency_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE deliveries ADD COLUMN ok_response BLOB NOT NULL DEFAULT x'';
+)sql",
+    // 7: held (3) is no longer written: a waiting delivery (pending 0,
+    // retrying 2) of a disabled subscription reads as held, and claims skip
+    // disabled subscriptions, so disabling and enabling move no rows. Only
+    // retrying deliveries are made due at once by an enabling, in slices:
+    // release_until is the enabling's time, kept until the last slice so a
+    // restart can go on. Rows written held become pending, due no later than
+    // when they were held.
+    R"sql(
+ALTER TABLE subscriptions ADD COLUMN release_until INTEGER NOT NULL DEFAULT 0;
+UPDATE deliveries SET state = 0, next_attempt_at = min(next_attempt_at, updated_at)
+  WHERE state = 3;
 )sql",
 };
 

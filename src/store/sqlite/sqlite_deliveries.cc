@@ -239,16 +239,10 @@ struct RecordContext {
   // Subscriptions already marked healthy at `now`: marking them again would
   // change nothing.
   std::unordered_set<std::string> healthy;
-  int move_slice = 0;         // deliveries one commit moves (SqliteStore::slice_)
   bool disabled_any = false;  // a subscription was disabled
-  // Disabled subscriptions with more waiting deliveries than the first slice
-  // held: the rest moves after the commit.
-  std::vector<std::string> more_to_hold;
 };
 
-// Disables the subscription and holds the first slice of its waiting
-// deliveries; a full slice puts it in ctx.more_to_hold (the rest moves after
-// the commit).
+// Disables the subscription: its waiting deliveries read as held from now.
 Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Millis now,
                RecordContext& ctx) {
   ctx.disabled_any = true;
@@ -258,11 +252,7 @@ Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Milli
   if (!off.BindText(1, sub_id).BindText(2, reason).BindInt(3, now).Run()) {
     return QueryStatus(off, "cannot disable subscription");
   }
-  if (db.Changes() == 0) return Status::Ok();
-  int moved = 0;
-  Status status = MoveDeliveriesSlice(db, sub_id, /*enabled=*/false, now, ctx.move_slice, &moved);
-  if (status.ok() && moved == ctx.move_slice) ctx.more_to_hold.push_back(sub_id);
-  return status;
+  return Status::Ok();
 }
 
 // The subscription of a delivery, and when it started failing; false when
@@ -378,16 +368,12 @@ Status Record(Db& db, const AttemptOutcome& outcome, Millis now, RecordContext& 
     return UpdateHealth(db, outcome, now, ctx);
   }
   Query update = db.Prepare(
-      "UPDATE deliveries SET state = CASE WHEN ?2 IN (?5, ?6) AND (SELECT enabled FROM "
-      "subscriptions s WHERE s.id = deliveries.subscription_id) = 0 THEN ?7 ELSE ?2 END, "
-      "attempt_count = attempt_count + 1, next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1");
+      "UPDATE deliveries SET state = ?2, attempt_count = attempt_count + 1, "
+      "next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1");
   update.BindInt(1, outcome.delivery_id)
       .BindInt(2, StateValue(outcome.new_state))
       .BindInt(3, outcome.next_attempt_at)
-      .BindInt(4, now)
-      .BindInt(5, StateValue(DeliveryState::kPending))
-      .BindInt(6, StateValue(DeliveryState::kRetrying))
-      .BindInt(7, StateValue(DeliveryState::kHeld));
+      .BindInt(4, now);
   if (!update.Run()) return QueryStatus(update, "cannot update delivery");
   if (db.Changes() == 0) return Status::Ok();
   Status logged = LogAttempt(db, outcome, /*check_exists=*/false);  // the update found it
@@ -410,10 +396,11 @@ std::vector<Delivery> SqliteStore::ListDeliveries(const DeliveryQuery& query) {
       " FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
       "JOIN events e ON e.seq = d.event_seq "
       "WHERE d.subscription_id = ?1 AND s.org_id = ?2 AND s.deleted_at = 0 AND d.id > ?3 "
-      "AND (?4 < 0 OR (d.state = ?4 AND (?4 NOT IN (0, 2, 3) OR "
-      "d.id NOT IN (SELECT value FROM json_each(?8)))) OR (?4 = 1 AND "
-      "(d.state = 0 OR d.state = 2 OR d.state = 3) AND "
-      "d.id IN (SELECT value FROM json_each(?8)))) "
+      "AND (?4 < 0 OR (" +
+      std::string(kDeliveryStateColumn) +
+      " = ?4 AND "
+      "(?4 NOT IN (0, 2, 3) OR d.id NOT IN (SELECT value FROM json_each(?8)))) OR (?4 = 1 AND "
+      "(d.state = 0 OR d.state = 2) AND d.id IN (SELECT value FROM json_each(?8)))) "
       "AND (?6 IS NULL OR d.updated_at >= ?6) "
       "AND (?7 IS NULL OR d.updated_at < ?7) ORDER BY d.id LIMIT ?5";
   std::vector<Delivery> deliveries;
@@ -503,13 +490,10 @@ std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
 
 void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
   if (outcomes.empty()) return;
-  const int slice = slice_.load();
-  std::vector<std::string> more_to_hold;
   Status recorded = writer_.RunSync(
       [&](Db& db, bool* made_due) {
         Millis now = clock_.Now();
         RecordContext ctx;
-        ctx.move_slice = slice;
         Status status = Status::Ok();
         for (const AttemptOutcome& outcome : outcomes) {
           status = Record(db, outcome, now, ctx);
@@ -518,7 +502,6 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
               *made_due || (IsWaiting(outcome.new_state) && outcome.next_attempt_at <= now);
         }
         if (ctx.disabled_any) ingest_subscriptions_.clear();
-        more_to_hold = std::move(ctx.more_to_hold);
         return status;
       },
       /*durable=*/false);
@@ -537,62 +520,39 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
       }
     }
   }
-  for (const std::string& sub_id : more_to_hold) MoveRestOfDeliveries(sub_id, false, slice);
 }
 
 int SqliteStore::ResetInFlight() {
   int moved = 0;
-  int64_t finished_moves = 0;
-  std::vector<std::string> deleted;  // subscriptions whose deletion a stop interrupted
-  std::vector<std::string> requeueing;  // the same for re-queueing their dead deliveries
+  std::vector<std::string> deleted;   // subscriptions whose deletion a stop interrupted
+  std::vector<std::string> enabling;  // the same for their enabling's slices
   Status status = writer_.RunSync([&](Db& db, bool* made_due) {
     // In flight (1) written out: deliveries_in_flight_held_dead.
-    Query q = db.Prepare(
-        "UPDATE deliveries SET state = CASE WHEN (SELECT enabled FROM subscriptions s "
-        "WHERE s.id = deliveries.subscription_id) = 1 THEN ?1 ELSE ?2 END, updated_at = ?3 "
-        "WHERE state = 1");
-    q.BindInt(1, StateValue(DeliveryState::kPending))
-        .BindInt(2, StateValue(DeliveryState::kHeld))
-        .BindInt(3, clock_.Now());
-    if (!q.Run()) return QueryStatus(q, "cannot reset in-flight deliveries");
+    Query q = db.Prepare("UPDATE deliveries SET state = 0, updated_at = ?1 WHERE state = 1");
+    if (!q.BindInt(1, clock_.Now()).Run()) {
+      return QueryStatus(q, "cannot reset in-flight deliveries");
+    }
     moved = db.Changes();
-    // Enabling or disabling moves deliveries in slices, one commit each
-    // (UpdateSubscription): finish a move a stop interrupted.
-    Query enabled = db.Prepare(
-        "UPDATE deliveries SET state = 0, next_attempt_at = ?1, updated_at = ?1 "
-        "WHERE state = 3 AND subscription_id IN (SELECT id FROM subscriptions WHERE enabled = 1)");
-    if (!enabled.BindInt(1, clock_.Now()).Run()) {
-      return QueryStatus(enabled, "cannot finish enabling");
-    }
-    finished_moves = db.Changes();
-    *made_due = moved > 0 || finished_moves > 0;
-    Query disabled = db.Prepare(
-        "UPDATE deliveries SET state = 3, updated_at = ?1 WHERE (state = 0 OR state = 2) "
-        "AND subscription_id IN "
-        "(SELECT id FROM subscriptions WHERE enabled = 0 AND deleted_at = 0)");
-    if (!disabled.BindInt(1, clock_.Now()).Run()) {
-      return QueryStatus(disabled, "cannot finish disabling");
-    }
-    finished_moves += db.Changes();
+    *made_due = moved > 0;
     deleted.clear();
-    requeueing.clear();
+    enabling.clear();
     Query marked = db.Prepare(
-        "SELECT id, deleted_at > 0 FROM subscriptions "
-        "WHERE deleted_at > 0 OR (requeue_until > 0 AND enabled = 1)");
-    while (marked.Step()) (marked.Int(1) ? deleted : requeueing).push_back(marked.Text(0));
+        "SELECT id, deleted_at > 0 FROM subscriptions WHERE deleted_at > 0 "
+        "OR (enabled = 1 AND (requeue_until > 0 OR release_until > 0))");
+    while (marked.Step()) (marked.Int(1) ? deleted : enabling).push_back(marked.Text(0));
     return marked.ok() ? Status::Ok() : QueryStatus(marked, "cannot find unfinished work");
   });
-  if (status.ok() && finished_moves > 0) {
-    LogInfo("finished moving the deliveries of subscriptions enabled or disabled before the stop",
-            {{"count", finished_moves}});
-  }
   if (status.ok()) {
     for (const std::string& sub_id : deleted) {
       LogInfo("going on deleting a subscription deleted before the stop",
               {{"subscription_id", sub_id}});
       DeleteRestOfDeliveries(sub_id, slice_.load());
     }
-    for (const std::string& sub_id : requeueing) RequeueRestOfDead(sub_id, slice_.load());
+    for (const std::string& sub_id : enabling) {
+      LogInfo("going on enabling a subscription enabled before the stop",
+              {{"subscription_id", sub_id}});
+      EnableRest(sub_id, slice_.load());
+    }
   }
   cursors_.Clear();  // deliveries in flight became pending again, with old ids
   if (!status.ok()) return -1;

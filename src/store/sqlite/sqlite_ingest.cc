@@ -54,12 +54,13 @@ Status InsertEvent(Db& db, const std::string& org_id, const NewEvent& event, Mil
   return Status::Ok();
 }
 
+// Pending, due now; held while the subscription is disabled, which is read,
+// not written (schema step 7).
 Status InsertDelivery(Db& db, const Subscription& sub, int64_t seq, Millis now) {
   Query q = db.Prepare(
       "INSERT INTO deliveries (subscription_id, event_seq, state, attempt_count, "
-      "next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, 0, ?4, ?4, ?4)");
-  DeliveryState state = sub.enabled ? DeliveryState::kPending : DeliveryState::kHeld;
-  q.BindText(1, sub.id).BindInt(2, seq).BindInt(3, static_cast<int>(state)).BindInt(4, now);
+      "next_attempt_at, created_at, updated_at) VALUES (?1, ?2, 0, 0, ?3, ?3, ?3)");
+  q.BindText(1, sub.id).BindInt(2, seq).BindInt(3, now);
   return q.Run() ? Status::Ok() : QueryStatus(q, "cannot store delivery");
 }
 

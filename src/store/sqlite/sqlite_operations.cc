@@ -56,11 +56,11 @@ Status Retry(Db& db, const std::string& org_id, int64_t id, bool claimed, Millis
       "SELECT id, ok_at, ok_status, ok_latency_ms, '', ok_response FROM deliveries "
       "WHERE id = ?1 AND ok_at IS NOT NULL");
   if (!keep.BindInt(1, id).Run()) return QueryStatus(keep, "cannot keep the delivering attempt");
-  DeliveryState to = enabled ? DeliveryState::kPending : DeliveryState::kHeld;
+  // Pending, due now (held while the subscription is disabled: schema step 7).
   Query update = db.Prepare(
-      "UPDATE deliveries SET state = ?2, next_attempt_at = ?3, updated_at = ?3, ok_at = NULL, "
+      "UPDATE deliveries SET state = 0, next_attempt_at = ?2, updated_at = ?2, ok_at = NULL, "
       "ok_status = 0, ok_latency_ms = 0, ok_response = x'' WHERE id = ?1");
-  if (!update.BindInt(1, id).BindInt(2, StateValue(to)).BindInt(3, now).Run()) {
+  if (!update.BindInt(1, id).BindInt(2, now).Run()) {
     return QueryStatus(update, "cannot retry delivery");
   }
   *made_due = enabled;
@@ -121,10 +121,10 @@ Status InsertReplaySlice(Db& db, const std::string& org_id, const std::string& s
   Query q = db.Prepare(
       "INSERT INTO deliveries (subscription_id, event_seq, state, attempt_count, "
       "next_attempt_at, created_at, updated_at) "
-      "SELECT s.id, e.seq, CASE WHEN s.enabled = 1 THEN ?3 ELSE ?4 END, 0, ?5, ?5, ?5 "
+      "SELECT s.id, e.seq, 0, 0, ?3, ?3, ?3 "
       "FROM subscriptions s "
       "JOIN events e ON e.org_id = s.org_id "
-      "AND (e.accepted_at, e.seq) > (?6, ?7) AND (e.accepted_at, e.seq) < (?8, ?9) "
+      "AND (e.accepted_at, e.seq) > (?4, ?5) AND (e.accepted_at, e.seq) < (?6, ?7) "
       "JOIN bodies b ON b.event_seq = e.seq "
       "AND b.format = CASE s.kind WHEN 'xapi' THEN 1 ELSE 0 END "
       "WHERE s.id = ?1 AND s.org_id = ?2 AND s.deleted_at = 0 "
@@ -132,13 +132,11 @@ Status InsertReplaySlice(Db& db, const std::string& org_id, const std::string& s
       "ORDER BY e.accepted_at, e.seq");  // index order: no sort
   q.BindText(1, sub_id)
       .BindText(2, org_id)
-      .BindInt(3, StateValue(DeliveryState::kPending))
-      .BindInt(4, StateValue(DeliveryState::kHeld))
-      .BindInt(5, now)
-      .BindInt(6, cursor->accepted_at)
-      .BindInt(7, cursor->seq)
-      .BindInt(8, end_at)
-      .BindInt(9, end_seq);
+      .BindInt(3, now)
+      .BindInt(4, cursor->accepted_at)
+      .BindInt(5, cursor->seq)
+      .BindInt(6, end_at)
+      .BindInt(7, end_seq);
   if (!q.Run()) return QueryStatus(q, "cannot replay events");
   *created += db.Changes();
   *made_due = enabled && db.Changes() > 0;
@@ -150,15 +148,14 @@ Status InsertReplaySlice(Db& db, const std::string& org_id, const std::string& s
 
 Status SqliteStore::RetryDelivery(const std::string& org_id, int64_t id) {
   Millis now = 0;
-  bool made_due = false;
   std::string sub_id;
-  Status status = writer_.RunSync([&](Db& db, bool* due) {
+  Status status = writer_.RunSync([&](Db& db, bool* made_due) {
     now = clock_.Now();
-    Status retried = Retry(db, org_id, id, claimed_.Contains(id), now, due, &sub_id);
-    made_due = *due;
-    return retried;
+    return Retry(db, org_id, id, claimed_.Contains(id), now, made_due, &sub_id);
   });
-  if (status.ok() && made_due) cursors_.NoteMoved(sub_id, now);  // an old id, due now
+  // Pending with an old id: it may be behind the subscription's claim cursor
+  // (also when disabled: the cursor may outlive a short disabling).
+  if (status.ok()) cursors_.NoteMoved(sub_id, now);
   return status;
 }
 
@@ -222,10 +219,12 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db || !db->Exec("BEGIN", &error)) return counts;  // one snapshot for both reads
   bool found = false;
+  bool enabled = false;
   {
     Query sub = db->Prepare(
-        "SELECT 1 FROM subscriptions WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
+        "SELECT enabled FROM subscriptions WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
     found = sub.BindText(1, subscription_id).BindText(2, org_id).Step();
+    enabled = found && sub.Int(0) != 0;
   }
   if (found) {
     for (DeliveryState state : kAllStates) counts[state] = 0;
@@ -260,7 +259,7 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
   if (!counts.empty() && claimed != ClaimedSet::kNone) {
     Query q = db->Prepare(
         "SELECT state, COUNT(*) FROM deliveries WHERE id IN (SELECT value FROM json_each(?2)) "
-        "AND subscription_id = ?1 AND (state = 0 OR state = 2 OR state = 3) GROUP BY state");
+        "AND subscription_id = ?1 AND (state = 0 OR state = 2) GROUP BY state");
     q.BindText(1, subscription_id).BindText(2, claimed);
     while (q.Step()) {
       counts[static_cast<DeliveryState>(q.Int(0))] -= q.Int(1);
@@ -269,6 +268,12 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
     if (!q.ok()) counts.clear();
   }
   db->Exec("COMMIT", nullptr);
+  // What waits for a disabled subscription reads as held (schema step 7).
+  if (!counts.empty() && !enabled) {
+    for (DeliveryState waiting : {DeliveryState::kPending, DeliveryState::kRetrying}) {
+      counts[DeliveryState::kHeld] += std::exchange(counts[waiting], 0);
+    }
+  }
   return counts;
 }
 

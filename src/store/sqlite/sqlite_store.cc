@@ -40,21 +40,21 @@ bool OrgExists(Db& db, const std::string& org_id) {
 
 // Enabling a subscription sends again what died while it was failing (from
 // failing_since until now; a window an earlier enabling left unfinished is
-// widened to cover both), and starts its health afresh. The first slice of
-// the re-queue is in the same commit.
-Status StartRequeueAndResetHealth(Db& db, const std::string& sub_id, Millis now, int slice,
-                                  int* requeued, bool* more) {
+// widened to cover both), makes its retrying deliveries due now, and starts
+// its health afresh. The first slice of that work is in the same commit.
+Status StartEnabling(Db& db, const std::string& sub_id, Millis now, int slice, bool* more) {
   Query window = db.Prepare(
       "UPDATE subscriptions SET "
       "requeue_since = CASE WHEN requeue_until = 0 THEN failing_since "
       "WHEN failing_since = 0 THEN requeue_since ELSE min(requeue_since, failing_since) END, "
       "requeue_until = CASE WHEN requeue_until > 0 OR failing_since > 0 THEN ?2 ELSE 0 END, "
-      "failing_since = 0, consecutive_failures = 0, credentials_refused = 0, "
-      "disabled_reason = '' WHERE id = ?1");
+      "release_until = ?2, failing_since = 0, consecutive_failures = 0, "
+      "credentials_refused = 0, disabled_reason = '' WHERE id = ?1");
   if (!window.BindText(1, sub_id).BindInt(2, now).Run()) {
     return QueryStatus(window, "cannot reset health");
   }
-  return RequeueDeadSlice(db, sub_id, now, slice, requeued, more);
+  int woken = 0;
+  return EnablingSlice(db, sub_id, now, slice, &woken, more);
 }
 
 Status SetDisabledReason(Db& db, const std::string& sub_id, std::string_view reason) {
@@ -66,6 +66,41 @@ Status SetDisabledReason(Db& db, const std::string& sub_id, std::string_view rea
 }
 
 }  // namespace
+
+Status ReleaseRetryingSlice(Db& db, const std::string& sub_id, Millis now, int slice, int* released,
+                            bool* more) {
+  // The subselect reads deliveries_waiting_by_subscription (retrying, due
+  // after now) and each row for updated_at: a row it makes due leaves that
+  // range, so the next slice does not see it again.
+  Query q = db.Prepare(
+      "UPDATE deliveries SET next_attempt_at = ?2, updated_at = ?2 WHERE id IN "
+      "(SELECT d.id FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
+      "WHERE d.subscription_id = ?1 AND d.state = 2 AND d.next_attempt_at > ?2 "
+      "AND s.enabled = 1 AND d.updated_at <= s.release_until LIMIT ?3)");
+  if (!q.BindText(1, sub_id).BindInt(2, now).BindInt(3, slice).Run()) {
+    return QueryStatus(q, "cannot make retrying deliveries due");
+  }
+  *released = db.Changes();
+  *more = *released == slice;
+  if (*more) return Status::Ok();
+  Query done = db.Prepare(
+      "UPDATE subscriptions SET release_until = 0 WHERE id = ?1 AND enabled = 1 "
+      "AND release_until > 0");
+  if (!done.BindText(1, sub_id).Run()) return QueryStatus(done, "cannot finish enabling");
+  return Status::Ok();
+}
+
+Status EnablingSlice(Db& db, const std::string& sub_id, Millis now, int slice, int* woken,
+                     bool* more) {
+  int released = 0;
+  Status status = ReleaseRetryingSlice(db, sub_id, now, slice, &released, more);
+  *woken = released;
+  if (!status.ok() || *more) return status;
+  int requeued = 0;
+  status = RequeueDeadSlice(db, sub_id, now, slice, &requeued, more);
+  *woken += requeued;
+  return status;
+}
 
 Status RequeueDeadSlice(Db& db, const std::string& sub_id, Millis now, int slice, int* requeued,
                         bool* more) {
@@ -104,25 +139,6 @@ Status DeleteDeliveriesSlice(Db& db, const std::string& sub_id, int slice, bool*
   Query sub = db.Prepare("DELETE FROM subscriptions WHERE id = ?1 AND deleted_at > 0");
   if (!sub.BindText(1, sub_id).Run()) return QueryStatus(sub, "cannot delete subscription");
   *gone = true;
-  return Status::Ok();
-}
-
-// The states are written out: the subselects walk deliveries_in_flight_held_dead
-// and deliveries_waiting_by_subscription (schema step 2).
-Status MoveDeliveriesSlice(Db& db, const std::string& sub_id, bool enabled, Millis now,
-                           int slice, int* moved) {
-  Query q = db.Prepare(
-      enabled ? "UPDATE deliveries SET state = 0, updated_at = ?2, next_attempt_at = ?2 "
-                "WHERE id IN (SELECT id FROM deliveries WHERE subscription_id = ?1 AND state = 3 "
-                "LIMIT ?3) AND (SELECT enabled FROM subscriptions WHERE id = ?1) = 1"
-              : "UPDATE deliveries SET state = 3, updated_at = ?2 "
-                "WHERE id IN (SELECT id FROM deliveries WHERE subscription_id = ?1 "
-                "AND (state = 0 OR state = 2) LIMIT ?3) "
-                "AND (SELECT enabled FROM subscriptions WHERE id = ?1) = 0");
-  if (!q.BindText(1, sub_id).BindInt(2, now).BindInt(3, slice).Run()) {
-    return QueryStatus(q, "cannot move deliveries");
-  }
-  *moved = db.Changes();
   return Status::Ok();
 }
 
@@ -315,12 +331,11 @@ std::vector<Subscription> SqliteStore::ListSubscriptions(const std::string& org_
 
 Status SqliteStore::UpdateSubscription(const Subscription& sub) {
   const int slice = slice_.load();
-  bool more = false;          // the first slice of the move was full: more may wait
-  bool more_requeued = false;  // the same for the re-queue of dead deliveries
-  bool moved_into_pending = false;
+  bool enabling = false;
+  bool more = false;  // the enabling's first slice was full: more may wait
   Millis now = 0;
   Status status = writer_.RunSync([&](Db& db, bool* made_due) {
-    more = more_requeued = false;  // the writer may run this twice
+    enabling = more = false;  // the writer may run this twice
     ingest_subscriptions_.erase(sub.org_id);
     bool was_enabled = false;
     {
@@ -333,7 +348,6 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
       was_enabled = current.Int(0) != 0;
     }
     now = clock_.Now();
-    moved_into_pending = false;
     Subscription row = sub;
     row.updated_at = now;
     Query update = db.Prepare(
@@ -343,22 +357,15 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
     BindSubscription(update, row);
     if (!update.Run()) return QueryStatus(update, "cannot update subscription");
     if (was_enabled == sub.enabled) return Status::Ok();
-
-    int moved = 0;
-    Status status = MoveDeliveriesSlice(db, sub.id, sub.enabled, now, slice, &moved);
-    more = status.ok() && moved == slice;
-    int requeued = 0;
-    if (status.ok()) {
-      status = sub.enabled ? StartRequeueAndResetHealth(db, sub.id, now, slice, &requeued,
-                                                        &more_requeued)
-                           : SetDisabledReason(db, sub.id, "disabled by an admin");
-    }
-    *made_due = moved_into_pending = sub.enabled && moved + requeued > 0;
-    return status;
+    // Disabling moves nothing: its waiting deliveries read as held from now.
+    if (!sub.enabled) return SetDisabledReason(db, sub.id, "disabled by an admin");
+    enabling = true;
+    *made_due = true;  // its waiting deliveries can be claimed again
+    return StartEnabling(db, sub.id, now, slice, &more);
   });
-  if (status.ok() && moved_into_pending) cursors_.NoteMoved(sub.id, now);
-  if (status.ok() && more) MoveRestOfDeliveries(sub.id, sub.enabled, slice);
-  if (status.ok() && more_requeued) RequeueRestOfDead(sub.id, slice);
+  // Dead deliveries re-queued with old ids may be behind a claim cursor.
+  if (status.ok() && enabling) cursors_.NoteMoved(sub.id, now);
+  if (status.ok() && more) EnableRest(sub.id, slice);
   return status;
 }
 
@@ -395,23 +402,12 @@ void SqliteStore::RunSlices(const std::string& sub_id, std::string_view stopped,
   writer_.Submit(std::move(job));
 }
 
-void SqliteStore::RequeueRestOfDead(const std::string& sub_id, int slice) {
-  RunSlices(sub_id, "re-queueing a subscription's dead deliveries stopped; a restart finishes it",
+void SqliteStore::EnableRest(const std::string& sub_id, int slice) {
+  RunSlices(sub_id, "enabling a subscription stopped part-way; a restart finishes it",
             [this, sub_id, slice](Db& db, bool* made_due, bool* more) {
-              int requeued = 0;
-              Status status = RequeueDeadSlice(db, sub_id, clock_.Now(), slice, &requeued, more);
-              *made_due = requeued > 0;
-              return status;
-            });
-}
-
-void SqliteStore::MoveRestOfDeliveries(const std::string& sub_id, bool enabled, int slice) {
-  RunSlices(sub_id, "moving a subscription's deliveries stopped; a restart finishes it",
-            [this, sub_id, enabled, slice](Db& db, bool* made_due, bool* more) {
-              int moved = 0;
-              Status status = MoveDeliveriesSlice(db, sub_id, enabled, clock_.Now(), slice, &moved);
-              *more = status.ok() && moved == slice;
-              *made_due = enabled && moved > 0;
+              int woken = 0;
+              Status status = EnablingSlice(db, sub_id, clock_.Now(), slice, &woken, more);
+              *made_due = woken > 0;
               return status;
             });
 }

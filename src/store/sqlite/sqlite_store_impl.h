@@ -24,11 +24,18 @@
 
 namespace punt::store::sqlite {
 
-// Moves up to `slice` of the subscription's deliveries for its enabled flag:
-// held to pending (due now) when `enabled`, pending and retrying to held when
-// not; nothing once the flag no longer says `enabled`. *moved: how many.
-Status MoveDeliveriesSlice(Db& db, const std::string& sub_id, bool enabled, Millis now,
-                           int slice, int* moved);
+// Makes up to `slice` of the subscription's retrying deliveries due now:
+// those that were waiting when it was last enabled (updated at or before
+// its release_until), if it is still enabled; *more when the slice was full.
+// A short slice clears release_until.
+Status ReleaseRetryingSlice(Db& db, const std::string& sub_id, Millis now, int slice, int* released,
+                            bool* more);
+
+// What an enabling does after its commit, one slice at a time: the
+// retrying deliveries first (ReleaseRetryingSlice), then the dead ones
+// (RequeueDeadSlice). *woken: how many this slice made due.
+Status EnablingSlice(Db& db, const std::string& sub_id, Millis now, int slice, int* woken,
+                     bool* more);
 
 // Re-queues up to `slice` of the deliveries that died within the
 // subscription's requeue window, if it is enabled; *more when the slice was
@@ -86,8 +93,8 @@ class SqliteStore final : public Store {
   WriterStats writer_stats() const { return writer_.stats(); }
   int migrations_applied() const { return migrations_applied_; }
   Writer& writer_for_test() { return writer_; }
-  // How many deliveries enabling, disabling or deleting a subscription moves
-  // or deletes, and how many events a replay goes through, per commit.
+  // How many deliveries enabling or deleting a subscription changes or
+  // deletes, and how many events a replay goes through, per commit.
   void set_slice_for_test(int slice) { slice_ = slice; }
 
  private:
@@ -101,8 +108,8 @@ class SqliteStore final : public Store {
   // Runs `slice` as writer jobs, one after the other, until it has no more;
   // logs `stopped` (a string literal) if one fails.
   void RunSlices(const std::string& sub_id, std::string_view stopped, SliceJob slice);
-  void MoveRestOfDeliveries(const std::string& sub_id, bool enabled, int slice);
-  void RequeueRestOfDead(const std::string& sub_id, int slice);
+  // The slices of an enabling after its first (EnablingSlice).
+  void EnableRest(const std::string& sub_id, int slice);
   struct ReplayProgress;
   void ReplayNextSlice(std::shared_ptr<ReplayProgress> progress);
   // Deletes a deleted subscription's deliveries, one slice per job, then
@@ -140,7 +147,7 @@ class SqliteStore final : public Store {
   StatementBuilder statement_builder_;
 
   // The deliveries the dispatcher holds (ClaimDue to RecordAttempts); their
-  // rows still say pending, retrying or held.
+  // rows still say pending or retrying.
   ClaimedSet claimed_;
   std::mutex claim_mu_;  // one claim at a time (ClaimDue)
   ClaimCursors cursors_;  // where claims of pending deliveries got to
