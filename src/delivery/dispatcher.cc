@@ -23,6 +23,17 @@ constexpr size_t kMaxBatchBytes = 1u << 20;  // an xAPI batch's body stays under
 // claim's fixed cost (a fresh read snapshot re-reads its index pages) is
 // shared by more deliveries.
 constexpr int kClaimAhead = 4;
+// A subscription on plain http:// has up to this many times its
+// max_in_flight requests handed to the plain client, which keeps
+// max_in_flight of them open and starts the next the moment one ends (its
+// lanes): the receiver is not kept waiting for this thread's turn.
+constexpr int kPlainHandedAhead = 2;
+
+// The requests of a subscription this dispatcher may have started: those
+// open at the receiver are never more than its max_in_flight.
+int StartLimit(const Target& target) {
+  return target.plain_http ? kPlainHandedAhead * target.max_in_flight : target.max_in_flight;
+}
 // The recorder gathers outcomes for up to this long after the first one
 // arrives (or until it holds kGatherCount), so one commit carries more of
 // them: a commit writes its pages whole, and some (the database header, the
@@ -305,9 +316,8 @@ void Dispatcher::StartWaiting(Millis now) {
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     auto& [sub_id, queue] = *it;
     auto target = targets_.find(sub_id);
-    while (!queue.empty() && target != targets_.end() &&
-           OpenRequests() < options_.max_in_flight &&
-           InFlight(sub_id) < target->second.max_in_flight) {
+    while (!queue.empty() && target != targets_.end() && OpenRequests() < options_.max_in_flight &&
+           InFlight(sub_id) < StartLimit(target->second)) {
       Batch batch = std::move(queue.front());
       queue.pop_front();
       --waiting_count_;
@@ -363,7 +373,8 @@ void Dispatcher::StartTransfer(const Target& target, Batch batch, Millis now) {
   ++in_flight_by_subscription_[target.id];
   if (target.plain_http) {
     uint64_t tag = next_tag_++;
-    plain_outbox_.push_back({tag, BuildRequest(target, batch, now)});
+    plain_outbox_.push_back(
+        {tag, BuildRequest(target, batch, now), target.id, target.max_in_flight});
     plain_open_.emplace(tag, PlainRequest{std::move(batch), target.id, now,
                                           target.kind == store::SubscriptionKind::kXapi});
     return;

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -14,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 #include <chrono>
+#include <deque>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -177,7 +179,26 @@ class PlainClient::Impl {
     pool.push_back(std::move(conn));
   }
 
+  // A lane's open requests and those waiting for one of its slots.
+  struct Lane {
+    std::string key;
+    int limit = 1;
+    int open = 0;
+    std::deque<Call> queued;
+    bool pumping = false;  // a Pump's loop runs: a nested one leaves the work to it
+  };
+
+  // Takes a call in: at once, or into its lane's queue.
   void Begin(Call call);
+  // Starts a call's exchange; `lane`, if any, counts it as open.
+  void Launch(Call call, Lane* lane);
+  // Starts the lane's queued calls while it has slots; forgets an idle lane.
+  void Pump(Lane* lane);
+  // One of the lane's exchanges is done (Exchange::Done).
+  void Release(Lane* lane) {
+    --lane->open;
+    Pump(lane);
+  }
 
   // The total timeout's bookkeeping. Every exchange gets the same timeout,
   // so the open ones, kept in the order they started, are in the order of
@@ -204,6 +225,7 @@ class PlainClient::Impl {
   std::vector<Finished> finished_;
   asio::steady_timer deadline_{io_};  // armed for oldest_'s deadline, while any is open
   bool deadline_armed_ = false;
+  std::unordered_map<std::string, Lane> lanes_;  // pointers to them stay valid
 };
 
 namespace {
@@ -214,9 +236,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // The request head is written out here, in one string: every value in it
   // was checked for line breaks (Begin), and the body goes after it as is.
   Exchange(PlainClient::Impl& client, uint64_t tag, std::shared_ptr<const Address> address,
-           OutgoingRequest request)
+           OutgoingRequest request, PlainClient::Impl::Lane* lane)
       : client_(client),
         tag_(tag),
+        lane_(lane),
         address_holder_(std::move(address)),
         address_(*address_holder_),
         body_(std::move(request.body)) {
@@ -381,10 +404,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     result.latency_ms =
         static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
     client_.Finish(tag_, std::move(result));
+    if (lane_) client_.Release(lane_);  // its next request may start now
   }
 
   PlainClient::Impl& client_;
   const uint64_t tag_;
+  PlainClient::Impl::Lane* const lane_;
   const std::shared_ptr<const Address> address_holder_;
   const Address& address_;
   std::string head_;
@@ -446,6 +471,30 @@ void PlainClient::Impl::OnDeadline() {
 }
 
 void PlainClient::Impl::Begin(Call call) {
+  if (call.lane.empty()) return Launch(std::move(call), nullptr);
+  auto [it, added] = lanes_.try_emplace(call.lane);
+  Lane& lane = it->second;
+  if (added) lane.key = call.lane;
+  lane.limit = std::max(call.lane_limit, 1);
+  lane.queued.push_back(std::move(call));
+  Pump(&lane);
+}
+
+void PlainClient::Impl::Pump(Lane* lane) {
+  // An exchange that fails as it starts releases its slot from within
+  // Launch: the loop below, further up the stack, goes on from there.
+  if (lane->pumping) return;
+  lane->pumping = true;
+  while (lane->open < lane->limit && !lane->queued.empty()) {
+    Call call = std::move(lane->queued.front());
+    lane->queued.pop_front();
+    Launch(std::move(call), lane);
+  }
+  lane->pumping = false;
+  if (lane->open == 0 && lane->queued.empty()) lanes_.erase(lane->key);
+}
+
+void PlainClient::Impl::Launch(Call call, Lane* lane) {
   std::shared_ptr<const Address> address = AddressOf(call.request.url);
   if (address == nullptr) {
     TransferResult result;
@@ -456,8 +505,9 @@ void PlainClient::Impl::Begin(Call call) {
   for (const auto& [name, value] : call.request.headers) {
     if (HasLineBreak(name) || HasLineBreak(value)) headers_ok = false;
   }
-  auto exchange =
-      std::make_shared<Exchange>(*this, call.tag, std::move(address), std::move(call.request));
+  if (lane) ++lane->open;
+  auto exchange = std::make_shared<Exchange>(*this, call.tag, std::move(address),
+                                             std::move(call.request), lane);
   exchange->Start(headers_ok);
 }
 

@@ -11,6 +11,12 @@
 // a second or more is first checked for a close (a peek); one idle for less
 // is taken as it is, since the check costs a syscall per request.
 //
+// Calls may name a lane (the dispatcher's subscription) with a limit: at
+// most that many of the lane's requests are open at once, and the rest wait
+// in the client, in order. When one ends, the next starts at once on this
+// thread, on the connection just freed, without a round trip through the
+// caller: a caller that keeps a lane's queue filled keeps its receiver busy.
+//
 // Thread-safety: Start, Stop, Submit and TakeFinished may be called from any
 // thread; connections and requests belong to the client's thread.
 #pragma once
@@ -32,6 +38,8 @@ class PlainClient {
   struct Call {
     uint64_t tag = 0;  // the caller's name for the request
     OutgoingRequest request;
+    std::string lane;    // empty: no lane, started at once
+    int lane_limit = 1;  // the lane's requests open at once (the latest call's counts)
   };
   struct Finished {
     uint64_t tag = 0;

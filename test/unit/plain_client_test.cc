@@ -6,16 +6,16 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -156,7 +156,7 @@ class Client {
   TransferResult Send(const std::string& url, std::string body = "{}",
                       std::vector<std::pair<std::string, std::string>> headers = {}) {
     uint64_t tag = ++next_tag_;
-    client_->Submit({{tag, OutgoingRequest{url, std::move(headers), std::move(body)}}});
+    client_->Submit({{tag, OutgoingRequest{url, std::move(headers), std::move(body)}, "", 1}});
     return Wait(tag);
   }
 
@@ -164,7 +164,26 @@ class Client {
   std::vector<TransferResult> SendAll(const std::vector<std::string>& urls) {
     std::vector<PlainClient::Call> calls;
     for (const std::string& url : urls)
-      calls.push_back({++next_tag_, OutgoingRequest{url, {}, "{}"}});
+      calls.push_back({++next_tag_, OutgoingRequest{url, {}, "{}"}, "", 1});
+    return SendCalls(std::move(calls));
+  }
+
+  // Each URL's call in the lane its `lane` names, `limit` open at once.
+  struct LaneCall {
+    std::string url;
+    std::string lane;
+    int limit = 1;
+    std::vector<std::pair<std::string, std::string>> headers = {};
+  };
+  std::vector<TransferResult> SendInLanes(const std::vector<LaneCall>& lane_calls) {
+    std::vector<PlainClient::Call> calls;
+    for (const LaneCall& c : lane_calls)
+      calls.push_back({++next_tag_, OutgoingRequest{c.url, c.headers, "{}"}, c.lane, c.limit});
+    return SendCalls(std::move(calls));
+  }
+
+ private:
+  std::vector<TransferResult> SendCalls(std::vector<PlainClient::Call> calls) {
     std::vector<uint64_t> tags;
     for (const auto& call : calls) tags.push_back(call.tag);
     client_->Submit(std::move(calls));
@@ -173,7 +192,6 @@ class Client {
     return results;
   }
 
- private:
   TransferResult Wait(uint64_t tag) {
     std::unique_lock lock(mu_);
     auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -406,6 +424,57 @@ TEST(PlainClient, RefusesAHeaderWithALineBreak) {
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("line break"), std::string::npos) << r.error;
   EXPECT_EQ(receiver.requests(), 0);
+}
+
+// A lane keeps at most its limit of requests open; the rest wait in the
+// client and start as slots free, while another lane goes on beside it.
+TEST(PlainClient, ALaneKeepsItsLimitOpenAndStartsTheNextAsOneEnds) {
+  std::mutex mu;
+  std::map<std::string, int> open, most;  // by path
+  int open_all = 0, most_all = 0;
+  ScriptedReceiver receiver([&](int, int, const std::string& head) {
+    std::string path = head.substr(5, head.find(' ', 5) - 5);
+    {
+      std::lock_guard lock(mu);
+      most[path] = std::max(most[path], ++open[path]);
+      most_all = std::max(most_all, ++open_all);
+    }
+    std::this_thread::sleep_for(60ms);
+    {
+      std::lock_guard lock(mu);
+      --open[path];
+      --open_all;
+    }
+    return Answer{"HTTP/1.1 204 No Content\r\n\r\n"};
+  });
+  Client client(LoopbackAllowed());
+  std::vector<Client::LaneCall> calls;
+  for (int i = 0; i < 6; ++i) calls.push_back({receiver.Url("/a"), "a", 2});
+  for (int i = 0; i < 3; ++i) calls.push_back({receiver.Url("/b"), "b", 1});
+  std::vector<TransferResult> results = client.SendInLanes(calls);
+  ASSERT_EQ(results.size(), 9u);
+  for (const TransferResult& r : results) EXPECT_EQ(r.status, 204) << r.error;
+  std::lock_guard lock(mu);
+  EXPECT_EQ(most["/a"], 2);
+  EXPECT_EQ(most["/b"], 1);
+  EXPECT_EQ(most_all, 3);                // the lanes went on side by side
+  EXPECT_LE(receiver.connections(), 3);  // a freed connection carries the next request
+}
+
+// A request that fails as it starts frees its lane's slot for the next.
+TEST(PlainClient, ARequestFailingAtOnceFreesItsLaneSlot) {
+  ScriptedReceiver receiver([](int, int, const std::string&) { return Answer{Raw(200, "")}; });
+  Client client(LoopbackAllowed());
+  std::vector<TransferResult> results =
+      client.SendInLanes({{receiver.Url(), "a", 1, {{"Authorization", "x\r\nEvil: 1"}}},
+                          {"https://not.plain.example/", "a", 1},
+                          {receiver.Url(), "a", 1}});
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_NE(results[0].error.find("line break"), std::string::npos) << results[0].error;
+  EXPECT_NE(results[1].error.find("not a plain http:// URL"), std::string::npos)
+      << results[1].error;
+  EXPECT_EQ(results[2].status, 200) << results[2].error;
+  EXPECT_EQ(receiver.requests(), 1);
 }
 
 }  // namespace
