@@ -1,12 +1,12 @@
 #include "api/subscription_input.h"
 
-#include <boost/url/parse.hpp>
-
 #include <algorithm>
+#include <boost/url/parse.hpp>
 #include <set>
 #include <variant>
 
 #include "catalog/catalog.h"
+#include "util/text.h"
 #include "xapi/statement.h"
 #include "xapi/token.h"
 
@@ -145,7 +145,7 @@ void ApplyCredentials(Reader& in, bool creating, store::Subscription& sub,
     return in.Add("token", "give either token, or lrs_key and lrs_secret, not both");
   }
   if (!xapi) {
-    if (token && token->find_first_of("\r\n") != std::string::npos) {
+    if (token && HasLineBreak(*token)) {
       return in.Add("token", "must not contain line breaks");
     }
     if (token) secrets.token = *token;

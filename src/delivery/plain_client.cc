@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "util/text.h"
 #include "util/thread_name.h"
 
 namespace punt::delivery {
@@ -67,8 +68,6 @@ std::optional<Address> ParseAddress(const std::string& url) {
   if (a.host.empty() || parsed->has_userinfo()) return std::nullopt;
   return a;
 }
-
-bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
 // The receiver closed a kept-alive connection before it answered.
 bool ClosedBeforeAnswer(const error_code& ec) {

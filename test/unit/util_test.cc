@@ -1,14 +1,15 @@
 #include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdio>
 
 #include "util/base64.h"
 #include "util/json.h"
+#include "util/text.h"
 #include "util/time.h"
 #include "util/uuid.h"
-
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 namespace punt {
 namespace {
@@ -34,6 +35,16 @@ TEST(Base64, RejectsWhatNoEncoderMakes) {
   EXPECT_FALSE(DecodeBase64("Zm=9"));
   EXPECT_FALSE(DecodeBase64("Zh=="));  // non-zero trailing bits
   EXPECT_FALSE(DecodeBase64("Zm9v==="));
+}
+
+TEST(Text, FindsALineBreakAnywhere) {
+  EXPECT_FALSE(HasLineBreak(""));
+  EXPECT_FALSE(HasLineBreak("v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="));
+  EXPECT_TRUE(HasLineBreak("\r"));
+  EXPECT_TRUE(HasLineBreak("Bearer x\nEvil: 1"));
+  EXPECT_TRUE(HasLineBreak("x\r\n"));
+  EXPECT_TRUE(HasLineBreak(std::string_view("a\0b\r", 4)));  // past a NUL too
+  EXPECT_FALSE(HasLineBreak(std::string_view("a\nb", 1)));   // only within the view
 }
 
 TEST(Uuid5, MatchesKnownVectors) {

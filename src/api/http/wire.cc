@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "api/http/request.h"
+#include "util/text.h"
 
 namespace punt::http {
 namespace {
@@ -21,7 +22,7 @@ bool IsReserved(std::string_view name) {
          EqualsIgnoreCase(name, "transfer-encoding");
 }
 
-bool IsSafe(std::string_view text) { return text.find_first_of("\r\n") == std::string_view::npos; }
+bool IsSafe(std::string_view text) { return !HasLineBreak(text); }
 
 void AppendHeader(std::string& out, std::string_view name, std::string_view value) {
   out += name;
