@@ -298,16 +298,19 @@ void Dispatcher::Enqueue(std::vector<store::DueDelivery> due, Millis now) {
       RecordFailure(deliveries, error, now);
       continue;
     }
-    std::vector<Batch> batches;
-    if (target->batch_size > 1) {
-      batches = FormBatches(std::move(deliveries),
-                            {static_cast<size_t>(target->batch_size), kMaxBatchBytes});
-    } else {
-      for (auto& d : deliveries) batches.push_back(Batch{std::move(d)});
-    }
     auto& queue = waiting_[sub_id];
-    for (auto& batch : batches) queue.push_back(std::move(batch));
-    waiting_count_ += batches.size();
+    const size_t before = queue.size();
+    if (target->batch_size > 1) {
+      for (Batch& batch : FormBatches(std::move(deliveries),
+                                      {static_cast<size_t>(target->batch_size), kMaxBatchBytes})) {
+        queue.push_back(std::move(batch));
+      }
+    } else {
+      // Not Batch{std::move(d)}: an initializer list is copied from, body
+      // and all.
+      for (auto& d : deliveries) queue.emplace_back().push_back(std::move(d));
+    }
+    waiting_count_ += queue.size() - before;
   }
 }
 
