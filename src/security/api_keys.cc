@@ -1,14 +1,12 @@
 #include "security/api_keys.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 
 #include "security/key_file.h"
 #include "security/random.h"
+#include "util/digest.h"
 
 namespace punt::security {
 namespace {
@@ -33,16 +31,12 @@ bool IsUsableAdminKey(std::string_view key) {
 std::string GenerateApiKey() { return NewRandomKey(kApiKeyPrefix); }
 
 std::string HashApiKey(std::string_view key) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(key.data(), key.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
-    std::fputs("punt: fatal: SHA-256 failed\n", stderr);
-    std::abort();
-  }
+  uint8_t digest[kMaxDigestBytes];
+  const size_t size = DigestOf(DigestKind::kSha256, {key}, digest);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(2 * size);
-  for (unsigned int i = 0; i < size; ++i) {
+  for (size_t i = 0; i < size; ++i) {
     out += kHex[digest[i] >> 4];
     out += kHex[digest[i] & 15];
   }

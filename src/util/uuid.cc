@@ -1,12 +1,10 @@
 #include "util/uuid.h"
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <stdexcept>
+
+#include "util/digest.h"
 
 namespace punt {
 namespace {
@@ -37,19 +35,9 @@ std::array<uint8_t, 16> ParseUuid(std::string_view text) {
 
 std::string Uuid5(std::string_view name_space, std::string_view name) {
   auto ns = ParseUuid(name_space);
-  // Fetched once: OpenSSL 3's SHA1() looks the algorithm up on every call.
-  // Each thread keeps one digest context: EVP_Digest would make and free
-  // one for every id.
-  static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
-  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                                           &EVP_MD_CTX_free);
-  uint8_t digest[EVP_MAX_MD_SIZE];
-  if (!sha1 || !ctx || EVP_DigestInit_ex(ctx.get(), sha1, nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), ns.data(), ns.size()) != 1 ||
-      EVP_DigestUpdate(ctx.get(), name.data(), name.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), digest, nullptr) != 1) {
-    throw std::runtime_error("SHA-1 failed");
-  }
+  uint8_t digest[kMaxDigestBytes];
+  DigestOf(DigestKind::kSha1,
+           {std::string_view(reinterpret_cast<const char*>(ns.data()), ns.size()), name}, digest);
   digest[6] = uint8_t((digest[6] & 0x0f) | 0x50);
   digest[8] = uint8_t((digest[8] & 0x3f) | 0x80);
 

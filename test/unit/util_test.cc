@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "util/base64.h"
+#include "util/digest.h"
 #include "util/json.h"
 #include "util/text.h"
 #include "util/time.h"
@@ -45,6 +46,28 @@ TEST(Text, FindsALineBreakAnywhere) {
   EXPECT_TRUE(HasLineBreak("x\r\n"));
   EXPECT_TRUE(HasLineBreak(std::string_view("a\0b\r", 4)));  // past a NUL too
   EXPECT_FALSE(HasLineBreak(std::string_view("a\nb", 1)));   // only within the view
+}
+
+std::string Hex(const uint8_t* bytes, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 15];
+  }
+  return out;
+}
+
+TEST(Digest, MatchesKnownVectorsWholeOrInPieces) {
+  uint8_t out[kMaxDigestBytes];
+  ASSERT_EQ(DigestOf(DigestKind::kSha256, {"abc"}, out), 32u);
+  EXPECT_EQ(Hex(out, 32), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  ASSERT_EQ(DigestOf(DigestKind::kSha1, {"abc"}, out), 20u);
+  EXPECT_EQ(Hex(out, 20), "a9993e364706816aba3e25717850c26c9cd0d89d");
+  ASSERT_EQ(DigestOf(DigestKind::kSha1, {"a", "", "bc"}, out), 20u);  // one context, reused
+  EXPECT_EQ(Hex(out, 20), "a9993e364706816aba3e25717850c26c9cd0d89d");
+  ASSERT_EQ(DigestOf(DigestKind::kSha256, {}, out), 32u);
+  EXPECT_EQ(Hex(out, 32), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST(Uuid5, MatchesKnownVectors) {
