@@ -35,9 +35,6 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-// An answer's body beyond this ends the connection instead of being read to
-// its end; only options.response_keep bytes of it are kept anyway.
-constexpr uint64_t kBodyLimit = 1u << 20;
 constexpr uint32_t kHeaderLimit = 64u << 10;
 constexpr size_t kMaxIdlePerHost = 1024;
 constexpr size_t kMaxAddresses = 4096;  // parsed URLs kept; all are dropped when full
@@ -88,6 +85,56 @@ struct Connection {
     ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
+};
+
+// Reads an answer whole and keeps what an attempt records: the status, a
+// Retry-After, and the body's first `keep` bytes (the rest is read and
+// dropped, so the connection stays usable, as libcurl does; the total
+// timeout bounds an endless one). No header is stored and nothing is
+// allocated per field, unlike http::response_parser.
+class KeptAnswerParser final : public http::basic_parser<false> {
+ public:
+  explicit KeptAnswerParser(size_t keep) : keep_(keep) {
+    body_limit(boost::none);
+    header_limit(kHeaderLimit);
+  }
+
+  int status() const { return status_; }
+  std::optional<std::string>& retry_after() { return retry_after_; }
+  std::string& body() { return body_; }
+
+ private:
+  void on_request_impl(http::verb, boost::beast::string_view, boost::beast::string_view, int,
+                       error_code&) override {}
+  void on_response_impl(int code, boost::beast::string_view, int, error_code&) override {
+    status_ = code;
+  }
+  void on_field_impl(http::field name, boost::beast::string_view, boost::beast::string_view value,
+                     error_code&) override {
+    if (name == http::field::retry_after && !retry_after_) retry_after_ = std::string(value);
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
+  size_t on_body_impl(boost::beast::string_view data, error_code&) override {
+    Keep(data);
+    return data.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view data, error_code&) override {
+    Keep(data);
+    return data.size();
+  }
+  void on_finish_impl(error_code&) override {}
+
+  void Keep(boost::beast::string_view data) {
+    if (body_.size() < keep_)
+      body_.append(data.data(), std::min(data.size(), keep_ - body_.size()));
+  }
+
+  const size_t keep_;
+  int status_ = 0;
+  std::optional<std::string> retry_after_;
+  std::string body_;
 };
 
 class Exchange;
@@ -331,9 +378,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void OnWritten(const error_code& ec) {
     if (done_) return;
     if (ec) return RetryOrFail(ec, "sending the request failed: ");
-    parser_.emplace();
-    parser_->body_limit(kBodyLimit);
-    parser_->header_limit(kHeaderLimit);
+    parser_.emplace(client_.options_.response_keep);
     http::async_read(conn_->socket, conn_->buffer, *parser_,
                      [self = shared_from_this()](const error_code& ec, size_t) {
                        self->OnRead(ec);
@@ -342,17 +387,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void OnRead(const error_code& ec) {
     if (done_) return;
-    bool too_long = ec == http::error::body_limit && parser_->is_header_done();
-    if (ec && !too_long) return RetryOrFail(ec, "reading the answer failed: ");
-    auto& response = parser_->get();
+    if (ec) return RetryOrFail(ec, "reading the answer failed: ");
     TransferResult result;
-    result.status = static_cast<int>(response.result_int());
-    auto retry_after = response.find(http::field::retry_after);
-    if (retry_after != response.end()) result.retry_after = std::string(retry_after->value());
-    std::string& body = response.body();
-    if (body.size() > client_.options_.response_keep) body.resize(client_.options_.response_keep);
-    result.response = std::move(body);
-    if (!too_long && response.keep_alive() && !parser_->need_eof()) {
+    result.status = parser_->status();
+    result.retry_after = std::move(parser_->retry_after());
+    result.response = std::move(parser_->body());
+    if (parser_->keep_alive() && !parser_->need_eof()) {
       conn_->buffer.consume(conn_->buffer.size());
       client_.KeepIdle(address_.key, std::move(conn_));
     }
@@ -413,7 +453,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   const Address& address_;
   std::string head_;
   const std::string body_;
-  std::optional<http::response_parser<http::string_body>> parser_;
+  std::optional<KeptAnswerParser> parser_;
   std::unique_ptr<Connection> conn_;
   std::optional<asio::steady_timer> connect_deadline_;
   std::chrono::steady_clock::time_point start_;

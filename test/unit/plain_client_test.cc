@@ -349,6 +349,32 @@ TEST(PlainClient, CarriesRetryAfterAndKeepsTheStartOfTheBody) {
   EXPECT_EQ(receiver.connections(), 1);
 }
 
+// An answer of any length is read to its end, keeping only its start: a
+// large one no longer ends the connection. A chunked one is kept the same.
+TEST(PlainClient, ReadsALargeOrChunkedAnswerWholeAndKeepsTheConnection) {
+  std::string large(3u << 20, 'x');  // 3 MiB
+  large.replace(0, 5, "first");
+  const std::string chunked =
+      "HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\nRetry-After: 3\r\n"
+      "Retry-After: 9\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  ScriptedReceiver receiver([&](int request, int, const std::string&) {
+    return Answer{request == 1 ? Raw(200, large) : chunked};
+  });
+  TransportOptions options = LoopbackAllowed();
+  options.response_keep = 8;
+  Client client(options);
+  TransferResult big = client.Send(receiver.Url());
+  EXPECT_EQ(big.status, 200) << big.error;
+  EXPECT_EQ(big.response, "firstxxx");
+  EXPECT_FALSE(big.retry_after);
+  TransferResult parts = client.Send(receiver.Url());
+  EXPECT_EQ(parts.status, 500) << parts.error;
+  EXPECT_EQ(parts.response, "hello wo");
+  ASSERT_TRUE(parts.retry_after);
+  EXPECT_EQ(*parts.retry_after, "3");  // the first one
+  EXPECT_EQ(receiver.connections(), 1);
+}
+
 TEST(PlainClient, TheDestinationGuardRefusesBeforeConnecting) {
   ScriptedReceiver receiver([](int, int, const std::string&) { return Answer{Raw(200, "")}; });
   static const DestinationGuard no_ranges({});
