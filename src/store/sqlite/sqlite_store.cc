@@ -65,6 +65,23 @@ Status SetDisabledReason(Db& db, const std::string& sub_id, std::string_view rea
   return Status::Ok();
 }
 
+// One slice of a job whose progress is marked in the subscription's row:
+// `update` (?1 the subscription, ?2 now, ?3 the slice) changes up to `slice`
+// deliveries, and a short slice is the last: `finish` (?1) clears the mark.
+Status MarkedSlice(Db& db, const std::string& sub_id, Millis now, int slice, const char* update,
+                   const char* finish, const std::string& what, int* changed, bool* more) {
+  Query q = db.Prepare(update);
+  if (!q.BindText(1, sub_id).BindInt(2, now).BindInt(3, slice).Run()) {
+    return QueryStatus(q, "cannot " + what);
+  }
+  *changed = db.Changes();
+  *more = *changed == slice;
+  if (*more) return Status::Ok();
+  Query done = db.Prepare(finish);
+  if (!done.BindText(1, sub_id).Run()) return QueryStatus(done, "cannot finish: " + what);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ReleaseRetryingSlice(Db& db, const std::string& sub_id, Millis now, int slice, int* released,
@@ -72,22 +89,15 @@ Status ReleaseRetryingSlice(Db& db, const std::string& sub_id, Millis now, int s
   // The subselect reads deliveries_waiting_by_subscription (retrying, due
   // after now) and each row for updated_at: a row it makes due leaves that
   // range, so the next slice does not see it again.
-  Query q = db.Prepare(
+  return MarkedSlice(
+      db, sub_id, now, slice,
       "UPDATE deliveries SET next_attempt_at = ?2, updated_at = ?2 WHERE id IN "
       "(SELECT d.id FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
       "WHERE d.subscription_id = ?1 AND d.state = 2 AND d.next_attempt_at > ?2 "
-      "AND s.enabled = 1 AND d.updated_at <= s.release_until LIMIT ?3)");
-  if (!q.BindText(1, sub_id).BindInt(2, now).BindInt(3, slice).Run()) {
-    return QueryStatus(q, "cannot make retrying deliveries due");
-  }
-  *released = db.Changes();
-  *more = *released == slice;
-  if (*more) return Status::Ok();
-  Query done = db.Prepare(
+      "AND s.enabled = 1 AND d.updated_at <= s.release_until LIMIT ?3)",
       "UPDATE subscriptions SET release_until = 0 WHERE id = ?1 AND enabled = 1 "
-      "AND release_until > 0");
-  if (!done.BindText(1, sub_id).Run()) return QueryStatus(done, "cannot finish enabling");
-  return Status::Ok();
+      "AND release_until > 0",
+      "make retrying deliveries due", released, more);
 }
 
 Status EnablingSlice(Db& db, const std::string& sub_id, Millis now, int slice, int* woken,
@@ -105,24 +115,17 @@ Status EnablingSlice(Db& db, const std::string& sub_id, Millis now, int slice, i
 Status RequeueDeadSlice(Db& db, const std::string& sub_id, Millis now, int slice, int* requeued,
                         bool* more) {
   // Dead (5) written out: deliveries_in_flight_held_dead (schema step 2).
-  Query q = db.Prepare(
+  // When done the window goes, unless the subscription was disabled
+  // meanwhile: then it stays for the next enabling.
+  return MarkedSlice(
+      db, sub_id, now, slice,
       "UPDATE deliveries SET state = 0, next_attempt_at = ?2, updated_at = ?2 WHERE id IN "
       "(SELECT d.id FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
       "WHERE d.subscription_id = ?1 AND d.state = 5 AND s.enabled = 1 "
-      "AND d.updated_at >= s.requeue_since AND d.updated_at <= s.requeue_until LIMIT ?3)");
-  if (!q.BindText(1, sub_id).BindInt(2, now).BindInt(3, slice).Run()) {
-    return QueryStatus(q, "cannot re-queue dead deliveries");
-  }
-  *requeued = db.Changes();
-  *more = *requeued == slice;
-  if (*more) return Status::Ok();
-  // Done, unless the subscription was disabled meanwhile: then the window
-  // stays for the next enabling.
-  Query done = db.Prepare(
+      "AND d.updated_at >= s.requeue_since AND d.updated_at <= s.requeue_until LIMIT ?3)",
       "UPDATE subscriptions SET requeue_since = 0, requeue_until = 0 "
-      "WHERE id = ?1 AND enabled = 1 AND requeue_until > 0");
-  if (!done.BindText(1, sub_id).Run()) return QueryStatus(done, "cannot finish re-queueing");
-  return Status::Ok();
+      "WHERE id = ?1 AND enabled = 1 AND requeue_until > 0",
+      "re-queue dead deliveries", requeued, more);
 }
 
 Status DeleteDeliveriesSlice(Db& db, const std::string& sub_id, int slice, bool* gone) {
