@@ -45,8 +45,8 @@ class ClaimedSet {
   size_t Clear();
 
   // What a read shows: in_flight for a claimed delivery whose row still
-  // waits (pending, retrying, or held by a disable while its request was
-  // open); the row's state otherwise.
+  // waits (pending or retrying; read as held if its subscription was
+  // disabled while its request was open); the state as read otherwise.
   static bool ShowsInFlight(DeliveryState row_state) {
     return row_state == DeliveryState::kPending || row_state == DeliveryState::kRetrying ||
            row_state == DeliveryState::kHeld;
