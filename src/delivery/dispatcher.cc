@@ -34,6 +34,7 @@ constexpr int kPlainHandedAhead = 2;
 int StartLimit(const Target& target) {
   return target.plain_http ? kPlainHandedAhead * target.max_in_flight : target.max_in_flight;
 }
+
 // The recorder gathers outcomes for up to this long after the first one
 // arrives (or until it holds kGatherCount), so one commit carries more of
 // them: a commit writes its pages whole, and some (the database header, the
@@ -314,17 +315,37 @@ void Dispatcher::Enqueue(std::vector<store::DueDelivery> due, Millis now) {
   }
 }
 
-// Starts waiting batches while their subscriptions and the total have slots.
+// Requests open at the receivers: what a subscription has handed to the
+// plain client beyond its max_in_flight waits in its lane instead.
+int Dispatcher::OpenAtReceivers() const {
+  int waiting_in_lanes = 0;
+  for (const auto& [sub_id, n] : in_flight_by_subscription_) {
+    auto target = targets_.find(sub_id);
+    if (target == targets_.end() || !target->second.plain_http) continue;
+    waiting_in_lanes += std::max(0, n - target->second.max_in_flight);
+  }
+  return OpenRequests() - waiting_in_lanes;
+}
+
+// Starts waiting batches while their subscriptions have slots, and the total
+// (--max-in-flight, requests open at the receivers) too for those that open
+// at once. One handed to a lane beyond its max_in_flight takes an open slot
+// only when one of its own ends, so it needs none of the total.
 void Dispatcher::StartWaiting(Millis now) {
+  int open = OpenAtReceivers();
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     auto& [sub_id, queue] = *it;
     auto target = targets_.find(sub_id);
-    while (!queue.empty() && target != targets_.end() && OpenRequests() < options_.max_in_flight &&
-           InFlight(sub_id) < StartLimit(target->second)) {
+    while (!queue.empty() && target != targets_.end()) {
+      const int in_flight = InFlight(sub_id);
+      if (in_flight >= StartLimit(target->second)) break;
+      const bool opens = in_flight < target->second.max_in_flight;
+      if (opens && open >= options_.max_in_flight) break;
       Batch batch = std::move(queue.front());
       queue.pop_front();
       --waiting_count_;
       StartTransfer(target->second, std::move(batch), now);
+      if (opens) ++open;
     }
     if (target == targets_.end()) {  // cannot happen: a batch is formed with its target
       waiting_count_ -= queue.size();

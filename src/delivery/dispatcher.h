@@ -82,7 +82,10 @@ class Dispatcher {
   // What one request's answer means for each delivery it carried.
   void Complete(const std::string& subscription_id, Batch batch, Millis started_at, bool xapi,
                 TransferResult result);
+  // Requests started: curl's, and those handed to the plain client (open, or
+  // waiting in its lane).
   int OpenRequests() const { return static_cast<int>(transfers_.size() + plain_open_.size()); }
+  int OpenAtReceivers() const;
   void RecordFailure(const Batch& batch, const std::string& error, Millis now);
   void Record(store::AttemptOutcome outcome);  // kept until HandOverRecords
   void HandOverRecords();  // gives what Record kept this turn to the recorder

@@ -761,7 +761,8 @@ TEST_F(DispatcherTest, HungReceiverCostsOnlyItsOwnSubscriptionsSlots) {
     pending += d.state == DeliveryState::kPending;
   }
   // Two requests open, six more claimed ahead (four times the two slots are
-  // claimed: in_flight, waiting in the dispatcher for a slot), two left pending.
+  // claimed: in_flight, waiting in the plain client's lane or in the
+  // dispatcher for a slot), two left pending.
   EXPECT_EQ(in_flight, 8);
   EXPECT_EQ(pending, 2);
 
@@ -790,6 +791,31 @@ TEST_F(DispatcherTest, HungReceiverCostsOnlyItsOwnSubscriptionsSlots) {
   }
   std::printf("[ info     ] the fine receiver had all 10 after %lld ms\n",
               static_cast<long long>(fine_took.count()));
+}
+
+// --max-in-flight bounds the requests open at the receivers: those waiting
+// in a plain-client lane beyond their subscription's max_in_flight do not
+// take another subscription's share of it.
+TEST_F(DispatcherTest, RequestsWaitingInALaneLeaveTheTotalToOthers) {
+  Create(Webhook("a", /*max_in_flight=*/2));
+  Create(Webhook("b", /*max_in_flight=*/2));
+  receiver_.Script("a", {{.hang = true}});
+  receiver_.Script("b", {{.hang = true}});
+  DispatcherOptions options = Options();
+  options.max_in_flight = 4;
+  StartDispatcher(options);
+  std::vector<store::NewEvent> events;
+  for (int i = 0; i < 8; ++i) events.push_back(Event("evt-" + std::to_string(i)));
+  Ingest(events);
+
+  // Each gets its two open; the ones handed ahead wait in their lanes.
+  EXPECT_TRUE(receiver_.WaitForCount("a", 2, 2s)) << receiver_.Count("a");
+  EXPECT_TRUE(receiver_.WaitForCount("b", 2, 2s)) << receiver_.Count("b");
+  std::this_thread::sleep_for(200ms);  // nothing more may arrive while they hang
+  EXPECT_EQ(receiver_.Count("a"), 2u);
+  EXPECT_EQ(receiver_.Count("b"), 2u);
+  EXPECT_EQ(receiver_.MaxOpen("a"), 2);
+  EXPECT_EQ(receiver_.MaxOpen("b"), 2);
 }
 
 // Also a regression: a finished request freed its slot but the dispatcher
