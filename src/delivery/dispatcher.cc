@@ -159,6 +159,11 @@ void Dispatcher::Run() {
         want_claim_ = false;
         RequestClaim(now);
       }
+      const uint64_t changes = store_.SubscriptionChanges();
+      if (changes != subscription_changes_ || std::exchange(reload_targets_, false)) {
+        subscription_changes_ = changes;
+        ReloadTargets();
+      }
       StartWaiting(now);
       if (!plain_outbox_.empty()) plain_.Submit(std::exchange(plain_outbox_, {}));
     }
@@ -208,6 +213,7 @@ void Dispatcher::RequestClaim(Millis now) {
   for (const auto& [sub, n] : in_flight_by_subscription_) request->used[sub] += n;
   for (const auto& [sub, queue] : waiting_) request->used[sub] += static_cast<int>(queue.size());
   request->drained = drained_;
+  request->subscription_changes = store_.SubscriptionChanges();
   next_due_at_ = now + kIdlePoll;  // the answer sets it
   {
     std::lock_guard lock(claim_mutex_);
@@ -255,6 +261,9 @@ void Dispatcher::TakeClaim(Millis now) {
   if (!result) return;
   claim_outstanding_ = false;
   bool stale = std::exchange(claim_stale_, false);
+  // A subscription changed while the claim read: its deliveries may have
+  // been read with the subscription as it was.
+  if (result->subscription_changes != store_.SubscriptionChanges()) reload_targets_ = true;
   std::unordered_map<std::string, int> taken;
   for (const auto& d : result->due) ++taken[d.subscription_id];
   Enqueue(std::move(result->due), now);
@@ -336,6 +345,14 @@ void Dispatcher::StartWaiting(Millis now) {
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     auto& [sub_id, queue] = *it;
     auto target = targets_.find(sub_id);
+    if (target != targets_.end() && !target->second.enabled) {  // disabled or deleted
+      for (const Batch& batch : queue) store_.ReleaseClaims(batch);
+      waiting_count_ -= queue.size();
+      queue.clear();
+      // Not offered to claims again until a commit wakes us (the disable's,
+      // which the store then shows), so a claim does not bring them back.
+      drained_.insert(sub_id);
+    }
     while (!queue.empty() && target != targets_.end()) {
       const int in_flight = InFlight(sub_id);
       if (in_flight >= StartLimit(target->second)) break;
@@ -356,6 +373,9 @@ void Dispatcher::StartWaiting(Millis now) {
 }
 
 const Target* Dispatcher::TargetFor(const store::DueDelivery& due, std::string* error) {
+  // A copy as new as the claim's read of the subscription is kept, even one
+  // this thread disabled since (a 410 not yet committed): every change
+  // committed since reloads the copies (ReloadTargets).
   auto it = targets_.find(due.subscription_id);
   if (it != targets_.end() && it->second.updated_at == due.subscription_updated_at) {
     return &it->second;
@@ -368,6 +388,59 @@ const Target* Dispatcher::TargetFor(const store::DueDelivery& due, std::string* 
   auto target = MakeTarget(*sub, sealer_, error);
   if (!target) return nullptr;
   return &(targets_[due.subscription_id] = std::move(*target));
+}
+
+// Requests are built from the copy when they start (and handed to a plain-
+// client lane ahead of that), so a copy kept after a change would send to
+// an old URL with an old secret, or to a subscription an admin (or a 410)
+// has just disabled. Those with nothing waiting are dropped: the next
+// claim that brings them reads them again.
+void Dispatcher::ReloadTargets() {
+  for (auto it = targets_.begin(); it != targets_.end();) {
+    const std::string& sub_id = it->first;
+    Target& target = it->second;
+    if (!waiting_.count(sub_id) && !in_flight_by_subscription_.count(sub_id)) {
+      it = targets_.erase(it);
+      continue;
+    }
+    std::optional<store::Subscription> sub = store_.GetSubscription(target.org_id, sub_id);
+    std::string error;
+    std::optional<Target> fresh = sub ? MakeTarget(*sub, sealer_, &error) : std::nullopt;
+    if (fresh && SendsAlike(*fresh, target)) {
+      target = std::move(*fresh);
+      ++it;
+      continue;
+    }
+    // Its lane's calls come back withdrawn (CompletePlain): requeued to be
+    // built anew, or released with the rest when it no longer takes them.
+    if (target.plain_http) plain_.Withdraw(sub_id);
+    if (fresh) {
+      target = std::move(*fresh);
+    } else {
+      // Deleted, or its secrets no longer open: what waits goes back, and a
+      // claim that brings some again reads it again (and records why it
+      // cannot be sent).
+      target.enabled = false;
+      target.updated_at = 0;
+    }
+    ++it;
+  }
+}
+
+void Dispatcher::StopSending(const std::string& subscription_id) {
+  auto target = targets_.find(subscription_id);
+  if (target == targets_.end() || !target->second.enabled) return;
+  target->second.enabled = false;
+  if (target->second.plain_http) plain_.Withdraw(subscription_id);
+}
+
+void Dispatcher::Requeue(std::unordered_map<std::string, std::vector<Batch>> withdrawn) {
+  for (auto& [sub_id, batches] : withdrawn) {
+    auto& queue = waiting_[sub_id];
+    queue.insert(queue.begin(), std::make_move_iterator(batches.begin()),
+                 std::make_move_iterator(batches.end()));
+    waiting_count_ += batches.size();
+  }
 }
 
 void Dispatcher::NoteRetry(Millis at) {
@@ -440,16 +513,27 @@ bool Dispatcher::CompleteFinished() {
 
 bool Dispatcher::CompletePlain() {
   bool finished = false;
+  std::unordered_map<std::string, std::vector<Batch>> withdrawn;
   for (PlainClient::Finished& done : plain_.TakeFinished()) {
     auto it = plain_open_.find(done.tag);
     if (it == plain_open_.end()) continue;
     PlainRequest request = std::move(it->second);
     plain_open_.erase(it);
     finished = true;
-    Complete(request.subscription_id, std::move(request.batch), request.started_at, request.xapi,
-             std::move(done.result));
+    if (done.withdrawn) {
+      auto target = targets_.find(request.subscription_id);
+      if (target != targets_.end() && target->second.enabled) {
+        withdrawn[request.subscription_id].push_back(std::move(request.batch));
+      } else {
+        store_.ReleaseClaims(request.batch);
+      }
+    } else {
+      Complete(request.subscription_id, std::move(request.batch), request.started_at, request.xapi,
+               std::move(done.result));
+    }
     AfterRequest(request.subscription_id);
   }
+  Requeue(std::move(withdrawn));
   return finished;
 }
 
@@ -507,6 +591,9 @@ void Dispatcher::Complete(const std::string& subscription_id, Batch batch, Milli
     waiting_count_ += 2;
     return;
   }
+  // Gone: nothing more is sent to it from now, before the store has the
+  // disable committed.
+  if (verdict.effect == SubscriptionEffect::kDisable) StopSending(subscription_id);
 
   std::optional<Millis> retry_after;
   if (result.retry_after) retry_after = ParseRetryAfter(*result.retry_after, now);

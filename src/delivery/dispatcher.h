@@ -69,6 +69,7 @@ class Dispatcher {
     std::unordered_map<std::string, int> offered;  // slots offered, per subscription
     std::vector<store::DueDelivery> due;
     std::optional<Millis> next_due;
+    uint64_t subscription_changes = 0;  // the store's count when it was asked for
   };
   void RequestClaim(Millis now);
   void ClaimerLoop();
@@ -91,6 +92,15 @@ class Dispatcher {
   void HandOverRecords();  // gives what Record kept this turn to the recorder
   void NoteRetry(Millis at);  // wakes the loop for a retry not yet committed
   const Target* TargetFor(const store::DueDelivery& due, std::string* error);
+  // A subscription changed (store::Store::SubscriptionChanges moved): reads
+  // again those with requests waiting here or in a plain-client lane.
+  void ReloadTargets();
+  // Marks the copy disabled: what waits for it goes back to the store (the
+  // lane's calls too), unsent.
+  void StopSending(const std::string& subscription_id);
+  // Withdrawn plain-client calls whose subscription still takes them wait
+  // again, at the front of its queue, in their order.
+  void Requeue(std::unordered_map<std::string, std::vector<Batch>> withdrawn);
   int InFlight(const std::string& subscription_id) const;
   void RecorderLoop();
 
@@ -139,6 +149,9 @@ class Dispatcher {
   bool claim_outstanding_ = false;  // a request is with the claimer
   bool want_claim_ = false;         // claim as soon as none is outstanding
   bool claim_stale_ = false;        // a wake came while the outstanding claim ran
+  // The store's SubscriptionChanges when targets_ was last brought up to date.
+  uint64_t subscription_changes_ = 0;
+  bool reload_targets_ = false;  // a claim may have read subscriptions before a change
 
   // The claimer's request and answer; guarded by claim_mutex_.
   std::mutex claim_mutex_;

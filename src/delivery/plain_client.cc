@@ -165,6 +165,17 @@ class PlainClient::Impl {
     });
   }
 
+  void Withdraw(const std::string& key) {
+    asio::post(io_, [this, key] {
+      auto it = lanes_.find(key);
+      if (it == lanes_.end()) return;
+      Lane& lane = it->second;
+      for (Call& call : lane.queued) Finish(call.tag, {}, /*withdrawn=*/true);
+      lane.queued.clear();
+      if (lane.open == 0) lanes_.erase(it);
+    });
+  }
+
   std::vector<Finished> TakeFinished() {
     std::lock_guard lock(finished_mutex_);
     return std::exchange(finished_, {});
@@ -173,9 +184,9 @@ class PlainClient::Impl {
   // Finished requests are handed over once per turn of the event loop: the
   // first posts a flush that runs after the completions already ready, so
   // the caller is woken once for all of them.
-  void Finish(uint64_t tag, TransferResult result) {
+  void Finish(uint64_t tag, TransferResult result, bool withdrawn = false) {
     if (finishing_.empty()) asio::post(io_, [this] { Flush(); });
-    finishing_.push_back({tag, std::move(result)});
+    finishing_.push_back({tag, std::move(result), withdrawn});
   }
 
   void Flush() {
@@ -562,6 +573,8 @@ void PlainClient::Start() { impl_->Start(); }
 void PlainClient::Stop() { impl_->Stop(); }
 
 void PlainClient::Submit(std::vector<Call> calls) { impl_->Submit(std::move(calls)); }
+
+void PlainClient::Withdraw(const std::string& lane) { impl_->Withdraw(lane); }
 
 std::vector<PlainClient::Finished> PlainClient::TakeFinished() { return impl_->TakeFinished(); }
 

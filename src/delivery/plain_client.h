@@ -16,6 +16,7 @@
 // in the client, in order. When one ends, the next starts at once on this
 // thread, on the connection just freed, without a round trip through the
 // caller: a caller that keeps a lane's queue filled keeps its receiver busy.
+// The caller takes a lane's queue back when what it was built from changed.
 //
 // Thread-safety: Start, Stop, Submit and TakeFinished may be called from any
 // thread; connections and requests belong to the client's thread.
@@ -44,6 +45,7 @@ class PlainClient {
   struct Finished {
     uint64_t tag = 0;
     TransferResult result;
+    bool withdrawn = false;  // taken back by Withdraw before it started: no result
   };
 
   // `on_finished` runs on the client's thread whenever finished requests
@@ -60,6 +62,10 @@ class PlainClient {
   // Abandons the requests still open: they never finish.
   void Stop();
   void Submit(std::vector<Call> calls);
+  // Takes back the lane's calls that have not started (those submitted
+  // before this included): each comes out of TakeFinished withdrawn. Those
+  // already open go on.
+  void Withdraw(const std::string& lane);
   std::vector<Finished> TakeFinished();
 
   class Impl;  // the io_context, its thread and the connection pool

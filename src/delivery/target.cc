@@ -7,6 +7,13 @@
 
 namespace punt::delivery {
 
+bool SendsAlike(const Target& a, const Target& b) {
+  return a.id == b.id && a.org_id == b.org_id && a.kind == b.kind && a.url == b.url &&
+         a.xapi_version == b.xapi_version && a.authorization == b.authorization &&
+         a.signing_keys == b.signing_keys && a.max_in_flight == b.max_in_flight &&
+         a.batch_size == b.batch_size && a.plain_http == b.plain_http && a.enabled == b.enabled;
+}
+
 std::optional<Target> MakeTarget(const store::Subscription& sub, const security::Sealer& sealer,
                                  std::string* error) {
   Target t;
@@ -19,6 +26,7 @@ std::optional<Target> MakeTarget(const store::Subscription& sub, const security:
   t.max_in_flight = sub.max_in_flight;
   t.batch_size = sub.kind == store::SubscriptionKind::kXapi ? std::max(sub.batch_size, 1) : 1;
   t.updated_at = sub.updated_at;
+  t.enabled = sub.enabled;
   if (!sub.token_sealed.empty()) {
     auto token = sealer.Open(sub.token_sealed, sub.id);
     if (!token) {

@@ -23,7 +23,12 @@ struct Target {
   int batch_size = 1;  // deliveries per request: up to the subscription's for xAPI, else 1
   bool plain_http = false;  // an http:// URL: sent by the PlainClient, not libcurl
   Millis updated_at = 0;
+  bool enabled = true;  // false: what waits for it goes back to the store unsent
 };
+
+// Whether requests built from either would be the same (updated_at aside:
+// it moves with any change, and two changes can share a millisecond).
+bool SendsAlike(const Target& a, const Target& b);
 
 // nullopt when a sealed secret does not open (wrong master key, tampering).
 std::optional<Target> MakeTarget(const store::Subscription& sub, const security::Sealer& sealer,

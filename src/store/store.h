@@ -106,8 +106,13 @@ class Store {
   // With its attempts, oldest first.
   virtual std::optional<Delivery> GetDelivery(const std::string& org_id, int64_t id) = 0;
 
-  // Runs after every commit that made deliveries due (for the dispatcher).
+  // Runs after every commit that made deliveries due, and after every change
+  // to a subscription (for the dispatcher).
   virtual void SetCommitListener(std::function<void()> listener) = 0;
+  // Goes up after every commit that changed a subscription: its settings, its
+  // enabling or disabling (by an admin or by an outcome), its deletion. A
+  // reader that keeps copies of subscriptions reads them again when it moves.
+  virtual uint64_t SubscriptionChanges() const = 0;
 
   // The dispatcher's side. Nothing here is scoped by organisation.
 
@@ -139,6 +144,10 @@ class Store {
   // Returns after the commit (or its failure: the deliveries then stay
   // in_flight until ResetInFlight).
   virtual void RecordAttempts(std::vector<AttemptOutcome> outcomes) = 0;
+  // Gives claimed deliveries back without an attempt (their subscription was
+  // disabled, deleted or changed before their request started): they wait
+  // again as they were, and a later claim may return them.
+  virtual void ReleaseClaims(const std::vector<DueDelivery>& deliveries) = 0;
   // Crash recovery, at startup before claiming: releases every claim and
   // moves every delivery still written as in_flight back to pending; returns
   // how many it released or moved; -1 on failure. Also finishes the slices

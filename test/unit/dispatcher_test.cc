@@ -372,6 +372,17 @@ class DispatcherTest : public ::testing::Test {
         std::to_string(n) + " attempts");
   }
 
+  // A subscription of one slot whose receiver answers 400 ms late, and a
+  // backlog of `n`: returns once the first request is open, the next ones
+  // claimed ahead (in the dispatcher's queue and the plain client's lane).
+  void StartSlowBacklog(const std::string& name, int n) {
+    Create(Webhook(name, /*max_in_flight=*/1));
+    receiver_.Script(name, {{.status = 200, .delay = 400ms}});
+    StartDispatcher();
+    Ingest(Events(n));
+    ASSERT_TRUE(receiver_.WaitForCount(name, 1));
+  }
+
   store::Subscription Sub(const std::string& sub_id) {
     return store_->GetSubscription(kOrg, sub_id).value_or(store::Subscription{});
   }
@@ -882,6 +893,62 @@ TEST_F(DispatcherTest, DisabledSubscriptionHoldsItsDeliveriesUntilEnabled) {
   EXPECT_EQ(receiver_.Count("off"), 1u);
 }
 
+// What was claimed ahead (waiting in the dispatcher, or handed to a
+// plain-client lane) is built into requests only when it starts: disabling
+// the subscription must stop it, not let a slow receiver get several more.
+TEST_F(DispatcherTest, DisablingSendsNothingMoreThanTheRequestAlreadyOpen) {
+  ASSERT_NO_FATAL_FAILURE(StartSlowBacklog("hook", 6));
+
+  store::Subscription off = Sub("sub_hook");
+  off.enabled = false;
+  ASSERT_TRUE(store_->UpdateSubscription(off).ok());
+  std::this_thread::sleep_for(1200ms);  // three more answers' time
+  EXPECT_EQ(receiver_.Count("hook"), 1u);
+  int delivered = 0;
+  for (const store::Delivery& d : Deliveries("sub_hook")) {
+    if (d.attempt_count == 0) {
+      EXPECT_EQ(WaitForState(d.id, DeliveryState::kHeld).attempt_count, 0);
+    } else {
+      ++delivered;
+      WaitForState(d.id, DeliveryState::kDelivered);  // the open one's answer still lands
+    }
+  }
+  EXPECT_EQ(delivered, 1);
+
+  store::Subscription on = Sub("sub_hook");
+  on.enabled = true;
+  ASSERT_TRUE(store_->UpdateSubscription(on).ok());
+  for (const store::Delivery& d : Deliveries("sub_hook")) {
+    EXPECT_EQ(WaitForState(d.id, DeliveryState::kDelivered).attempt_count, 1);
+  }
+  EXPECT_EQ(receiver_.Count("hook"), 6u);
+}
+
+// A new URL (or secret) applies to every request not yet open: none of those
+// claimed before the change goes to the old URL.
+TEST_F(DispatcherTest, AChangedUrlTakesEveryRequestNotYetOpen) {
+  ASSERT_NO_FATAL_FAILURE(StartSlowBacklog("old", 4));
+
+  store::Subscription moved = Sub("sub_old");
+  moved.url = receiver_.Url("new");
+  ASSERT_TRUE(store_->UpdateSubscription(moved).ok());
+  EXPECT_TRUE(receiver_.WaitForCount("new", 3)) << receiver_.Count("new");
+  for (const store::Delivery& d : Deliveries("sub_old")) {
+    EXPECT_EQ(WaitForState(d.id, DeliveryState::kDelivered).attempt_count, 1);
+  }
+  EXPECT_EQ(receiver_.Count("old"), 1u);
+  EXPECT_EQ(receiver_.Count("new"), 3u);
+}
+
+TEST_F(DispatcherTest, DeletingSendsNothingMoreThanTheRequestAlreadyOpen) {
+  ASSERT_NO_FATAL_FAILURE(StartSlowBacklog("hook", 6));
+
+  ASSERT_TRUE(store_->DeleteSubscription(kOrg, "sub_hook").ok());
+  std::this_thread::sleep_for(1200ms);
+  EXPECT_EQ(receiver_.Count("hook"), 1u);
+  EXPECT_TRUE(Deliveries("sub_hook").empty());
+}
+
 TEST_F(DispatcherTest, StopLeavesRequestsInFlightAndResetMakesThemPending) {
   Create(Webhook("hook"));
   receiver_.Script("hook", {{.hang = true}, {.hang = true}, {.status = 200}});
@@ -920,6 +987,28 @@ TEST_F(DispatcherTest, GoneDisablesTheSubscriptionAndHoldsItsDelivery) {
   store::Subscription sub = Sub("sub_hook");
   EXPECT_FALSE(sub.enabled);
   EXPECT_NE(sub.disabled_reason.find("410"), std::string::npos) << sub.disabled_reason;
+}
+
+// Once the 410 is recorded, what was claimed ahead goes back unsent. A lane
+// starts its next request the moment one ends, before the answer reaches
+// the dispatcher, so up to max_in_flight more may go out meanwhile.
+TEST_F(DispatcherTest, GoneStopsTheRequestsClaimedAhead) {
+  Create(Webhook("hook", /*max_in_flight=*/1));
+  receiver_.Script("hook", {{.status = 410}});
+  StartDispatcher();
+  Ingest(Events(8));
+
+  ASSERT_TRUE(WaitUntil([&] { return !Sub("sub_hook").enabled; }));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_GE(receiver_.Count("hook"), 1u);
+  EXPECT_LE(receiver_.Count("hook"), 2u);
+  int untried = 0;
+  for (const store::Delivery& d : Deliveries("sub_hook")) {
+    if (d.attempt_count > 0) continue;
+    ++untried;
+    WaitForState(d.id, DeliveryState::kHeld);
+  }
+  EXPECT_GE(untried, 6);
 }
 
 TEST_F(DispatcherTest, CredentialsRefusedShowsOnTheSubscriptionUntilASuccess) {

@@ -595,7 +595,7 @@ TEST_F(SqliteStoreTest, DisabledSubscriptionHoldsAndEnablingReleases) {
   Subscription sub = *store_->GetSubscription("org_a", "hook");
   sub.enabled = true;
   ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
-  EXPECT_EQ(wakeups.load(), 1);
+  EXPECT_EQ(wakeups.load(), 2);  // its commit made them due; then the change itself
   std::vector<Delivery> pending = List("org_a", "hook", DeliveryState::kPending);
   ASSERT_EQ(pending.size(), 2u);
   EXPECT_EQ(pending[0].next_attempt_at, ingested_at);
@@ -682,7 +682,9 @@ TEST_F(SqliteStoreTest, EnablingReleasesRetryingDeliveriesInSlices) {
   EXPECT_EQ(Count("SELECT release_until FROM subscriptions WHERE id = 'hook'"), 0);
   EXPECT_EQ(store_->ClaimDue(clock_.Now(), 100, kUnlimited).size(), 35u);
   // Counted after the claim: the writer calls the listener before its next job.
-  EXPECT_EQ(wakeups.load(), 4);  // the enabling, then the slices that moved some: 10, 10, 5
+  // The enabling (its commit, then the change), then the slices that moved
+  // some: 10, 10, 5.
+  EXPECT_EQ(wakeups.load(), 5);
 }
 
 // A stop between two slices of an enabling leaves its mark in the row; the
@@ -920,6 +922,40 @@ TEST_F(SqliteStoreTest, AClaimedDeliveryIsNotClaimedAgainAfterADisableAndEnable)
   EXPECT_EQ(store_->GetDelivery("org_a", claimed[0].delivery_id)->state,
             DeliveryState::kDelivered);
   EXPECT_TRUE(store_->ClaimDue(clock_.Now(), 10, kUnlimited).empty());
+}
+
+// The dispatcher gives back what it claimed and did not send (its
+// subscription changed): no attempt, the rows wait as they were, and the
+// next claim returns them even after a claim that moved the cursor past.
+TEST_F(SqliteStoreTest, ReleasedClaimsWaitAgainWithoutAnAttempt) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1"), Event("e2"), Event("e3")}).ok);
+  std::vector<DueDelivery> first = store_->ClaimDue(clock_.Now(), 2, kUnlimited);
+  ASSERT_EQ(first.size(), 2u);
+  std::vector<DueDelivery> second = store_->ClaimDue(clock_.Now(), 2, kUnlimited);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].event_id, "e3");
+  const uint64_t changes = store_->SubscriptionChanges();
+
+  store_->ReleaseClaims(first);
+  for (const DueDelivery& d : first) {
+    Delivery read = *store_->GetDelivery("org_a", d.delivery_id);
+    EXPECT_EQ(read.state, DeliveryState::kPending);
+    EXPECT_EQ(read.attempt_count, 0);
+    EXPECT_TRUE(read.attempts.empty());
+  }
+  EXPECT_EQ(store_->CountDeliveries("org_a", "hook")[DeliveryState::kInFlight], 1);
+  std::vector<DueDelivery> again = store_->ClaimDue(clock_.Now(), 10, kUnlimited);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[0].event_id, "e1");
+  EXPECT_EQ(again[1].event_id, "e2");
+  EXPECT_EQ(store_->SubscriptionChanges(), changes);  // releasing changes no subscription
+
+  Subscription sub = *store_->GetSubscription("org_a", "hook");
+  sub.url = "https://elsewhere.example/hook";
+  ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
+  EXPECT_GT(store_->SubscriptionChanges(), changes);
 }
 
 // Once the writer refuses every write, no outcome could be recorded: the

@@ -490,6 +490,7 @@ std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
 
 void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
   if (outcomes.empty()) return;
+  bool disabled_any = false;
   Status recorded = writer_.RunSync(
       [&](Db& db, bool* made_due) {
         Millis now = clock_.Now();
@@ -502,6 +503,7 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
               *made_due || (IsWaiting(outcome.new_state) && outcome.next_attempt_at <= now);
         }
         if (ctx.disabled_any) ingest_subscriptions_.clear();
+        disabled_any = ctx.disabled_any;  // the writer may run this twice
         return status;
       },
       /*durable=*/false);
@@ -520,6 +522,15 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
       }
     }
   }
+  if (disabled_any) NoteSubscriptionChanged();
+}
+
+// Nothing was written for a claim, so nothing is written to give one back.
+// A released pending delivery sits behind its subscription's claim cursor:
+// the note (after the removal, as in RecordAttempts) drops the cursor.
+void SqliteStore::ReleaseClaims(const std::vector<DueDelivery>& deliveries) {
+  for (const DueDelivery& d : deliveries) claimed_.Remove(d.delivery_id);
+  for (const DueDelivery& d : deliveries) cursors_.NoteMoved(d.subscription_id, 0);
 }
 
 int SqliteStore::ResetInFlight() {

@@ -166,6 +166,11 @@ void SqliteStore::NotifyCommitListener() {
   if (listener) listener();
 }
 
+void SqliteStore::NoteSubscriptionChanged() {
+  subscription_changes_.fetch_add(1);
+  NotifyCommitListener();
+}
+
 Status SqliteStore::CreateOrg(const Org& org, const ApiKey& key) {
   return writer_.RunSync([&](Db& db, bool*) {
     Millis now = clock_.Now();
@@ -368,6 +373,7 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
   });
   // Dead deliveries re-queued with old ids may be behind a claim cursor.
   if (status.ok() && enabling) cursors_.NoteMoved(sub.id, now);
+  if (status.ok()) NoteSubscriptionChanged();
   if (status.ok() && more) EnableRest(sub.id, slice);
   return status;
 }
@@ -434,6 +440,7 @@ Status SqliteStore::DeleteSubscription(const std::string& org_id, const std::str
     return DeleteDeliveriesSlice(db, id, slice, &gone);
   });
   ForgetWantsStatements(org_id);
+  if (status.ok()) NoteSubscriptionChanged();
   if (status.ok() && !gone) DeleteRestOfDeliveries(id, slice);
   return status;
 }

@@ -76,9 +76,11 @@ class SqliteStore final : public Store {
   std::vector<Delivery> ListDeliveries(const DeliveryQuery& query) override;
   std::optional<Delivery> GetDelivery(const std::string& org_id, int64_t id) override;
   void SetCommitListener(std::function<void()> listener) override;
+  uint64_t SubscriptionChanges() const override { return subscription_changes_.load(); }
 
   std::vector<DueDelivery> ClaimDue(Millis now, int limit, const FreeSlots& free_slots) override;
   void RecordAttempts(std::vector<AttemptOutcome> outcomes) override;
+  void ReleaseClaims(const std::vector<DueDelivery>& deliveries) override;
   int ResetInFlight() override;
   std::optional<Millis> NextDueTime(Millis after) override;
 
@@ -99,6 +101,9 @@ class SqliteStore final : public Store {
 
  private:
   void NotifyCommitListener();
+  // After a commit that changed a subscription: SubscriptionChanges moves
+  // and the dispatcher is woken to read it again.
+  void NoteSubscriptionChanged();
   // A claimed delivery reads as in_flight (claimed_set.h).
   void ShowClaimed(Delivery& delivery) const;
   // One commit's worth of a long job: sets *more while there is more to do.
@@ -135,6 +140,7 @@ class SqliteStore final : public Store {
 
   std::mutex listener_mu_;
   std::function<void()> listener_;  // protected by listener_mu_
+  std::atomic<uint64_t> subscription_changes_{0};
   std::atomic<size_t> claim_turn_{0};
   std::atomic<int> slice_{2000};
   std::atomic<bool> moves_stopped_{false};  // set when the store closes
