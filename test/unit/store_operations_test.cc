@@ -370,6 +370,52 @@ TEST_F(StoreOperationsTest, CountsDeliveriesByStateWithEveryStatePresent) {
   EXPECT_TRUE(store_->CountDeliveries("org_a", "nope").empty());
 }
 
+// Counts go on from the last count's total (delivery_totals.h): what comes
+// after it, what changes state under it, a replay and a subscription of the
+// same id created again must all show.
+TEST_F(StoreOperationsTest, CountsStayRightAsDeliveriesComeAndChange) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  CreateSub("org_a", "other", SubscriptionKind::kWebhook, {"*"});
+  auto counts = [&](const std::string& sub) { return store_->CountDeliveries("org_a", sub); };
+  EXPECT_EQ(counts("hook")[DeliveryState::kPending], 0);
+
+  Ingest("org_a", {Event("e1"), Event("e2"), Event("e3")});
+  EXPECT_EQ(counts("hook")[DeliveryState::kPending], 3);
+  std::vector<Delivery> first = List("org_a", "hook");
+  ForceState(first[0].id, DeliveryState::kDelivered);
+  ForceState(first[1].id, DeliveryState::kDelivered);
+  EXPECT_EQ(counts("hook")[DeliveryState::kDelivered], 2);
+  EXPECT_EQ(counts("hook")[DeliveryState::kPending], 1);
+
+  Ingest("org_a", {Event("e4")});  // after the mark, and the other's between
+  ForceState(first[2].id, DeliveryState::kDead);
+  auto now = counts("hook");
+  EXPECT_EQ(now[DeliveryState::kDelivered], 2);
+  EXPECT_EQ(now[DeliveryState::kPending], 1);
+  EXPECT_EQ(now[DeliveryState::kDead], 1);
+  EXPECT_EQ(counts("other")[DeliveryState::kPending], 4);
+
+  ASSERT_TRUE(store_->RetryDelivery("org_a", first[0].id).ok());  // delivered -> pending
+  now = counts("hook");
+  EXPECT_EQ(now[DeliveryState::kDelivered], 1);
+  EXPECT_EQ(now[DeliveryState::kPending], 2);
+  auto replayed = store_->ReplaySync("org_a", "hook", 0, clock_.Now() + 1);
+  ASSERT_TRUE(std::holds_alternative<int64_t>(replayed));
+  EXPECT_EQ(std::get<int64_t>(replayed), 4);
+  EXPECT_EQ(counts("hook")[DeliveryState::kPending], 6);
+
+  // Deleted and created again: its deliveries went with it.
+  ASSERT_TRUE(store_->DeleteSubscription("org_a", "hook").ok());
+  clock_.Advance(1);
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  now = counts("hook");
+  for (const auto& [state, n] : now) EXPECT_EQ(n, 0) << StateName(state);
+  Ingest("org_a", {Event("e5")});
+  EXPECT_EQ(counts("hook")[DeliveryState::kPending], 1);
+  EXPECT_EQ(counts("hook")[DeliveryState::kDelivered], 0);
+}
+
 // ---------------------------------------------------------- list by time
 
 TEST_F(StoreOperationsTest, ListDeliveriesBySinceAndUntilOfTheirLastChange) {

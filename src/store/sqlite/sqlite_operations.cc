@@ -1,5 +1,6 @@
 // Operator actions: retry one delivery, replay a time window, count a
 // subscription's deliveries by state (DESIGN.md section 3).
+#include <algorithm>
 #include <utility>
 
 #include "store/sqlite/bodies.h"
@@ -220,38 +221,51 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
   if (!db || !db->Exec("BEGIN", &error)) return counts;  // one snapshot for both reads
   bool found = false;
   bool enabled = false;
+  Millis created_at = 0;
   {
     Query sub = db->Prepare(
-        "SELECT enabled FROM subscriptions WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
+        "SELECT enabled, created_at FROM subscriptions "
+        "WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
     found = sub.BindText(1, subscription_id).BindText(2, org_id).Step();
     enabled = found && sub.Int(0) != 0;
+    created_at = found ? sub.Int(1) : 0;
   }
   if (found) {
     for (DeliveryState state : kAllStates) counts[state] = 0;
     // Delivered deliveries are in no state index (schema step 2): they are
-    // what is left of the total (row -1) once the others are counted. Three
-    // covering walks: deliveries_waiting_by_subscription,
-    // deliveries_in_flight_held_dead and deliveries_by_subscription.
+    // what is left of the total once the others are counted. The total goes
+    // on from the last count's (delivery_totals.h): rows -1 and -2 are the
+    // deliveries since and the last id. Three covering walks:
+    // deliveries_waiting_by_subscription, deliveries_in_flight_held_dead and
+    // deliveries_by_subscription from the mark on.
+    const DeliveryTotals::Mark mark = totals_.Get(subscription_id, created_at);
     Query q = db->Prepare(
         "SELECT state, COUNT(*) FROM deliveries WHERE subscription_id = ?1 "
         "AND (state = 0 OR state = 2) GROUP BY state "
         "UNION ALL SELECT state, COUNT(*) FROM deliveries WHERE subscription_id = ?1 "
         "AND (state = 1 OR state = 3 OR state = 5) GROUP BY state "
-        "UNION ALL SELECT -1, COUNT(*) FROM deliveries WHERE subscription_id = ?1");
-    q.BindText(1, subscription_id);
-    int64_t total = 0;
+        "UNION ALL SELECT -1, COUNT(*) FROM deliveries WHERE subscription_id = ?1 AND id > ?2 "
+        "UNION ALL SELECT -2, MAX(id) FROM deliveries WHERE subscription_id = ?1 AND id > ?2");
+    q.BindText(1, subscription_id).BindInt(2, mark.up_to_id);
+    DeliveryTotals::Mark now = mark;
     int64_t counted = 0;
     while (q.Step()) {
       int64_t state = q.Int(0);
-      if (state < 0) {
-        total = q.Int(1);
+      if (state == -1) {
+        now.total += q.Int(1);
+      } else if (state == -2) {
+        now.up_to_id = std::max(now.up_to_id, q.Int(1));  // NULL (none since) reads as 0
       } else {
         counts[static_cast<DeliveryState>(state)] = q.Int(1);
         counted += q.Int(1);
       }
     }
-    counts[DeliveryState::kDelivered] = total - counted;
-    if (!q.ok()) counts.clear();
+    counts[DeliveryState::kDelivered] = now.total - counted;
+    if (q.ok()) {
+      totals_.Set(subscription_id, created_at, now);
+    } else {
+      counts.clear();
+    }
   }
   // Claimed deliveries whose rows still wait count as in_flight
   // (claimed_set.h).

@@ -17,6 +17,7 @@
 
 #include "store/sqlite/claim_cursors.h"
 #include "store/sqlite/claimed_set.h"
+#include "store/sqlite/delivery_totals.h"
 #include "store/sqlite/read_pool.h"
 #include "store/sqlite/writer.h"
 #include "store/store.h"
@@ -157,6 +158,7 @@ class SqliteStore final : public Store {
   ClaimedSet claimed_;
   std::mutex claim_mu_;  // one claim at a time (ClaimDue)
   ClaimCursors cursors_;  // where claims of pending deliveries got to
+  DeliveryTotals totals_;  // CountDeliveries' counts so far, by subscription
 
   Writer writer_;  // last: its thread runs jobs that use the members above
 };
