@@ -111,18 +111,12 @@ ProbeResult Probe(const Target& target, const TransportOptions& options, Millis 
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   }
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "punt/" PUNT_VERSION);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, options.total_timeout_ms);
+  ApplyTransportRules(c, options);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
   curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, &OpenSocket);
   curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &x);
-  if (!options.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str());
 
   auto start = std::chrono::steady_clock::now();
   CURLcode code = curl_easy_perform(c);

@@ -20,6 +20,17 @@ curl_slist* Append(curl_slist* list, const std::string& header) {
 
 }  // namespace
 
+void ApplyTransportRules(CURL* easy, const TransportOptions& options) {
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, "punt/" PUNT_VERSION);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, options.total_timeout_ms);
+  curl_easy_setopt(easy, CURLOPT_PROXY, "");  // "": none, whatever the environment says
+  if (!options.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options.ca_file.c_str());
+}
+
 Transfer::Transfer(const Target& target, Batch batch, const TransportOptions& options,
                    Millis now_ms, CURL* easy)
     : batch_(std::move(batch)),
@@ -39,13 +50,8 @@ Transfer::Transfer(const Target& target, Batch batch, const TransportOptions& op
   curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, request_.body.data());
   curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE,
                    static_cast<curl_off_t>(request_.body.size()));
-  curl_easy_setopt(easy_, CURLOPT_USERAGENT, "punt/" PUNT_VERSION);
-  curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
+  ApplyTransportRules(easy_, options_);
   curl_easy_setopt(easy_, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-  curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
-  curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, options_.total_timeout_ms);
   curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, error_buffer_);
   curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &Transfer::OnBody);
   curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
@@ -54,7 +60,6 @@ Transfer::Transfer(const Target& target, Batch batch, const TransportOptions& op
   curl_easy_setopt(easy_, CURLOPT_OPENSOCKETFUNCTION, &Transfer::OnOpenSocket);
   curl_easy_setopt(easy_, CURLOPT_OPENSOCKETDATA, this);
   curl_easy_setopt(easy_, CURLOPT_PRIVATE, this);
-  if (!options_.ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, options_.ca_file.c_str());
   latency_start_ = std::chrono::steady_clock::now();
 }
 

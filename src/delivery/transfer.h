@@ -26,6 +26,15 @@ struct TransportOptions {
   const DestinationGuard* guard = nullptr;
 };
 
+// Sets the rules every libcurl request of punt keeps (deliveries and the
+// test button): its user agent, no signals, no redirects, http and https
+// only, the connect and total timeouts, the extra CA, and no proxy. A proxy
+// from the environment (http_proxy, https_proxy, all_proxy) is not used:
+// the destination guard checks the address punt connects to, and through a
+// proxy that is the proxy's, never the receiver's; the plain client does
+// not use one either.
+void ApplyTransportRules(CURL* easy, const TransportOptions& options);
+
 struct TransferResult {
   int status = 0;     // 0 when no HTTP answer came
   std::string error;  // transport error text when status is 0

@@ -3,6 +3,17 @@
 #include "delivery/probe.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <optional>
+#include <string>
+
+#include "api/http/router.h"
+#include "api/http/server.h"
+#include "net/cidr.h"
 
 namespace punt::delivery {
 namespace {
@@ -58,6 +69,58 @@ TEST(ProbeTest, OnlyHttpAndHttpsAreUsed) {
   EXPECT_EQ(r.status, 0);
   EXPECT_FALSE(r.error.empty());
   EXPECT_TRUE(r.body.empty());
+}
+
+// Sets an environment variable for one scope, then puts back what was there.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = getenv(name)) old_ = old;
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() { old_ ? setenv(name_, old_->c_str(), 1) : unsetenv(name_); }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+// A loopback port nothing listens on: a proxy there refuses every connection.
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// libcurl takes a proxy from the environment unless told otherwise. Through
+// one, the guard would check the proxy's address instead of the receiver's,
+// and only https would go that way (the plain client uses none): punt uses
+// none, whatever the environment says.
+TEST(ProbeTest, AProxyFromTheEnvironmentIsNotUsed) {
+  http::Router router;
+  router.Add("POST", "/hook",
+             [](http::Request&, http::Respond respond) { respond(http::Text(204, "")); });
+  http::Server receiver(router, http::ServerOptions{});
+  std::string error;
+  ASSERT_TRUE(receiver.Start(&error)) << error;
+  const std::string proxy = "http://127.0.0.1:" + std::to_string(ClosedPort());
+  ScopedEnv http_proxy("http_proxy", proxy);
+  ScopedEnv all_proxy("ALL_PROXY", proxy);
+
+  DestinationGuard loopback({*net::Cidr::Parse("127.0.0.0/8")});
+  TransportOptions options;
+  options.guard = &loopback;
+  Target t = LoopbackTarget(store::SubscriptionKind::kWebhook);
+  t.url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook";
+  ProbeResult r = Probe(t, options, 0);
+  EXPECT_EQ(r.status, 204) << r.error;
+  receiver.Stop(std::chrono::seconds(0));
 }
 
 }  // namespace
