@@ -1552,6 +1552,9 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseThatThenClaimsAndCounts) {
             2);
   EXPECT_EQ(Count("SELECT count(*) FROM sqlite_master WHERE name = 'deliveries_waiting'"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM deliveries WHERE state = 3"), 0);  // step 7
+  EXPECT_EQ(Count("SELECT count(*) FROM pragma_index_info('deliveries_in_flight_held_dead') "
+                  "WHERE name = 'updated_at'"),
+            1);  // step 8
 
   using Counts = std::map<DeliveryState, int64_t>;
   EXPECT_EQ(store_->CountDeliveries("org_a", "off")[DeliveryState::kHeld], 2);

