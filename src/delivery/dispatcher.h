@@ -3,6 +3,8 @@
 // hands each attempt's outcome to a recorder thread that commits it.
 // Requests to plain http:// URLs go to the PlainClient's thread instead of
 // libcurl; its answers wake this loop like a commit does.
+// dispatcher.cc: the loop, claims, queues and copies of the subscriptions;
+// dispatcher_outcomes.cc: what answers mean, and the recorder.
 // DESIGN.md section 3; docs/architecture.md.
 //
 // Thread-safety: Start, Stop and Wake may be called from any thread; all
