@@ -360,23 +360,40 @@ const Target* Dispatcher::TargetFor(const store::DueDelivery& due, std::string* 
   }
   auto target = MakeTarget(*sub, sealer_, error);
   if (!target) return nullptr;
+  stopped_here_.erase(due.subscription_id);  // the store has moved on since
   return &(targets_[due.subscription_id] = std::move(*target));
 }
 
 // Requests are built from the copy when they start (and handed to a plain-
 // client lane ahead of that), so a copy kept after a change would send to
 // an old URL with an old secret, or to a subscription an admin (or a 410)
-// has just disabled. Those with nothing waiting are dropped: the next
-// claim that brings them reads them again.
+// has just disabled. Those with nothing waiting are dropped (one a 410
+// stopped stays until the store shows it): the next claim that brings them
+// reads them again.
 void Dispatcher::ReloadTargets() {
   for (auto it = targets_.begin(); it != targets_.end();) {
     const std::string& sub_id = it->first;
     Target& target = it->second;
-    if (!waiting_.count(sub_id) && !in_flight_by_subscription_.count(sub_id)) {
+    const bool idle = !waiting_.count(sub_id) && !in_flight_by_subscription_.count(sub_id);
+    auto stopped = stopped_here_.find(sub_id);
+    if (idle && stopped == stopped_here_.end()) {
       it = targets_.erase(it);
       continue;
     }
     std::optional<store::Subscription> sub = store_.GetSubscription(target.org_id, sub_id);
+    if (stopped != stopped_here_.end()) {
+      // Stopped by a 410 here: the store shows it once the disable commits
+      // (or anything else changes it); until then the copy stays stopped.
+      if (sub && sub->enabled && sub->updated_at == stopped->second) {
+        ++it;
+        continue;
+      }
+      stopped_here_.erase(stopped);
+      if (idle) {
+        it = targets_.erase(it);
+        continue;
+      }
+    }
     std::string error;
     std::optional<Target> fresh = sub ? MakeTarget(*sub, sealer_, &error) : std::nullopt;
     if (fresh && SendsAlike(*fresh, target)) {
@@ -404,6 +421,7 @@ void Dispatcher::StopSending(const std::string& subscription_id) {
   auto target = targets_.find(subscription_id);
   if (target == targets_.end() || !target->second.enabled) return;
   target->second.enabled = false;
+  stopped_here_[subscription_id] = target->second.updated_at;
   if (target->second.plain_http) plain_.Withdraw(subscription_id);
 }
 

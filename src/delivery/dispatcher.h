@@ -140,6 +140,9 @@ class Dispatcher {
   std::unordered_map<std::string, std::deque<Batch>> waiting_;
   size_t waiting_count_ = 0;  // batches in waiting_
   std::unordered_map<std::string, Target> targets_;
+  // Subscriptions a 410 stopped here, with their copy's updated_at then:
+  // their copies stay stopped until the store shows a change.
+  std::unordered_map<std::string, Millis> stopped_here_;
   Millis next_due_at_ = 0;
   bool refill_ = false;  // a subscription's queue ran low: claim again
   // The earliest retry this dispatcher has scheduled since it last passed.
