@@ -3,21 +3,23 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <chrono>
 #include <thread>
 #include <vector>
 
+#include "store/sqlite/db.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/sqlite_store_impl.h"
 #include "store_fixture.h"
 #include "util/clock.h"
+#include "util/log.h"
 
 namespace punt::store {
 namespace {
@@ -922,6 +924,41 @@ TEST_F(SqliteStoreTest, AClaimedDeliveryIsNotClaimedAgainAfterADisableAndEnable)
   EXPECT_EQ(store_->GetDelivery("org_a", claimed[0].delivery_id)->state,
             DeliveryState::kDelivered);
   EXPECT_TRUE(store_->ClaimDue(clock_.Now(), 10, kUnlimited).empty());
+}
+
+// The read pool's callers mostly answer a failed read as "not found", so a
+// read connection logs its failures; the writer's come back as a Status.
+TEST(SqliteDbTest, AReadConnectionLogsItsFailures) {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  LogSink previous = SetLogSink([&](std::string_view line) {
+    std::lock_guard lock(mu);
+    lines.emplace_back(line);
+  });
+  const fs::path path =
+      fs::temp_directory_path() / ("punt_db_log_" + std::to_string(getpid()) + ".db");
+  std::string error;
+  std::unique_ptr<sqlite::Db> db = sqlite::Db::Open(path.string(), &error);
+  ASSERT_NE(db, nullptr) << error;
+  auto fail_twice = [&] {
+    EXPECT_FALSE(db->Prepare("SELECT * FROM missing").ok());  // fails as it is prepared
+    sqlite::Query overflow = db->Prepare("SELECT abs(-9223372036854775807 - 1)");
+    EXPECT_FALSE(overflow.Step());  // fails as it runs
+    EXPECT_FALSE(overflow.ok());
+  };
+  fail_twice();
+  EXPECT_TRUE(lines.empty());
+
+  db->set_log_errors(true);
+  fail_twice();
+  SetLogSink(std::move(previous));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("\"msg\":\"a database read failed\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("no such table: missing"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("integer overflow"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("SELECT abs("), std::string::npos) << lines[1];
+  db.reset();
+  fs::remove(path);
 }
 
 // The dispatcher gives back what it claimed and did not send (its

@@ -1,12 +1,14 @@
 #include "store/sqlite/db.h"
 
-#include "store/sqlite/wal_gathering_vfs.h"
-
 #include <sqlite3.h>
 
 #include <cstdlib>
 #include <mutex>
+#include <string_view>
 #include <utility>
+
+#include "store/sqlite/wal_gathering_vfs.h"
+#include "util/log.h"
 
 namespace punt::store::sqlite {
 namespace {
@@ -44,7 +46,17 @@ void ConfigureProcessOnce() {
 }  // namespace
 
 Query::Query(Db* db, sqlite3_stmt* stmt, bool* in_use, int rc, std::string error)
-    : db_(db), stmt_(stmt), in_use_(in_use), rc_(rc), error_(std::move(error)) {}
+    : db_(db), stmt_(stmt), in_use_(in_use), rc_(rc), error_(std::move(error)) {
+  if (rc_ != SQLITE_OK) LogFailure();
+}
+
+void Query::LogFailure() const {
+  if (db_ == nullptr || !db_->log_errors()) return;
+  const char* sql = stmt_ != nullptr ? sqlite3_sql(stmt_) : nullptr;
+  std::string_view statement = sql != nullptr ? std::string_view(sql) : std::string_view();
+  LogError("a database read failed",
+           {{"error", error_}, {"code", rc_}, {"sql", statement.substr(0, 160)}});
+}
 
 Query::Query(Query&& other) noexcept
     : db_(other.db_),
@@ -68,6 +80,7 @@ void Query::Check(int rc) {
   if (rc == SQLITE_OK || rc_ != SQLITE_OK) return;
   rc_ = rc;
   error_ = db_->LastError();
+  LogFailure();
 }
 
 Query& Query::BindInt(int index, int64_t value) {

@@ -51,6 +51,7 @@ class Query {
   friend class Db;
   Query(Db* db, sqlite3_stmt* stmt, bool* in_use, int rc, std::string error);
   void Check(int rc);
+  void LogFailure() const;  // when the Db asks for it
 
   Db* db_;
   sqlite3_stmt* stmt_;
@@ -83,6 +84,13 @@ class Db {
   bool InTransaction() const;
   std::string LastError() const;
 
+  // For a connection whose callers mostly turn a failed read into "not
+  // found" or "nothing" (the read pool's): every failure of one of its
+  // queries is logged, so a failing disk does not pass in silence as a
+  // missing row. The writer's failures come back as a Status instead.
+  void set_log_errors(bool on) { log_errors_ = on; }
+  bool log_errors() const { return log_errors_; }
+
  private:
   struct Cached {
     sqlite3_stmt* stmt = nullptr;
@@ -92,6 +100,7 @@ class Db {
   explicit Db(sqlite3* db) : db_(db) {}
 
   sqlite3* db_;
+  bool log_errors_ = false;
   // Looked up by string_view (a transparent hash): no key is built per call.
   struct SqlHash {
     using is_transparent = void;

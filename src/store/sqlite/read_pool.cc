@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "store/sqlite/schema.h"
+#include "util/log.h"
 
 namespace punt::store::sqlite {
 
@@ -24,6 +25,11 @@ ReadPool::Lease ReadPool::Acquire(std::string* error) {
   }
   std::unique_ptr<Db> db = Db::Open(path_, error);
   if (db != nullptr && !ConfigureConnection(*db, /*reader=*/true, error)) db.reset();
+  if (db == nullptr) {
+    LogError("cannot open a read connection to the database", {{"error", *error}});
+  } else {
+    db->set_log_errors(true);
+  }
   return Lease(this, std::move(db));
 }
 
