@@ -361,7 +361,17 @@ const Target* Dispatcher::TargetFor(const store::DueDelivery& due, std::string* 
   auto target = MakeTarget(*sub, sealer_, error);
   if (!target) return nullptr;
   stopped_here_.erase(due.subscription_id);  // the store has moved on since
-  return &(targets_[due.subscription_id] = std::move(*target));
+  if (it == targets_.end()) return &(targets_[due.subscription_id] = std::move(*target));
+  Replace(it->second, std::move(*target));
+  return &it->second;
+}
+
+// What the old copy handed to a plain-client lane comes back withdrawn
+// (CompletePlain), to be built anew from the new one, or released with the
+// rest when it no longer takes them.
+void Dispatcher::Replace(Target& current, Target fresh) {
+  if (current.plain_http && !SendsAlike(current, fresh)) plain_.Withdraw(current.id);
+  current = std::move(fresh);
 }
 
 // Requests are built from the copy when they start (and handed to a plain-
@@ -396,23 +406,15 @@ void Dispatcher::ReloadTargets() {
     }
     std::string error;
     std::optional<Target> fresh = sub ? MakeTarget(*sub, sealer_, &error) : std::nullopt;
-    if (fresh && SendsAlike(*fresh, target)) {
-      target = std::move(*fresh);
-      ++it;
-      continue;
-    }
-    // Its lane's calls come back withdrawn (CompletePlain): requeued to be
-    // built anew, or released with the rest when it no longer takes them.
-    if (target.plain_http) plain_.Withdraw(sub_id);
-    if (fresh) {
-      target = std::move(*fresh);
-    } else {
+    if (!fresh) {
       // Deleted, or its secrets no longer open: what waits goes back, and a
       // claim that brings some again reads it again (and records why it
       // cannot be sent).
-      target.enabled = false;
-      target.updated_at = 0;
+      fresh = target;
+      fresh->enabled = false;
+      fresh->updated_at = 0;
     }
+    Replace(target, std::move(*fresh));
     ++it;
   }
 }

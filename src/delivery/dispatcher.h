@@ -97,6 +97,9 @@ class Dispatcher {
   // A subscription changed (store::Store::SubscriptionChanges moved): reads
   // again those with requests waiting here or in a plain-client lane.
   void ReloadTargets();
+  // Puts `fresh` in place of a subscription's copy, taking back what the
+  // copy's requests no longer match.
+  void Replace(Target& current, Target fresh);
   // Marks the copy disabled: what waits for it goes back to the store (the
   // lane's calls too), unsent.
   void StopSending(const std::string& subscription_id);

@@ -940,6 +940,25 @@ TEST_F(DispatcherTest, AChangedUrlTakesEveryRequestNotYetOpen) {
   EXPECT_EQ(receiver_.Count("new"), 3u);
 }
 
+// The same with a change a millisecond or more later than the copy, and
+// events that come after it: those claimed ahead and those claimed later
+// all go to the new URL.
+TEST_F(DispatcherTest, AChangedUrlTakesWhatWasClaimedAheadAndWhatComesAfter) {
+  ASSERT_NO_FATAL_FAILURE(StartSlowBacklog("old", 4));
+  clock_.Advance(1000);  // the change's updated_at differs from the copy's
+  store::Subscription moved = Sub("sub_old");
+  moved.url = receiver_.Url("new");
+  ASSERT_TRUE(store_->UpdateSubscription(moved).ok());
+  std::vector<store::NewEvent> more;
+  for (int i = 0; i < 4; ++i) more.push_back(Event("later-" + std::to_string(i)));
+  Ingest(more);
+  EXPECT_TRUE(receiver_.WaitForCount("new", 7)) << receiver_.Count("new");
+  for (const store::Delivery& d : Deliveries("sub_old")) {
+    EXPECT_EQ(WaitForState(d.id, DeliveryState::kDelivered).attempt_count, 1);
+  }
+  EXPECT_EQ(receiver_.Count("old"), 1u);
+}
+
 TEST_F(DispatcherTest, DeletingSendsNothingMoreThanTheRequestAlreadyOpen) {
   ASSERT_NO_FATAL_FAILURE(StartSlowBacklog("hook", 6));
 
