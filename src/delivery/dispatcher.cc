@@ -7,6 +7,7 @@
 #include <random>
 #include <utility>
 
+#include "delivery/outcome.h"
 #include "delivery/request.h"
 #include "util/log.h"
 #include "util/thread_name.h"
@@ -54,7 +55,11 @@ Dispatcher::Dispatcher(store::Store& store, const security::Sealer& sealer, cons
       policy_(std::move(policy)),
       options_(std::move(options)),
       random_(random ? std::move(random) : DefaultRandom()),
-      plain_(options_.transport, [this] { curl_multi_wakeup(multi_); }) {
+      plain_(
+          options_.transport, [this] { curl_multi_wakeup(multi_); },
+          [](int status) {  // gone: nothing more is sent to it (StopSending)
+            return Classify({status, "", false, 1}).effect == SubscriptionEffect::kDisable;
+          }) {
   multi_ = curl_multi_init();
   curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 }

@@ -143,8 +143,12 @@ class Exchange;
 
 class PlainClient::Impl {
  public:
-  Impl(const TransportOptions& options, std::function<void()> on_finished)
-      : options_(options), on_finished_(std::move(on_finished)), resolver_(io_) {}
+  Impl(const TransportOptions& options, std::function<void()> on_finished,
+       std::function<bool(int)> stops_lane)
+      : options_(options),
+        on_finished_(std::move(on_finished)),
+        stops_lane_(std::move(stops_lane)),
+        resolver_(io_) {}
 
   void Start() {
     thread_ = std::thread([this] {
@@ -251,9 +255,13 @@ class PlainClient::Impl {
   void Launch(Call call, Lane* lane);
   // Starts the lane's queued calls while it has slots; forgets an idle lane.
   void Pump(Lane* lane);
-  // One of the lane's exchanges is done (Exchange::Done).
-  void Release(Lane* lane) {
+  // One of the lane's exchanges is done (Exchange::Done), with `status`.
+  void Release(Lane* lane, int status) {
     --lane->open;
+    if (stops_lane_ && stops_lane_(status)) {
+      for (Call& call : lane->queued) Finish(call.tag, {}, /*withdrawn=*/true);
+      lane->queued.clear();
+    }
     Pump(lane);
   }
 
@@ -271,6 +279,7 @@ class PlainClient::Impl {
   Exchange* newest_ = nullptr;
   const TransportOptions& options_;
   std::function<void()> on_finished_;
+  std::function<bool(int)> stops_lane_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   tcp::resolver resolver_;
@@ -453,8 +462,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     auto elapsed = std::chrono::steady_clock::now() - start_;
     result.latency_ms =
         static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
+    const int status = result.status;
     client_.Finish(tag_, std::move(result));
-    if (lane_) client_.Release(lane_);  // its next request may start now
+    if (lane_) client_.Release(lane_, status);  // its next request may start now
   }
 
   PlainClient::Impl& client_;
@@ -561,8 +571,9 @@ void PlainClient::Impl::Launch(Call call, Lane* lane) {
   exchange->Start(headers_ok);
 }
 
-PlainClient::PlainClient(const TransportOptions& options, std::function<void()> on_finished)
-    : impl_(std::make_unique<Impl>(options, std::move(on_finished))) {}
+PlainClient::PlainClient(const TransportOptions& options, std::function<void()> on_finished,
+                         std::function<bool(int)> stops_lane)
+    : impl_(std::make_unique<Impl>(options, std::move(on_finished), std::move(stops_lane))) {}
 
 PlainClient::~PlainClient() { Stop(); }
 

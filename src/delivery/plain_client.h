@@ -50,7 +50,11 @@ class PlainClient {
 
   // `on_finished` runs on the client's thread whenever finished requests
   // wait where there were none: the caller then calls TakeFinished.
-  PlainClient(const TransportOptions& options, std::function<void()> on_finished);
+  // `stops_lane`, if set, tells the answers after which a lane starts none
+  // of its queued calls: they come back withdrawn at once (the dispatcher's
+  // 410, which disables the subscription), before the caller has seen it.
+  PlainClient(const TransportOptions& options, std::function<void()> on_finished,
+              std::function<bool(int status)> stops_lane = {});
   ~PlainClient();
   PlainClient(const PlainClient&) = delete;
   PlainClient& operator=(const PlainClient&) = delete;
