@@ -18,21 +18,16 @@ namespace {
 constexpr Millis kIdlePoll = 1000;  // longest sleep with nothing due
 constexpr Millis kNever = std::numeric_limits<Millis>::max();
 constexpr size_t kMaxBatchBytes = 1u << 20;  // an xAPI batch's body stays under 1 MiB
-// Claims fetch up to kClaimAhead times a subscription's request slots, so
-// the next requests wait in memory instead of behind a claim's transaction,
-// and a claim's fixed cost (a fresh read snapshot re-reads its index pages)
-// is shared by more deliveries. In all, what is claimed stays under
-// kClaimAheadInAll times --max-in-flight requests, which bounds the memory
-// the bodies take (an xAPI request carries up to 1 MiB).
-constexpr int kClaimAhead = 8;
-constexpr int kClaimAheadInAll = 4;
+// Claims fetch up to this many times the free request slots, so the next
+// requests wait in memory instead of behind a claim's transaction, and a
+// claim's fixed cost (a fresh read snapshot re-reads its index pages) is
+// shared by more deliveries.
+constexpr int kClaimAhead = 4;
 // A subscription on plain http:// has up to this many times its
 // max_in_flight requests handed to the plain client, which keeps
 // max_in_flight of them open and starts the next the moment one ends (its
-// lanes): the receiver is not kept waiting for this thread's turn. At twice,
-// 37% of the requests that ended found their lane empty, and the
-// connection waited for the dispatcher's next turn; at four times, 11-13%.
-constexpr int kPlainHandedAhead = 4;
+// lanes): the receiver is not kept waiting for this thread's turn.
+constexpr int kPlainHandedAhead = 2;
 
 // The requests of a subscription this dispatcher may have started: those
 // open at the receiver are never more than its max_in_flight.
@@ -192,7 +187,7 @@ void Dispatcher::RequestClaim(Millis now) {
   auto request = std::make_unique<ClaimRequest>();
   request->now = now;
   request->limit =
-      kClaimAheadInAll * options_.max_in_flight - OpenRequests() - static_cast<int>(waiting_count_);
+      kClaimAhead * options_.max_in_flight - OpenRequests() - static_cast<int>(waiting_count_);
   for (const auto& [sub, n] : in_flight_by_subscription_) request->used[sub] += n;
   for (const auto& [sub, queue] : waiting_) request->used[sub] += static_cast<int>(queue.size());
   request->drained = drained_;
@@ -534,7 +529,7 @@ void Dispatcher::AfterRequest(const std::string& subscription_id) {
     refill_ = true;
   }
   if (claim_filled_ && (OpenRequests() + static_cast<int>(waiting_count_)) * 2 <
-                           kClaimAheadInAll * options_.max_in_flight) {
+                           kClaimAhead * options_.max_in_flight) {
     refill_ = true;
   }
 }

@@ -118,7 +118,7 @@ class Store {
 
   // How many more requests' worth of deliveries the caller wants for a
   // subscription, given its configured max_in_flight (the dispatcher asks
-  // for up to eight times that, less what it holds); 0 or less skips it without
+  // for up to twice that, less what it holds); 0 or less skips it without
   // reading its deliveries. Called on the writer thread during ClaimDue.
   using FreeSlots = std::function<int(const std::string& subscription_id, int max_in_flight)>;
 
