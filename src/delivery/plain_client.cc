@@ -174,8 +174,7 @@ class PlainClient::Impl {
       auto it = lanes_.find(key);
       if (it == lanes_.end()) return;
       Lane& lane = it->second;
-      for (Call& call : lane.queued) Finish(call.tag, {}, /*withdrawn=*/true);
-      lane.queued.clear();
+      WithdrawQueued(lane);
       if (lane.open == 0) lanes_.erase(it);
     });
   }
@@ -258,11 +257,13 @@ class PlainClient::Impl {
   // One of the lane's exchanges is done (Exchange::Done), with `status`.
   void Release(Lane* lane, int status) {
     --lane->open;
-    if (stops_lane_ && stops_lane_(status)) {
-      for (Call& call : lane->queued) Finish(call.tag, {}, /*withdrawn=*/true);
-      lane->queued.clear();
-    }
+    if (stops_lane_ && stops_lane_(status)) WithdrawQueued(*lane);
     Pump(lane);
+  }
+  // Hands the lane's calls not yet started back, withdrawn.
+  void WithdrawQueued(Lane& lane) {
+    for (Call& call : lane.queued) Finish(call.tag, {}, /*withdrawn=*/true);
+    lane.queued.clear();
   }
 
   // The total timeout's bookkeeping. Every exchange gets the same timeout,

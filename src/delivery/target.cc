@@ -11,7 +11,7 @@ bool SendsAlike(const Target& a, const Target& b) {
   return a.id == b.id && a.org_id == b.org_id && a.kind == b.kind && a.url == b.url &&
          a.xapi_version == b.xapi_version && a.authorization == b.authorization &&
          a.signing_keys == b.signing_keys && a.max_in_flight == b.max_in_flight &&
-         a.batch_size == b.batch_size && a.plain_http == b.plain_http && a.enabled == b.enabled;
+         a.batch_size == b.batch_size && a.enabled == b.enabled;  // plain_http follows url
 }
 
 std::optional<Target> MakeTarget(const store::Subscription& sub, const security::Sealer& sealer,
