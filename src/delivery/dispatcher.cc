@@ -18,21 +18,37 @@ namespace {
 constexpr Millis kIdlePoll = 1000;  // longest sleep with nothing due
 constexpr Millis kNever = std::numeric_limits<Millis>::max();
 constexpr size_t kMaxBatchBytes = 1u << 20;  // an xAPI batch's body stays under 1 MiB
-// Claims fetch up to this many times the free request slots, so the next
-// requests wait in memory instead of behind a claim's transaction, and a
-// claim's fixed cost (a fresh read snapshot re-reads its index pages) is
-// shared by more deliveries.
+// Claims fetch up to kClaimAhead times a subscription's request slots, so
+// the next requests wait in memory instead of behind a claim's transaction,
+// and a claim's fixed cost (a fresh read snapshot re-reads its index pages)
+// is shared by more deliveries. In all, what is claimed stays under
+// kClaimAhead times --max-in-flight requests, which bounds the memory the
+// bodies take (an xAPI request carries up to 1 MiB).
 constexpr int kClaimAhead = 4;
-// A subscription on plain http:// has up to this many times its
+// A subscription on plain http:// has up to kPlainHandedAhead times its
 // max_in_flight requests handed to the plain client, which keeps
 // max_in_flight of them open and starts the next the moment one ends (its
 // lanes): the receiver is not kept waiting for this thread's turn.
 constexpr int kPlainHandedAhead = 2;
+// A request carrying one delivery (a webhook) is short, so at twice its
+// slots a lane ran dry for 37% of the requests ended, and the connection
+// waited for this thread's next turn; such subscriptions get twice the
+// depth, claimed and handed. (For batches it only costs: building and
+// holding 100-statement requests ahead took more CPU than it saved.)
+constexpr int kSingleDeliveryDepth = 2;
+
+int DepthFactor(int batch_size) { return batch_size <= 1 ? kSingleDeliveryDepth : 1; }
+
+// The requests' worth of deliveries a subscription may have claimed.
+int ClaimLimit(int max_in_flight, int batch_size) {
+  return kClaimAhead * DepthFactor(batch_size) * max_in_flight;
+}
 
 // The requests of a subscription this dispatcher may have started: those
 // open at the receiver are never more than its max_in_flight.
 int StartLimit(const Target& target) {
-  return target.plain_http ? kPlainHandedAhead * target.max_in_flight : target.max_in_flight;
+  if (!target.plain_http) return target.max_in_flight;
+  return kPlainHandedAhead * DepthFactor(target.batch_size) * target.max_in_flight;
 }
 
 Dispatcher::UnitRandom DefaultRandom() {
@@ -211,13 +227,15 @@ void Dispatcher::ClaimerLoop() {
     ClaimRequest& r = *request;
     if (r.limit > 0) {
       // Drained subscriptions are skipped: the store need not look at them.
-      r.due = store_.ClaimDue(r.now, r.limit, [&r](const std::string& sub, int max_in_flight) {
+      auto free_slots = [&r](const std::string& sub, int max_in_flight, int batch_size) {
         if (r.drained.count(sub)) return 0;
         auto used = r.used.find(sub);
-        int slots = kClaimAhead * max_in_flight - (used == r.used.end() ? 0 : used->second);
+        int slots =
+            ClaimLimit(max_in_flight, batch_size) - (used == r.used.end() ? 0 : used->second);
         if (slots > 0) r.offered[sub] = slots;
         return slots;
-      });
+      };
+      r.due = store_.ClaimDue(r.now, r.limit, free_slots);
     }
     // Only what falls due later matters (TakeClaim): deliveries due now
     // wait for a slot or are claimed, and a finished request claims again.

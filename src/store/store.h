@@ -117,10 +117,12 @@ class Store {
   // The dispatcher's side. Nothing here is scoped by organisation.
 
   // How many more requests' worth of deliveries the caller wants for a
-  // subscription, given its configured max_in_flight (the dispatcher asks
-  // for up to twice that, less what it holds); 0 or less skips it without
-  // reading its deliveries. Called on the writer thread during ClaimDue.
-  using FreeSlots = std::function<int(const std::string& subscription_id, int max_in_flight)>;
+  // subscription, given its configured max_in_flight and batch_size (the
+  // deliveries a request carries: 1 for a webhook); 0 or less skips it
+  // without reading its deliveries. Called on the writer thread during
+  // ClaimDue.
+  using FreeSlots =
+      std::function<int(const std::string& subscription_id, int max_in_flight, int batch_size)>;
 
   // Atomically claims due deliveries, enough for up to `limit` requests, and
   // returns them, earliest due first within each subscription. A claimed

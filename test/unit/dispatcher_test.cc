@@ -753,12 +753,12 @@ TEST_F(DispatcherTest, HungReceiverCostsOnlyItsOwnSubscriptionsSlots) {
   options.transport.total_timeout_ms = 2000;
   StartDispatcher(options);
   std::vector<store::NewEvent> events;
-  for (int i = 0; i < 10; ++i) events.push_back(Event("evt-" + std::to_string(i)));
+  for (int i = 0; i < 20; ++i) events.push_back(Event("evt-" + std::to_string(i)));
   Steady::time_point ingested = Ingest(events);
 
-  // The fine one gets all ten while the stuck one's first two hang and its
-  // other eight wait for a slot.
-  ASSERT_TRUE(receiver_.WaitForCount("fine", 10, 1500ms));
+  // The fine one gets all twenty while the stuck one's first two hang and
+  // its other eighteen wait for a slot.
+  ASSERT_TRUE(receiver_.WaitForCount("fine", 20, 1500ms));
   auto fine_took = std::chrono::duration_cast<std::chrono::milliseconds>(
       receiver_.Requests("fine").back().at - ingested);
   EXPECT_LT(fine_took, 500ms);  // far below the 2 s the stuck ones wait
@@ -771,11 +771,11 @@ TEST_F(DispatcherTest, HungReceiverCostsOnlyItsOwnSubscriptionsSlots) {
     in_flight += d.state == DeliveryState::kInFlight;
     pending += d.state == DeliveryState::kPending;
   }
-  // Two requests open, six more claimed ahead (four times the two slots are
-  // claimed: in_flight, waiting in the plain client's lane or in the
-  // dispatcher for a slot), two left pending.
-  EXPECT_EQ(in_flight, 8);
-  EXPECT_EQ(pending, 2);
+  // Two requests open, fourteen more claimed ahead (eight times the two
+  // slots are claimed: in_flight, waiting in the plain client's lane or in
+  // the dispatcher for a slot), four left pending.
+  EXPECT_EQ(in_flight, 16);
+  EXPECT_EQ(pending, 4);
 
   // The hung two time out, free their slots, and the next two go (and hang).
   // A hung request is open until its 2 s timeout, so no third may arrive
@@ -800,7 +800,7 @@ TEST_F(DispatcherTest, HungReceiverCostsOnlyItsOwnSubscriptionsSlots) {
     EXPECT_EQ(d.attempts[0].status, 0);
     EXPECT_NE(d.attempts[0].error.find("timed out"), std::string::npos) << d.attempts[0].error;
   }
-  std::printf("[ info     ] the fine receiver had all 10 after %lld ms\n",
+  std::printf("[ info     ] the fine receiver had all 20 after %lld ms\n",
               static_cast<long long>(fine_took.count()));
 }
 

@@ -20,7 +20,7 @@
 namespace punt::store::testing {
 
 // No per-subscription cap: tests that use it claim by the total limit alone.
-inline const Store::FreeSlots kUnlimited = [](const std::string&, int) { return 1 << 20; };
+inline const Store::FreeSlots kUnlimited = [](const std::string&, int, int) { return 1 << 20; };
 
 class StoreFixture : public ::testing::Test {
  protected:

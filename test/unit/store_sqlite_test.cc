@@ -1085,7 +1085,7 @@ TEST_F(SqliteStoreTest, ClaimDueCountsRequestsAndAnXapiRequestCarriesABatch) {
   ASSERT_TRUE(IngestSync("org_a", std::move(events)).ok);
 
   // Two requests' worth each: six statements for the LRS, two webhooks.
-  auto two_slots = [](const std::string&, int) { return 2; };
+  auto two_slots = [](const std::string&, int, int) { return 2; };
   std::vector<DueDelivery> due = store_->ClaimDue(clock_.Now(), 4, two_slots);
   std::map<std::string, int> by_sub;
   for (const auto& d : due) ++by_sub[d.subscription_id];

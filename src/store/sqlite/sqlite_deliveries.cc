@@ -223,7 +223,7 @@ Status Claim(Db& db, Millis now, int limit, const Store::FreeSlots& free_slots, 
   int requests = 0;
   for (size_t i = 0; i < subs.size() && requests < limit; ++i) {
     const ClaimCandidate& sub = subs[(turn + i) % subs.size()];
-    int slots = std::min(free_slots(sub.id, sub.max_in_flight), limit - requests);
+    int slots = std::min(free_slots(sub.id, sub.max_in_flight, sub.batch_size), limit - requests);
     if (slots <= 0) continue;
     size_t before = claimed->size();
     Status status = ClaimFor(db, sub, now, slots * sub.batch_size, taken, cursors, claimed);
