@@ -24,7 +24,6 @@
 #include <unordered_map>
 #include <utility>
 
-#include "util/text.h"
 #include "util/thread_name.h"
 
 namespace punt::delivery {
@@ -301,7 +300,8 @@ namespace {
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
   // The request head is written out here, in one string: every value in it
-  // was checked for line breaks (Begin), and the body goes after it as is.
+  // was checked for line breaks (OutgoingRequest::AddHeader; a refused
+  // request fails at Start), and the body goes after it as is.
   Exchange(PlainClient::Impl& client, uint64_t tag, std::shared_ptr<const Address> address,
            OutgoingRequest request, PlainClient::Impl::Lane* lane)
       : client_(client),
@@ -310,20 +310,19 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         address_holder_(std::move(address)),
         address_(*address_holder_),
         body_(std::move(request.body)) {
-    head_.reserve(256);
+    head_.reserve(160 + address_.target.size() + address_.host_header.size() +
+                  request.header_lines.size());
     head_.append("POST ").append(address_.target).append(" HTTP/1.1\r\nHost: ");
     head_.append(address_.host_header).append("\r\nUser-Agent: punt/" PUNT_VERSION "\r\n");
-    for (const auto& [name, value] : request.headers) {
-      head_.append(name).append(": ").append(value).append("\r\n");
-    }
+    head_.append(request.header_lines);
     head_.append("Content-Length: ").append(std::to_string(body_.size())).append("\r\n\r\n");
   }
 
   ~Exchange() { client_.Untrack(this); }  // abandoned at Stop without Done
 
-  void Start(bool headers_ok) {
+  void Start(const std::string& refused) {
     start_ = std::chrono::steady_clock::now();
-    if (!headers_ok) return Fail("a request header holds a line break");
+    if (!refused.empty()) return Fail(refused);
     deadline_at_ = start_ + std::chrono::milliseconds(client_.options_.total_timeout_ms);
     client_.Track(this);
     conn_ = client_.TakeIdle(address_.key);
@@ -562,14 +561,11 @@ void PlainClient::Impl::Launch(Call call, Lane* lane) {
     result.error = "not a plain http:// URL: " + call.request.url;
     return Finish(call.tag, std::move(result));
   }
-  bool headers_ok = true;
-  for (const auto& [name, value] : call.request.headers) {
-    if (HasLineBreak(name) || HasLineBreak(value)) headers_ok = false;
-  }
   if (lane) ++lane->open;
+  std::string refused = std::move(call.request.refused);
   auto exchange = std::make_shared<Exchange>(*this, call.tag, std::move(address),
                                              std::move(call.request), lane);
-  exchange->Start(headers_ok);
+  exchange->Start(refused);
 }
 
 PlainClient::PlainClient(const TransportOptions& options, std::function<void()> on_finished,

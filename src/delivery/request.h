@@ -3,8 +3,7 @@
 #pragma once
 
 #include <string>
-#include <utility>
-#include <vector>
+#include <string_view>
 
 #include "delivery/batch.h"
 #include "delivery/target.h"
@@ -14,10 +13,19 @@ namespace punt::delivery {
 
 struct OutgoingRequest {
   std::string url;
+  // The headers punt adds, written out as "Name: value\r\n" each, in one
+  // string (a request carries five; one string is one allocation):
   // Content-Type, the webhook signature headers or the xAPI version, and
-  // Authorization; each client adds Host, Content-Length and User-Agent.
-  std::vector<std::pair<std::string, std::string>> headers;
+  // Authorization. Each client adds Host, Content-Length and User-Agent.
+  std::string header_lines;
   std::string body;
+  // Set when the request must not go out, and why; the client fails it
+  // with this error without sending anything.
+  std::string refused;
+
+  // A value holding a line break would add headers of its own (or end the
+  // head early): the request is refused instead.
+  void AddHeader(std::string_view name, std::string_view value);
 };
 
 // `now_ms` is the attempt's time: it becomes the webhook-timestamp. A batch

@@ -40,12 +40,15 @@ Transfer::Transfer(const Target& target, Batch batch, const TransportOptions& op
       started_at_(now_ms) {
   xapi_ = target.kind == store::SubscriptionKind::kXapi;
   easy_ = easy ? easy : curl_easy_init();
-  for (const auto& [name, value] : request_.headers) {
-    headers_ = Append(headers_, name + ": " + value);
+  std::string_view lines = request_.header_lines;
+  for (size_t end; (end = lines.find("\r\n")) != std::string_view::npos;
+       lines.remove_prefix(end + 2)) {
+    headers_ = Append(headers_, std::string(lines.substr(0, end)));
   }
   headers_ = Append(headers_, "Expect:");  // no 100-continue round trip
 
-  curl_easy_setopt(easy_, CURLOPT_URL, request_.url.c_str());
+  // A refused request gets no URL: curl fails it before connecting (Finish).
+  curl_easy_setopt(easy_, CURLOPT_URL, request_.refused.empty() ? request_.url.c_str() : "");
   curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
   curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, request_.body.data());
   curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -108,6 +111,10 @@ TransferResult Transfer::Finish(CURLcode code) {
   auto elapsed = std::chrono::steady_clock::now() - latency_start_;
   r.latency_ms =
       static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
+  if (!request_.refused.empty()) {
+    r.error = request_.refused;
+    return r;
+  }
   if (code == CURLE_OK) {
     long status = 0;
     curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);

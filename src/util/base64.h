@@ -10,6 +10,8 @@ namespace punt {
 
 // Standard alphabet, padded.
 std::string EncodeBase64(std::string_view bytes);
+// The same, written at the end of `out` (no string of its own).
+void AppendBase64(std::string& out, std::string_view bytes);
 
 // Decodes the standard or the URL-safe alphabet (`-`, `_`, even mixed), with
 // or without `=` padding. Returns nullopt on any other character, a misplaced

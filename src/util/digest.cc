@@ -22,7 +22,7 @@ EVP_MD* Fetched(DigestKind kind) {
 
 }  // namespace
 
-size_t DigestOf(DigestKind kind, std::initializer_list<std::string_view> pieces, uint8_t* out) {
+size_t DigestOf(DigestKind kind, std::span<const std::string_view> pieces, uint8_t* out) {
   thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
                                                                            &EVP_MD_CTX_free);
   EVP_MD* md = Fetched(kind);

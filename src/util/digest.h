@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string_view>
 
 namespace punt {
@@ -21,6 +22,10 @@ inline constexpr size_t kMaxDigestBytes = 32;
 // Writes the digest of the pieces, one after the other, to `out` (room for
 // kMaxDigestBytes); returns its size (20 or 32). Aborts if OpenSSL fails,
 // which only a broken installation does.
-size_t DigestOf(DigestKind kind, std::initializer_list<std::string_view> pieces, uint8_t* out);
+size_t DigestOf(DigestKind kind, std::span<const std::string_view> pieces, uint8_t* out);
+inline size_t DigestOf(DigestKind kind, std::initializer_list<std::string_view> pieces,
+                       uint8_t* out) {
+  return DigestOf(kind, std::span<const std::string_view>(pieces.begin(), pieces.size()), out);
+}
 
 }  // namespace punt

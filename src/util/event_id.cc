@@ -4,10 +4,14 @@
 
 namespace punt {
 
+void AppendStatementId(std::string& out, std::string_view org_id, std::string_view event_id) {
+  AppendUuid5(out, kUrlNamespace, {"punt:", org_id, ":", event_id});
+}
+
 std::string StatementId(std::string_view org_id, std::string_view event_id) {
-  std::string name = "punt:";
-  name.append(org_id).append(":").append(event_id);
-  return Uuid5(kUrlNamespace, name);
+  std::string out;
+  AppendStatementId(out, org_id, event_id);
+  return out;
 }
 
 }  // namespace punt

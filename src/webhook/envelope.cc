@@ -24,7 +24,11 @@ std::string WebhookBody(const boost::json::value& event) {
 }
 
 std::string MessageId(std::string_view org_id, std::string_view event_id) {
-  return "msg_" + StatementId(org_id, event_id);
+  std::string id;
+  id.reserve(40);
+  id += "msg_";
+  AppendStatementId(id, org_id, event_id);
+  return id;
 }
 
 }  // namespace punt::webhook

@@ -103,11 +103,14 @@ class KeyedMacs {
 
 }  // namespace
 
-std::string Sign(std::string_view secret_bytes, std::string_view msg_id, int64_t timestamp,
-                 std::string_view body) {
+namespace {
+
+// Writes "v1," + the base64 of HMAC-SHA256(key, "{msg_id}.{seconds}.{body}")
+// at the end of `out`.
+void AppendSigned(std::string& out, std::string_view secret_bytes, std::string_view msg_id,
+                  std::string_view seconds, std::string_view body) {
   thread_local KeyedMacs macs;
   EVP_MAC_CTX* ctx = macs.For(secret_bytes);
-  std::string seconds = std::to_string(timestamp);
   auto update = [ctx](std::string_view part) {
     return EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(part.data()),
                           part.size()) == 1;
@@ -118,18 +121,44 @@ std::string Sign(std::string_view secret_bytes, std::string_view msg_id, int64_t
       !update(body) || EVP_MAC_final(ctx, mac, &mac_size, sizeof mac) != 1) {
     throw std::runtime_error("HMAC-SHA256 failed");
   }
-  std::string out(kVersionPrefix);
-  out += EncodeBase64(std::string_view(reinterpret_cast<const char*>(mac), mac_size));
+  out += kVersionPrefix;
+  AppendBase64(out, std::string_view(reinterpret_cast<const char*>(mac), mac_size));
+}
+
+// The decimal text of `seconds`, in `buffer`.
+std::string_view SecondsText(int64_t seconds, char (&buffer)[24]) {
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, seconds);
+  return std::string_view(buffer, end - buffer);
+}
+
+constexpr size_t kSignatureSize = 3 + 44;  // "v1," + base64 of 32 bytes
+
+}  // namespace
+
+std::string Sign(std::string_view secret_bytes, std::string_view msg_id, int64_t timestamp,
+                 std::string_view body) {
+  char buffer[24];
+  std::string out;
+  out.reserve(kSignatureSize);
+  AppendSigned(out, secret_bytes, msg_id, SecondsText(timestamp, buffer), body);
   return out;
+}
+
+void AppendSignatureHeader(std::string& out, std::span<const std::string> secrets_bytes,
+                           std::string_view msg_id, int64_t timestamp, std::string_view body) {
+  char buffer[24];
+  std::string_view seconds = SecondsText(timestamp, buffer);
+  out.reserve(out.size() + secrets_bytes.size() * (kSignatureSize + 1));
+  for (size_t i = 0; i < secrets_bytes.size(); ++i) {
+    if (i > 0) out += ' ';
+    AppendSigned(out, secrets_bytes[i], msg_id, seconds, body);
+  }
 }
 
 std::string SignatureHeader(std::span<const std::string> secrets_bytes, std::string_view msg_id,
                             int64_t timestamp, std::string_view body) {
   std::string out;
-  for (const auto& secret : secrets_bytes) {
-    if (!out.empty()) out += ' ';
-    out += Sign(secret, msg_id, timestamp, body);
-  }
+  AppendSignatureHeader(out, secrets_bytes, msg_id, timestamp, body);
   return out;
 }
 

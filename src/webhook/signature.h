@@ -25,6 +25,9 @@ std::string Sign(std::string_view secret_bytes, std::string_view msg_id, int64_t
 // the new and the old secret).
 std::string SignatureHeader(std::span<const std::string> secrets_bytes, std::string_view msg_id,
                             int64_t timestamp, std::string_view body);
+// The same, written at the end of `out`.
+void AppendSignatureHeader(std::string& out, std::span<const std::string> secrets_bytes,
+                           std::string_view msg_id, int64_t timestamp, std::string_view body);
 
 struct Headers {
   std::string id;         // webhook-id

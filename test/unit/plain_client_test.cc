@@ -140,6 +140,14 @@ std::string Raw(int status, const std::string& body, const std::string& extra = 
          std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
 }
 
+OutgoingRequest Request(const std::string& url,
+                        const std::vector<std::pair<std::string, std::string>>& headers,
+                        std::string body) {
+  OutgoingRequest request{url, "", std::move(body), ""};
+  for (const auto& [name, value] : headers) request.AddHeader(name, value);
+  return request;
+}
+
 // Runs a PlainClient and waits for each request's answer.
 class Client {
  public:
@@ -156,7 +164,7 @@ class Client {
   TransferResult Send(const std::string& url, std::string body = "{}",
                       std::vector<std::pair<std::string, std::string>> headers = {}) {
     uint64_t tag = ++next_tag_;
-    client_->Submit({{tag, OutgoingRequest{url, std::move(headers), std::move(body)}, "", 1}});
+    client_->Submit({{tag, Request(url, headers, std::move(body)), "", 1}});
     return Wait(tag);
   }
 
@@ -164,7 +172,7 @@ class Client {
   std::vector<TransferResult> SendAll(const std::vector<std::string>& urls) {
     std::vector<PlainClient::Call> calls;
     for (const std::string& url : urls)
-      calls.push_back({++next_tag_, OutgoingRequest{url, {}, "{}"}, "", 1});
+      calls.push_back({++next_tag_, Request(url, {}, "{}"), "", 1});
     return SendCalls(std::move(calls));
   }
 
@@ -178,7 +186,7 @@ class Client {
   std::vector<TransferResult> SendInLanes(const std::vector<LaneCall>& lane_calls) {
     std::vector<PlainClient::Call> calls;
     for (const LaneCall& c : lane_calls)
-      calls.push_back({++next_tag_, OutgoingRequest{c.url, c.headers, "{}"}, c.lane, c.limit});
+      calls.push_back({++next_tag_, Request(c.url, c.headers, "{}"), c.lane, c.limit});
     return SendCalls(std::move(calls));
   }
 

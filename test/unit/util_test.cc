@@ -23,6 +23,13 @@ TEST(Base64, EncodesStandardPadded) {
   EXPECT_EQ(EncodeBase64("foo"), "Zm9v");
 }
 
+TEST(Base64, AppendsAfterWhatIsThere) {
+  std::string out = "v1,";
+  AppendBase64(out, "fo");
+  AppendBase64(out, "foo");
+  EXPECT_EQ(out, "v1,Zm8=Zm9v");
+}
+
 TEST(Base64, DecodesEitherAlphabetWithOrWithoutPadding) {
   EXPECT_EQ(DecodeBase64("bHJzX2tleTpwQHNzPnc/cmR+fg=="), "lrs_key:p@ss>w?rd~~");
   EXPECT_EQ(DecodeBase64("bHJzX2tleTpwQHNzPnc_cmR-fg"), "lrs_key:p@ss>w?rd~~");
@@ -73,6 +80,9 @@ TEST(Digest, MatchesKnownVectorsWholeOrInPieces) {
 TEST(Uuid5, MatchesKnownVectors) {
   // Python: uuid.uuid5(uuid.NAMESPACE_URL, "http://python.org/")
   EXPECT_EQ(Uuid5(kUrlNamespace, "http://python.org/"), "4c565f0d-3f5a-5890-b41b-20cf47701c5e");
+  std::string out = "msg_";  // the name in pieces, appended
+  AppendUuid5(out, kUrlNamespace, {"http://", "", "python.org/"});
+  EXPECT_EQ(out, "msg_4c565f0d-3f5a-5890-b41b-20cf47701c5e");
 }
 
 TEST(Time, ParsesRfc3339WithOffsetsAndFractions) {
