@@ -928,6 +928,43 @@ TEST_F(SqliteStoreTest, AClaimedDeliveryIsNotClaimedAgainAfterADisableAndEnable)
 
 // The read pool's callers mostly answer a failed read as "not found", so a
 // read connection logs its failures; the writer's come back as a Status.
+// A new database's schema steps pass in silence; an existing one's upgrade
+// says what the start waits for, step by step.
+TEST(SqliteDbTest, OnlyAnUpgradeLogsItsSchemaSteps) {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  LogSink previous = SetLogSink([&](std::string_view line) {
+    std::lock_guard lock(mu);
+    lines.emplace_back(line);
+  });
+  const fs::path path =
+      fs::temp_directory_path() / ("punt_db_steps_" + std::to_string(getpid()) + ".db");
+  auto migrate = [&](int version) {
+    std::string error;
+    std::unique_ptr<sqlite::Db> db = sqlite::Db::Open(path.string(), &error);
+    ASSERT_NE(db, nullptr) << error;
+    ASSERT_TRUE(sqlite::ConfigureConnection(*db, /*reader=*/false, &error)) << error;
+    int applied = 0;
+    ASSERT_TRUE(sqlite::MigrateTo(*db, version, &applied, &error)) << error;
+  };
+  migrate(sqlite::LatestSchemaVersion());  // new: every step, none logged
+  EXPECT_TRUE(lines.empty()) << lines.front();
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path.string() + suffix);
+
+  migrate(1);  // new, then upgraded
+  EXPECT_TRUE(lines.empty()) << lines.front();
+  migrate(sqlite::LatestSchemaVersion());
+  SetLogSink(std::move(previous));
+  const size_t steps = static_cast<size_t>(sqlite::LatestSchemaVersion() - 1);
+  ASSERT_EQ(lines.size(), 2 * steps);
+  EXPECT_NE(lines[0].find("\"msg\":\"upgrading the database schema\""), std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[0].find("\"from\":1,\"to\":2"), std::string::npos) << lines[0];
+  EXPECT_NE(lines.back().find("\"msg\":\"database schema upgraded\""), std::string::npos)
+      << lines.back();
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path.string() + suffix);
+}
+
 TEST(SqliteDbTest, AReadConnectionLogsItsFailures) {
   std::mutex mu;
   std::vector<std::string> lines;

@@ -208,7 +208,7 @@ std::string NewerSchemaError(int version) {
 // database is older than `target`.
 enum class StepResult { kApplied, kUpToDate, kFailed };
 
-StepResult ApplyNextStep(Db& db, int target, std::string* error) {
+StepResult ApplyNextStep(Db& db, int target, bool* creating, std::string* error) {
   if (!db.Exec("BEGIN IMMEDIATE", error)) {
     *error = "cannot start a schema migration: " + *error;
     return StepResult::kFailed;
@@ -229,8 +229,9 @@ StepResult ApplyNextStep(Db& db, int target, std::string* error) {
                     "\nPRAGMA user_version = " + std::to_string(next) + ";\nCOMMIT;";
   // An existing database's upgrade can take a while (a step may rebuild an
   // index over every delivery): say what the start waits for. A new one's
-  // steps run on empty tables and pass in silence.
-  const bool upgrade = version > 0;
+  // steps, from version 0 on, run on empty tables and pass in silence.
+  if (version == 0) *creating = true;
+  const bool upgrade = !*creating;
   if (upgrade) LogInfo("upgrading the database schema", {{"from", version}, {"to", next}});
   const auto started = std::chrono::steady_clock::now();
   if (db.Exec(sql, error)) {
@@ -276,8 +277,9 @@ bool Migrate(Db& db, int* applied, std::string* error) {
 bool MigrateTo(Db& db, int version, int* applied, std::string* error) {
   *applied = 0;
   int target = std::min(version, LatestSchemaVersion());
+  bool creating = false;
   for (;;) {
-    switch (ApplyNextStep(db, target, error)) {
+    switch (ApplyNextStep(db, target, &creating, error)) {
       case StepResult::kApplied:
         ++*applied;
         break;
