@@ -1,30 +1,43 @@
 #include "delivery/batch.h"
 
+#include <algorithm>
 #include <iterator>
+#include <string_view>
 #include <unordered_set>
 
 namespace punt::delivery {
 
+// Each batch takes, in order, what is not taken yet and fits; it stops once
+// full. Deliveries stay where they are until taken, so a claim of n is
+// formed in one pass over it (a batch that skips one, a repeated event id
+// or a body too big to fit, leaves it for the next, which starts from the
+// first one not taken).
 std::vector<Batch> FormBatches(std::vector<store::DueDelivery> due, const BatchLimits& limits) {
   std::vector<Batch> batches;
   const size_t max_count = std::max<size_t>(limits.max_count, 1);
-  while (!due.empty()) {
+  std::vector<bool> taken(due.size(), false);
+  // Views of the event ids in the batch being formed: it is reserved whole,
+  // so its deliveries do not move while it grows.
+  std::unordered_set<std::string_view> ids;
+  size_t first = 0;  // the first not taken
+  while (first < due.size()) {
     Batch batch;
-    std::vector<store::DueDelivery> later;  // for a following batch
-    std::unordered_set<std::string> ids;
+    batch.reserve(std::min(max_count, due.size() - first));
+    ids.clear();
     size_t bytes = 2;  // "[" and "]"
-    for (auto& d : due) {
+    for (size_t i = first; i < due.size() && batch.size() < max_count; ++i) {
+      if (taken[i]) continue;
+      store::DueDelivery& d = due[i];
       size_t grown = bytes + d.body.size() + (batch.empty() ? 0 : 1);
-      bool fits = batch.empty() || (batch.size() < max_count && grown < limits.max_bytes);
-      if (fits && ids.insert(d.event_id).second) {
-        bytes = grown;
-        batch.push_back(std::move(d));
-      } else {
-        later.push_back(std::move(d));
-      }
+      bool fits = batch.empty() || grown < limits.max_bytes;
+      if (!fits || ids.count(d.event_id)) continue;
+      bytes = grown;
+      taken[i] = true;
+      batch.push_back(std::move(d));
+      ids.insert(batch.back().event_id);
     }
+    while (first < due.size() && taken[first]) ++first;
     batches.push_back(std::move(batch));
-    due = std::move(later);
   }
   return batches;
 }

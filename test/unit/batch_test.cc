@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,6 +62,50 @@ TEST(FormBatches, KeepsEachBodyUnderTheByteLimitAndSendsAHugeStatementAlone) {
     if (batch.size() > 1) {
       EXPECT_LT(BatchBody(batch).size(), 804u);
     }
+  }
+}
+
+// The rule, written the plain way: each batch scans all that is left, in
+// order, and takes what fits and repeats no event id.
+std::vector<std::vector<int64_t>> ReferenceBatches(const std::vector<store::DueDelivery>& due,
+                                                   const BatchLimits& limits) {
+  std::vector<std::vector<int64_t>> out;
+  std::vector<store::DueDelivery> left = due;
+  while (!left.empty()) {
+    std::vector<int64_t> batch;
+    std::vector<store::DueDelivery> later;
+    std::set<std::string> ids;
+    size_t bytes = 2;
+    for (const auto& d : left) {
+      size_t grown = bytes + d.body.size() + (batch.empty() ? 0 : 1);
+      bool fits = batch.empty() || (batch.size() < limits.max_count && grown < limits.max_bytes);
+      if (fits && ids.insert(d.event_id).second) {
+        bytes = grown;
+        batch.push_back(d.delivery_id);
+      } else {
+        later.push_back(d);
+      }
+    }
+    out.push_back(batch);
+    left = later;
+  }
+  return out;
+}
+
+TEST(FormBatches, FormsWhatTheRuleSaysForRepeatsAndMixedSizes) {
+  std::mt19937 random(7);
+  for (int round = 0; round < 200; ++round) {
+    std::vector<store::DueDelivery> due;
+    const int n = static_cast<int>(random() % 300);
+    for (int i = 0; i < n; ++i) {
+      // Few distinct events, so some repeat; sizes around the byte limit.
+      std::string event = "e" + std::to_string(random() % (1 + n / 3));
+      due.push_back(Due(i + 1, event, random() % 4 == 0 ? 900 : 40 + random() % 200));
+    }
+    const BatchLimits limits{.max_count = 1 + random() % 12, .max_bytes = 1000};
+    std::vector<std::vector<int64_t>> got;
+    for (const Batch& batch : FormBatches(due, limits)) got.push_back(Ids(batch));
+    ASSERT_EQ(got, ReferenceBatches(due, limits)) << "round " << round;
   }
 }
 
