@@ -55,10 +55,12 @@ void ListForSubscription(Context& ctx, http::Request& req, http::Respond respond
     if (!time) return respond(BadQuery(name, "must be an RFC 3339 timestamp"));
     *bound = time->time_since_epoch().count();
   }
-  if (!ctx.store.GetSubscription(query.org_id, query.subscription_id)) {
-    return respond(NotFound("subscription"));
+  store::Status failed;
+  if (!ctx.store.GetSubscription(query.org_id, query.subscription_id, &failed)) {
+    return respond(failed.ok() ? NotFound("subscription") : Unreadable());
   }
-  auto deliveries = ctx.store.ListDeliveries(query);
+  auto deliveries = ctx.store.ListDeliveries(query, &failed);
+  if (!failed.ok()) return respond(Unreadable());
   json::array data;
   for (const auto& d : deliveries) data.push_back(DeliveryView(d, false));
   json::object answer{{"data", std::move(data)}};
@@ -72,8 +74,10 @@ void GetOne(Context& ctx, http::Request& req, http::Respond respond) {
   auto caller = RequireOrgKey(req, ctx, store::kScopeManage);
   if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
   auto id = ParseInt(req.params["id"]);
-  auto delivery = id ? ctx.store.GetDelivery(std::get<Caller>(caller).org_id, *id) : std::nullopt;
-  if (!delivery) return respond(NotFound("delivery"));
+  store::Status failed;
+  auto delivery =
+      id ? ctx.store.GetDelivery(std::get<Caller>(caller).org_id, *id, &failed) : std::nullopt;
+  if (!delivery) return respond(failed.ok() ? NotFound("delivery") : Unreadable());
   respond(http::Json(200, DeliveryView(*delivery, true)));
 }
 

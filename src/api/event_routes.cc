@@ -69,7 +69,9 @@ void Ingest(Context& ctx, http::Request& req, http::Respond respond) {
   }
 
   const std::string& org_id = std::get<Caller>(caller).org_id;
-  auto org = ctx.store.GetOrg(org_id);
+  store::Status failed;
+  auto org = ctx.store.GetOrg(org_id, &failed);
+  if (!org && !failed.ok()) return respond(Unreadable());
   if (!org) return respond(http::Error(401, "unauthorized", "the organisation no longer exists"));
   xapi::OrgSettings settings{org->id, org->platform_url, org->mbox_opt_in};
   const bool statements = ctx.store.WantsStatements(org_id);

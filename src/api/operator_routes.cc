@@ -118,8 +118,9 @@ void Retry(Context& ctx, http::Request& req, http::Respond respond) {
   if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
   const std::string& org_id = std::get<Caller>(caller).org_id;
   auto id = ParseId(req.params["id"]);
-  auto delivery = id ? ctx.store.GetDelivery(org_id, *id) : std::nullopt;
-  if (!delivery) return respond(NotFound("delivery"));
+  store::Status failed;
+  auto delivery = id ? ctx.store.GetDelivery(org_id, *id, &failed) : std::nullopt;
+  if (!delivery) return respond(failed.ok() ? NotFound("delivery") : Unreadable());
   if (auto status = ctx.store.RetryDelivery(org_id, *id); !status.ok()) {
     return respond(StoreFailure(status, "delivery"));
   }
@@ -189,8 +190,9 @@ json::object ProbeView(const delivery::ProbeResult& r) {
 void Test(Context& ctx, ProbeWorker& worker, http::Request& req, http::Respond respond) {
   auto caller = RequireOrgKey(req, ctx, store::kScopeManage);
   if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
-  auto sub = ctx.store.GetSubscription(std::get<Caller>(caller).org_id, req.params["id"]);
-  if (!sub) return respond(NotFound("subscription"));
+  store::Status failed;
+  auto sub = ctx.store.GetSubscription(std::get<Caller>(caller).org_id, req.params["id"], &failed);
+  if (!sub) return respond(failed.ok() ? NotFound("subscription") : Unreadable());
   std::string error;
   auto target = delivery::MakeTarget(*sub, ctx.sealer, &error);
   if (!target) return respond(http::Error(500, "internal", error));

@@ -88,8 +88,9 @@ void CreateOrg(Context& ctx, http::Request& req, http::Respond respond) {
 void GetOrg(Context& ctx, http::Request& req, http::Respond respond) {
   const std::string& id = req.params["id"];
   if (auto denied = RequireAdminOrOwnKey(req, ctx, id)) return respond(std::move(*denied));
-  auto org = ctx.store.GetOrg(id);
-  if (!org) return respond(NotFound("organisation"));
+  store::Status failed;
+  auto org = ctx.store.GetOrg(id, &failed);
+  if (!org) return respond(failed.ok() ? NotFound("organisation") : Unreadable());
   respond(http::Json(200, OrgView(*org)));
 }
 
@@ -98,8 +99,9 @@ void PatchOrg(Context& ctx, http::Request& req, http::Respond respond) {
   if (auto denied = RequireAdminOrOwnKey(req, ctx, id)) return respond(std::move(*denied));
   auto body = ParseJsonObject(req);
   if (auto* error = std::get_if<http::Response>(&body)) return respond(std::move(*error));
-  auto org = ctx.store.GetOrg(id);
-  if (!org) return respond(NotFound("organisation"));
+  store::Status failed;
+  auto org = ctx.store.GetOrg(id, &failed);
+  if (!org) return respond(failed.ok() ? NotFound("organisation") : Unreadable());
   if (auto problems = ApplyOrgJson(std::get<json::object>(body), false, *org);
       !problems.empty()) {
     return respond(Invalid(problems));

@@ -18,8 +18,10 @@ std::variant<Caller, http::Response> RequireOrgKey(const http::Request& req, con
                                                    unsigned scope) {
   std::string token = security::BearerToken(req.Header("authorization"));
   if (!token.empty()) {
-    auto key = ctx.store.FindApiKey(security::HashApiKey(token));
+    store::Status failed;
+    auto key = ctx.store.FindApiKey(security::HashApiKey(token), &failed);
     if (key && (key->scopes & scope) == scope) return Caller{key->org_id, key->scopes};
+    if (!failed.ok()) return Unreadable();
   }
   return http::Error(401, "unauthorized",
                      "this route needs an organisation API key as a Bearer token");
@@ -62,6 +64,10 @@ http::Response Invalid(const std::vector<catalog::Problem>& problems, std::strin
   fields.reserve(problems.size());
   for (const auto& p : problems) fields.push_back({p.path, p.message});
   return http::Error(422, "invalid", message, std::move(fields));
+}
+
+http::Response Unreadable() {
+  return http::Error(503, "unavailable", "the database could not be read; try again");
 }
 
 http::Response NotFound(std::string_view what) {

@@ -45,4 +45,9 @@ http::Response Invalid(const std::vector<catalog::Problem>& problems,
 
 http::Response NotFound(std::string_view what);
 
+// 503 for a read that failed (store::Status from a read's `failed`): not
+// "not found", which would tell a client its key, organisation or
+// subscription is gone when it may be back on the next try.
+http::Response Unreadable();
+
 }  // namespace punt::api

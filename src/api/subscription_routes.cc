@@ -56,19 +56,24 @@ void List(Context& ctx, http::Request& req, http::Respond respond) {
   auto caller = RequireOrgKey(req, ctx, store::kScopeManage);
   if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
   json::array data;
-  for (const auto& sub : ctx.store.ListSubscriptions(std::get<Caller>(caller).org_id)) {
+  store::Status failed;
+  for (const auto& sub : ctx.store.ListSubscriptions(std::get<Caller>(caller).org_id, &failed)) {
     data.push_back(SubscriptionView(sub));
   }
+  if (!failed.ok()) return respond(Unreadable());
   respond(http::Json(200, json::object{{"data", std::move(data)}}));
 }
 
 void Get(Context& ctx, http::Request& req, http::Respond respond) {
   auto caller = RequireOrgKey(req, ctx, store::kScopeManage);
   if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
-  auto sub = ctx.store.GetSubscription(std::get<Caller>(caller).org_id, req.params["id"]);
-  if (!sub) return respond(NotFound("subscription"));
+  store::Status failed;
+  auto sub = ctx.store.GetSubscription(std::get<Caller>(caller).org_id, req.params["id"], &failed);
+  if (!sub) return respond(failed.ok() ? NotFound("subscription") : Unreadable());
   json::object view = SubscriptionView(*sub);
-  view["deliveries"] = DeliveryCountsView(ctx.store.CountDeliveries(sub->org_id, sub->id));
+  auto counts = ctx.store.CountDeliveries(sub->org_id, sub->id, &failed);
+  if (!failed.ok()) return respond(Unreadable());
+  view["deliveries"] = DeliveryCountsView(counts);
   respond(http::Json(200, view));
 }
 
@@ -77,8 +82,9 @@ void Patch(Context& ctx, http::Request& req, http::Respond respond) {
   if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
   auto body = ParseJsonObject(req);
   if (auto* error = std::get_if<http::Response>(&body)) return respond(std::move(*error));
-  auto sub = ctx.store.GetSubscription(std::get<Caller>(caller).org_id, req.params["id"]);
-  if (!sub) return respond(NotFound("subscription"));
+  store::Status failed;
+  auto sub = ctx.store.GetSubscription(std::get<Caller>(caller).org_id, req.params["id"], &failed);
+  if (!sub) return respond(failed.ok() ? NotFound("subscription") : Unreadable());
 
   SubscriptionSecrets secrets;
   auto problems = ApplySubscriptionJson(std::get<json::object>(body), false, ctx.destinations,

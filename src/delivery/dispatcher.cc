@@ -299,7 +299,15 @@ void Dispatcher::Enqueue(std::vector<store::DueDelivery> due, Millis now) {
   }
   for (auto& [sub_id, deliveries] : groups) {
     std::string error;
-    const Target* target = TargetFor(deliveries.front(), &error);
+    bool unreadable = false;
+    const Target* target = TargetFor(deliveries.front(), &error, &unreadable);
+    if (unreadable) {
+      // Given back unsent, and not offered to claims again until a commit
+      // wakes us: a claim now would only fail to read again.
+      store_.ReleaseClaims(deliveries);
+      drained_.insert(sub_id);
+      continue;
+    }
     if (!target) {
       RecordFailure(deliveries, error, now);
       continue;
@@ -368,7 +376,8 @@ void Dispatcher::StartWaiting(Millis now) {
   }
 }
 
-const Target* Dispatcher::TargetFor(const store::DueDelivery& due, std::string* error) {
+const Target* Dispatcher::TargetFor(const store::DueDelivery& due, std::string* error,
+                                    bool* unreadable) {
   // A copy as new as the claim's read of the subscription is kept, even one
   // this thread disabled since (a 410 not yet committed): every change
   // committed since reloads the copies (ReloadTargets).
@@ -376,9 +385,11 @@ const Target* Dispatcher::TargetFor(const store::DueDelivery& due, std::string* 
   if (it != targets_.end() && it->second.updated_at == due.subscription_updated_at) {
     return &it->second;
   }
-  auto sub = store_.GetSubscription(due.org_id, due.subscription_id);
+  store::Status failed;
+  auto sub = store_.GetSubscription(due.org_id, due.subscription_id, &failed);
   if (!sub) {
-    *error = "the subscription no longer exists";
+    *unreadable = !failed.ok();
+    *error = failed.ok() ? "the subscription no longer exists" : failed.message;
     return nullptr;
   }
   auto target = MakeTarget(*sub, sealer_, error);
@@ -430,9 +441,10 @@ void Dispatcher::ReloadTargets() {
     std::string error;
     std::optional<Target> fresh = sub ? MakeTarget(*sub, sealer_, &error) : std::nullopt;
     if (!fresh) {
-      // Deleted, or its secrets no longer open: what waits goes back, and a
-      // claim that brings some again reads it again (and records why it
-      // cannot be sent).
+      // Deleted, its secrets no longer open, or it could not be read (a
+      // change may be in it): what waits goes back unsent, and a claim that
+      // brings some again reads it again (and records why it cannot be
+      // sent).
       fresh = target;
       fresh->enabled = false;
       fresh->updated_at = 0;

@@ -93,7 +93,10 @@ class Dispatcher {
   void Record(store::AttemptOutcome outcome);  // kept until HandOverRecords
   void HandOverRecords();  // gives what Record kept this turn to the recorder
   void NoteRetry(Millis at);  // wakes the loop for a retry not yet committed
-  const Target* TargetFor(const store::DueDelivery& due, std::string* error);
+  // Null with `*error` set when the deliveries cannot be sent (their
+  // subscription is gone, its secret does not open), or with `*unreadable`
+  // set when the store could not be read (they go back unsent).
+  const Target* TargetFor(const store::DueDelivery& due, std::string* error, bool* unreadable);
   // A subscription changed (store::Store::SubscriptionChanges moved): reads
   // again those with requests waiting here or in a plain-client lane.
   void ReloadTargets();

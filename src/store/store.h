@@ -52,20 +52,27 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // Reads. One that fails (the database cannot be read: a connection that
+  // cannot open, an I/O error) returns what "not found" returns, and is
+  // logged; a caller that answers differently for the two passes `failed`,
+  // which is then set to the failure (and left alone otherwise).
+
   // Organisations and their keys. CreateOrg stores both or neither; an id or
   // key hash in use is a Conflict.
   virtual Status CreateOrg(const Org& org, const ApiKey& key) = 0;
-  virtual std::optional<Org> GetOrg(const std::string& org_id) = 0;
+  virtual std::optional<Org> GetOrg(const std::string& org_id, Status* failed = nullptr) = 0;
   virtual Status UpdateOrg(const Org& org) = 0;
-  virtual std::optional<ApiKey> FindApiKey(const std::string& hash) = 0;
+  virtual std::optional<ApiKey> FindApiKey(const std::string& hash, Status* failed = nullptr) = 0;
 
   // Subscriptions, always within one organisation: another organisation's
   // subscription is NotFound / nullopt. CreateSubscription: NotFound for an
   // unknown organisation, Conflict for an id in use.
   virtual Status CreateSubscription(const Subscription& sub) = 0;
   virtual std::optional<Subscription> GetSubscription(const std::string& org_id,
-                                                      const std::string& id) = 0;
-  virtual std::vector<Subscription> ListSubscriptions(const std::string& org_id) = 0;
+                                                      const std::string& id,
+                                                      Status* failed = nullptr) = 0;
+  virtual std::vector<Subscription> ListSubscriptions(const std::string& org_id,
+                                                      Status* failed = nullptr) = 0;
   // Replaces the fields of the subscription (sub.org_id, sub.id); its kind
   // and created_at do not change. While it is disabled, its pending and
   // retrying deliveries read as held and are not claimed. Enabling makes its
@@ -102,9 +109,11 @@ class Store {
   // The deliveries of one subscription (query.subscription_id is required)
   // with an id above query.after_id, ordered by id ascending, optionally of
   // one state; at most query.limit, clamped to 1..500.
-  virtual std::vector<Delivery> ListDeliveries(const DeliveryQuery& query) = 0;
+  virtual std::vector<Delivery> ListDeliveries(const DeliveryQuery& query,
+                                               Status* failed = nullptr) = 0;
   // With its attempts, oldest first.
-  virtual std::optional<Delivery> GetDelivery(const std::string& org_id, int64_t id) = 0;
+  virtual std::optional<Delivery> GetDelivery(const std::string& org_id, int64_t id,
+                                              Status* failed = nullptr) = 0;
 
   // Runs after every commit that made deliveries due, and after every change
   // to a subscription (for the dispatcher).
@@ -192,8 +201,9 @@ class Store {
   // How many deliveries the subscription has in each state; every state is
   // present (0 when it has none). Empty for an unknown subscription or
   // another organisation's, or on a read failure.
-  virtual std::map<DeliveryState, int64_t> CountDeliveries(
-      const std::string& org_id, const std::string& subscription_id) = 0;
+  virtual std::map<DeliveryState, int64_t> CountDeliveries(const std::string& org_id,
+                                                           const std::string& subscription_id,
+                                                           Status* failed = nullptr) = 0;
 };
 
 }  // namespace punt::store

@@ -15,6 +15,10 @@ ReadPool::Lease::~Lease() {
 }
 
 ReadPool::Lease ReadPool::Acquire(std::string* error) {
+  if (fail_for_test_) {
+    *error = "reads made to fail by a test";
+    return Lease(this, nullptr);
+  }
   {
     std::lock_guard lock(mu_);
     if (!idle_.empty()) {

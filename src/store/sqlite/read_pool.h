@@ -5,6 +5,7 @@
 // one thread.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -37,6 +38,9 @@ class ReadPool {
   // a connection cannot be opened.
   Lease Acquire(std::string* error);
 
+  // While set, Acquire fails as if no connection could be opened.
+  void FailForTest(bool fail) { fail_for_test_ = fail; }
+
  private:
   void Release(std::unique_ptr<Db> db);
 
@@ -44,6 +48,7 @@ class ReadPool {
   const size_t idle_limit_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Db>> idle_;  // protected by mu_
+  std::atomic<bool> fail_for_test_{false};
 };
 
 }  // namespace punt::store::sqlite

@@ -388,7 +388,7 @@ void SqliteStore::ShowClaimed(Delivery& delivery) const {
   }
 }
 
-std::vector<Delivery> SqliteStore::ListDeliveries(const DeliveryQuery& query) {
+std::vector<Delivery> SqliteStore::ListDeliveries(const DeliveryQuery& query, Status* failed) {
   // A state filter sees claimed deliveries (?8, claimed_set.h) as in_flight:
   // in_flight takes them in, pending, retrying and held leave them out.
   static const std::string kSql =
@@ -406,7 +406,10 @@ std::vector<Delivery> SqliteStore::ListDeliveries(const DeliveryQuery& query) {
   std::vector<Delivery> deliveries;
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
-  if (!db) return deliveries;
+  if (!db) {
+    NoteReadFailure(failed, "the deliveries", error);
+    return deliveries;
+  }
   Query q = db->Prepare(kSql);
   q.BindText(1, query.subscription_id)
       .BindText(2, query.org_id)
@@ -421,10 +424,15 @@ std::vector<Delivery> SqliteStore::ListDeliveries(const DeliveryQuery& query) {
     deliveries.push_back(ReadDelivery(q));
     ShowClaimed(deliveries.back());
   }
+  if (!q.ok()) {
+    NoteReadFailure(failed, "the deliveries", q.error());
+    deliveries.clear();
+  }
   return deliveries;
 }
 
-std::optional<Delivery> SqliteStore::GetDelivery(const std::string& org_id, int64_t id) {
+std::optional<Delivery> SqliteStore::GetDelivery(const std::string& org_id, int64_t id,
+                                                 Status* failed) {
   static const std::string kDeliverySql =
       "SELECT " + std::string(kDeliveryColumns) +
       " FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
@@ -439,19 +447,29 @@ std::optional<Delivery> SqliteStore::GetDelivery(const std::string& org_id, int6
       "WHERE id = ?1 AND ok_at IS NOT NULL ORDER BY 2, 7, 1";
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
-  if (!db || !db->Exec("BEGIN", &error)) return std::nullopt;  // one snapshot for both reads
+  if (!db || !db->Exec("BEGIN", &error)) {  // one snapshot for both reads
+    NoteReadFailure(failed, "the delivery", error);
+    return std::nullopt;
+  }
   std::optional<Delivery> delivery;
+  std::string read_error;
   {
     Query q = db->Prepare(kDeliverySql);
     if (q.BindInt(1, id).BindText(2, org_id).Step()) delivery = ReadDelivery(q);
+    if (!q.ok()) read_error = q.error();
   }
   if (delivery) ShowClaimed(*delivery);
   if (delivery) {
     Query q = db->Prepare(kAttemptsSql);
     q.BindInt(1, id);
     while (q.Step()) delivery->attempts.push_back(ReadAttempt(q));
+    if (!q.ok()) read_error = q.error();
   }
   db->Exec("COMMIT", nullptr);
+  if (!read_error.empty()) {
+    NoteReadFailure(failed, "the delivery", read_error);
+    return std::nullopt;
+  }
   return delivery;
 }
 

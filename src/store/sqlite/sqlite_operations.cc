@@ -214,14 +214,19 @@ void SqliteStore::ReplayNextSlice(std::shared_ptr<ReplayProgress> progress) {
 }
 
 std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string& org_id,
-                                                              const std::string& subscription_id) {
+                                                              const std::string& subscription_id,
+                                                              Status* failed) {
   std::map<DeliveryState, int64_t> counts;
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
-  if (!db || !db->Exec("BEGIN", &error)) return counts;  // one snapshot for both reads
+  if (!db || !db->Exec("BEGIN", &error)) {  // one snapshot for both reads
+    NoteReadFailure(failed, "the delivery counts", error);
+    return counts;
+  }
   bool found = false;
   bool enabled = false;
   Millis created_at = 0;
+  std::string read_error;
   {
     Query sub = db->Prepare(
         "SELECT enabled, created_at FROM subscriptions "
@@ -229,6 +234,7 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
     found = sub.BindText(1, subscription_id).BindText(2, org_id).Step();
     enabled = found && sub.Int(0) != 0;
     created_at = found ? sub.Int(1) : 0;
+    if (!sub.ok()) read_error = sub.error();
   }
   if (found) {
     for (DeliveryState state : kAllStates) counts[state] = 0;
@@ -265,6 +271,7 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
       totals_.Set(subscription_id, created_at, now);
     } else {
       counts.clear();
+      read_error = q.error();
     }
   }
   // Claimed deliveries whose rows still wait count as in_flight
@@ -279,9 +286,13 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
       counts[static_cast<DeliveryState>(q.Int(0))] -= q.Int(1);
       counts[DeliveryState::kInFlight] += q.Int(1);
     }
-    if (!q.ok()) counts.clear();
+    if (!q.ok()) {
+      counts.clear();
+      read_error = q.error();
+    }
   }
   db->Exec("COMMIT", nullptr);
+  if (!read_error.empty()) NoteReadFailure(failed, "the delivery counts", read_error);
   // What waits for a disabled subscription reads as held (schema step 7).
   if (!counts.empty() && !enabled) {
     for (DeliveryState waiting : {DeliveryState::kPending, DeliveryState::kRetrying}) {

@@ -197,7 +197,7 @@ Status SqliteStore::CreateOrg(const Org& org, const ApiKey& key) {
   });
 }
 
-std::optional<Org> SqliteStore::GetOrg(const std::string& org_id) {
+std::optional<Org> SqliteStore::GetOrg(const std::string& org_id, Status* failed) {
   static const std::string kSql = "SELECT " + std::string(kOrgColumns) + " FROM orgs WHERE id = ?1";
   uint64_t generation = 0;
   {
@@ -207,9 +207,15 @@ std::optional<Org> SqliteStore::GetOrg(const std::string& org_id) {
   }
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
-  if (!db) return std::nullopt;
+  if (!db) {
+    NoteReadFailure(failed, "the organisation", error);
+    return std::nullopt;
+  }
   Query q = db->Prepare(kSql);
-  if (!q.BindText(1, org_id).Step()) return std::nullopt;
+  if (!q.BindText(1, org_id).Step()) {
+    if (!q.ok()) NoteReadFailure(failed, "the organisation", q.error());
+    return std::nullopt;
+  }
   Org org = ReadOrg(q);
   std::lock_guard lock(cache_mu_);
   if (generation == org_generation_) orgs_.emplace(org_id, org);
@@ -236,7 +242,7 @@ Status SqliteStore::UpdateOrg(const Org& org) {
   return status;
 }
 
-std::optional<ApiKey> SqliteStore::FindApiKey(const std::string& hash) {
+std::optional<ApiKey> SqliteStore::FindApiKey(const std::string& hash, Status* failed) {
   static const std::string kSql =
       "SELECT " + std::string(kApiKeyColumns) + " FROM api_keys WHERE hash = ?1";
   {
@@ -245,9 +251,15 @@ std::optional<ApiKey> SqliteStore::FindApiKey(const std::string& hash) {
   }
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
-  if (!db) return std::nullopt;
+  if (!db) {
+    NoteReadFailure(failed, "the API key", error);
+    return std::nullopt;
+  }
   Query q = db->Prepare(kSql);
-  if (!q.BindText(1, hash).Step()) return std::nullopt;  // unknown keys are not cached
+  if (!q.BindText(1, hash).Step()) {  // unknown keys are not cached
+    if (!q.ok()) NoteReadFailure(failed, "the API key", q.error());
+    return std::nullopt;
+  }
   ApiKey key = ReadApiKey(q);
   std::lock_guard lock(cache_mu_);
   keys_by_hash_.emplace(hash, key);
@@ -311,29 +323,43 @@ Status SqliteStore::CreateSubscription(const Subscription& sub) {
 }
 
 std::optional<Subscription> SqliteStore::GetSubscription(const std::string& org_id,
-                                                         const std::string& id) {
+                                                         const std::string& id, Status* failed) {
   static const std::string kSql = "SELECT " + std::string(kSubscriptionReadColumns) +
                                   " FROM subscriptions WHERE id = ?1 AND org_id = ?2 "
                                   "AND deleted_at = 0";
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
-  if (!db) return std::nullopt;
+  if (!db) {
+    NoteReadFailure(failed, "the subscription", error);
+    return std::nullopt;
+  }
   Query q = db->Prepare(kSql);
-  if (!q.BindText(1, id).BindText(2, org_id).Step()) return std::nullopt;
+  if (!q.BindText(1, id).BindText(2, org_id).Step()) {
+    if (!q.ok()) NoteReadFailure(failed, "the subscription", q.error());
+    return std::nullopt;
+  }
   return ReadSubscription(q);
 }
 
-std::vector<Subscription> SqliteStore::ListSubscriptions(const std::string& org_id) {
+std::vector<Subscription> SqliteStore::ListSubscriptions(const std::string& org_id,
+                                                         Status* failed) {
   static const std::string kSql = "SELECT " + std::string(kSubscriptionReadColumns) +
                                   " FROM subscriptions WHERE org_id = ?1 AND deleted_at = 0 "
                                   "ORDER BY created_at, id";
   std::vector<Subscription> subs;
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
-  if (!db) return subs;
+  if (!db) {
+    NoteReadFailure(failed, "the subscriptions", error);
+    return subs;
+  }
   Query q = db->Prepare(kSql);
   q.BindText(1, org_id);
   while (q.Step()) subs.push_back(ReadSubscription(q));
+  if (!q.ok()) {
+    NoteReadFailure(failed, "the subscriptions", q.error());
+    subs.clear();
+  }
   return subs;
 }
 

@@ -50,6 +50,12 @@ Status RequeueDeadSlice(Db& db, const std::string& sub_id, Millis now, int slice
 // row too, and sets *gone.
 Status DeleteDeliveriesSlice(Db& db, const std::string& sub_id, int slice, bool* gone);
 
+// Sets `*failed`, when the caller asked, to a failed read of `what`.
+inline void NoteReadFailure(Status* failed, std::string_view what, const std::string& error) {
+  if (failed != nullptr)
+    *failed = Status::Failed("cannot read " + std::string(what) + ": " + error);
+}
+
 class SqliteStore final : public Store {
  public:
   // REQUIRES: `writer_db` is configured and migrated; `wal` syncs its WAL.
@@ -58,14 +64,15 @@ class SqliteStore final : public Store {
   ~SqliteStore() override { moves_stopped_ = true; }
 
   Status CreateOrg(const Org& org, const ApiKey& key) override;
-  std::optional<Org> GetOrg(const std::string& org_id) override;
+  std::optional<Org> GetOrg(const std::string& org_id, Status* failed = nullptr) override;
   Status UpdateOrg(const Org& org) override;
-  std::optional<ApiKey> FindApiKey(const std::string& hash) override;
+  std::optional<ApiKey> FindApiKey(const std::string& hash, Status* failed = nullptr) override;
 
   Status CreateSubscription(const Subscription& sub) override;
-  std::optional<Subscription> GetSubscription(const std::string& org_id,
-                                              const std::string& id) override;
-  std::vector<Subscription> ListSubscriptions(const std::string& org_id) override;
+  std::optional<Subscription> GetSubscription(const std::string& org_id, const std::string& id,
+                                              Status* failed = nullptr) override;
+  std::vector<Subscription> ListSubscriptions(const std::string& org_id,
+                                              Status* failed = nullptr) override;
   Status UpdateSubscription(const Subscription& sub) override;
   Status DeleteSubscription(const std::string& org_id, const std::string& id) override;
 
@@ -74,8 +81,10 @@ class SqliteStore final : public Store {
   bool WantsStatements(const std::string& org_id) override;
   void SetStatementBuilder(StatementBuilder builder) override;
 
-  std::vector<Delivery> ListDeliveries(const DeliveryQuery& query) override;
-  std::optional<Delivery> GetDelivery(const std::string& org_id, int64_t id) override;
+  std::vector<Delivery> ListDeliveries(const DeliveryQuery& query,
+                                       Status* failed = nullptr) override;
+  std::optional<Delivery> GetDelivery(const std::string& org_id, int64_t id,
+                                      Status* failed = nullptr) override;
   void SetCommitListener(std::function<void()> listener) override;
   uint64_t SubscriptionChanges() const override { return subscription_changes_.load(); }
 
@@ -90,12 +99,14 @@ class SqliteStore final : public Store {
   void Replay(const std::string& org_id, const std::string& subscription_id, Millis since,
               Millis until, ReplayCallback done) override;
   std::map<DeliveryState, int64_t> CountDeliveries(const std::string& org_id,
-                                                   const std::string& subscription_id) override;
+                                                   const std::string& subscription_id,
+                                                   Status* failed = nullptr) override;
 
   // For tests and metrics.
   WriterStats writer_stats() const { return writer_.stats(); }
   int migrations_applied() const { return migrations_applied_; }
   Writer& writer_for_test() { return writer_; }
+  ReadPool& readers_for_test() { return readers_; }
   // How many deliveries enabling or deleting a subscription changes or
   // deletes, and how many events a replay goes through, per commit.
   void set_slice_for_test(int slice) { slice_ = slice; }
