@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 #include <random>
+#include <unordered_set>
 #include <utility>
 
 #include "delivery/outcome.h"
@@ -154,9 +155,11 @@ void Dispatcher::Run() {
         RequestClaim(now);
       }
       const uint64_t changes = store_.SubscriptionChanges();
-      if (changes != subscription_changes_ || std::exchange(reload_targets_, false)) {
+      if (changes != subscription_changes_ || reload_since_) {
+        const uint64_t since = std::min(subscription_changes_, reload_since_.value_or(changes));
+        reload_since_.reset();
         subscription_changes_ = changes;
-        ReloadTargets();
+        ReloadTargets(since);
       }
       StartWaiting(now);
       if (!plain_outbox_.empty()) plain_.Submit(std::exchange(plain_outbox_, {}));
@@ -259,7 +262,10 @@ void Dispatcher::TakeClaim(Millis now) {
   bool stale = std::exchange(claim_stale_, false);
   // A subscription changed while the claim read: its deliveries may have
   // been read with the subscription as it was.
-  if (result->subscription_changes != store_.SubscriptionChanges()) reload_targets_ = true;
+  if (result->subscription_changes != store_.SubscriptionChanges()) {
+    reload_since_ = std::min(reload_since_.value_or(result->subscription_changes),
+                             result->subscription_changes);
+  }
   std::unordered_map<std::string, int> taken;
   for (const auto& d : result->due) ++taken[d.subscription_id];
   Enqueue(std::move(result->due), now);
@@ -414,7 +420,10 @@ void Dispatcher::Replace(Target& current, Target fresh) {
 // has just disabled. Those with nothing waiting are dropped (one a 410
 // stopped stays until the store shows it): the next claim that brings them
 // reads them again.
-void Dispatcher::ReloadTargets() {
+void Dispatcher::ReloadTargets(uint64_t since) {
+  std::vector<std::string> ids;
+  const bool known = store_.SubscriptionsChangedSince(since, &ids);
+  const std::unordered_set<std::string> changed(ids.begin(), ids.end());
   for (auto it = targets_.begin(); it != targets_.end();) {
     const std::string& sub_id = it->first;
     Target& target = it->second;
@@ -422,6 +431,10 @@ void Dispatcher::ReloadTargets() {
     auto stopped = stopped_here_.find(sub_id);
     if (idle && stopped == stopped_here_.end()) {
       it = targets_.erase(it);
+      continue;
+    }
+    if (known && !changed.count(sub_id)) {  // unchanged: the copy is current
+      ++it;
       continue;
     }
     std::optional<store::Subscription> sub = store_.GetSubscription(target.org_id, sub_id);

@@ -97,9 +97,10 @@ class Dispatcher {
   // subscription is gone, its secret does not open), or with `*unreadable`
   // set when the store could not be read (they go back unsent).
   const Target* TargetFor(const store::DueDelivery& due, std::string* error, bool* unreadable);
-  // A subscription changed (store::Store::SubscriptionChanges moved): reads
-  // again those with requests waiting here or in a plain-client lane.
-  void ReloadTargets();
+  // Subscriptions changed (store::Store::SubscriptionChanges moved on from
+  // `since`): reads again those of them with requests waiting here or in a
+  // plain-client lane (all of those, when the store no longer knows which).
+  void ReloadTargets(uint64_t since);
   // Puts `fresh` in place of a subscription's copy, taking back what the
   // copy's requests no longer match.
   void Replace(Target& current, Target fresh);
@@ -162,7 +163,9 @@ class Dispatcher {
   bool claim_stale_ = false;        // a wake came while the outstanding claim ran
   // The store's SubscriptionChanges when targets_ was last brought up to date.
   uint64_t subscription_changes_ = 0;
-  bool reload_targets_ = false;  // a claim may have read subscriptions before a change
+  // A claim may have read subscriptions before a change: those changed
+  // since this count are read again.
+  std::optional<uint64_t> reload_since_;
 
   // The claimer's request and answer; guarded by claim_mutex_.
   std::mutex claim_mutex_;

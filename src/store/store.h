@@ -122,6 +122,11 @@ class Store {
   // enabling or disabling (by an admin or by an outcome), its deletion. A
   // reader that keeps copies of subscriptions reads them again when it moves.
   virtual uint64_t SubscriptionChanges() const = 0;
+  // The subscriptions changed since SubscriptionChanges() returned `since`
+  // (each once or more, in no set order), into `ids`. False, with `ids` left
+  // alone, when the store no longer remembers them all: the reader then
+  // reads all of its copies again.
+  virtual bool SubscriptionsChangedSince(uint64_t since, std::vector<std::string>* ids) const = 0;
 
   // The dispatcher's side. Nothing here is scoped by organisation.
 

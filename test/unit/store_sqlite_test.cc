@@ -1032,6 +1032,56 @@ TEST_F(SqliteStoreTest, ReleasedClaimsWaitAgainWithoutAnAttempt) {
   EXPECT_GT(store_->SubscriptionChanges(), changes);
 }
 
+// The dispatcher reads again only the subscriptions that changed, as long as
+// the store remembers which; a disable by a 410 counts as a change.
+TEST_F(SqliteStoreTest, NamesTheSubscriptionsChangedSinceACount) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "a", SubscriptionKind::kWebhook, {"*"});
+  CreateSub("org_a", "b", SubscriptionKind::kWebhook, {"*"});
+  CreateSub("org_a", "c", SubscriptionKind::kWebhook, {"*"});
+  auto changed_since = [&](uint64_t since) {
+    std::vector<std::string> ids;
+    EXPECT_TRUE(store_->SubscriptionsChangedSince(since, &ids));
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+  };
+  const uint64_t start = store_->SubscriptionChanges();
+  EXPECT_TRUE(changed_since(start).empty());
+
+  Subscription a = *store_->GetSubscription("org_a", "a");
+  a.url = "https://elsewhere.example/a";
+  ASSERT_TRUE(store_->UpdateSubscription(a).ok());
+  const uint64_t after_a = store_->SubscriptionChanges();
+  ASSERT_TRUE(store_->DeleteSubscription("org_a", "b").ok());
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1")}).ok);
+  std::vector<DueDelivery> due = store_->ClaimDue(clock_.Now(), 10, kUnlimited);
+  auto to_c = std::find_if(due.begin(), due.end(),
+                           [](const DueDelivery& d) { return d.subscription_id == "c"; });
+  ASSERT_NE(to_c, due.end());
+  AttemptOutcome gone;
+  gone.delivery_id = to_c->delivery_id;
+  gone.subscription_id = "c";
+  gone.attempt = {0, clock_.Now(), 410, 3, "", ""};
+  gone.new_state = DeliveryState::kDead;
+  gone.signal = AttemptOutcome::Signal::kGone;
+  store_->RecordAttempts({gone});
+  ASSERT_FALSE(store_->GetSubscription("org_a", "c")->enabled);
+
+  EXPECT_EQ(changed_since(start), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(changed_since(after_a), (std::vector<std::string>{"b", "c"}));
+  EXPECT_TRUE(changed_since(store_->SubscriptionChanges()).empty());
+
+  // Beyond what it remembers, it says so, and names nothing.
+  static_cast<sqlite::SqliteStore&>(*store_).set_changes_kept_for_test(2);
+  a.description = "once more";
+  ASSERT_TRUE(store_->UpdateSubscription(a).ok());
+  std::vector<std::string> ids;
+  EXPECT_FALSE(store_->SubscriptionsChangedSince(start, &ids));
+  EXPECT_TRUE(ids.empty());
+  EXPECT_EQ(changed_since(store_->SubscriptionChanges() - 1), (std::vector<std::string>{"a"}));
+}
+
 // Once the writer refuses every write, no outcome could be recorded: the
 // store claims nothing more, so nothing more is sent.
 TEST_F(SqliteStoreTest, NothingIsClaimedOnceTheWriterRefuses) {

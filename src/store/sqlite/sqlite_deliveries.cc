@@ -239,13 +239,13 @@ struct RecordContext {
   // Subscriptions already marked healthy at `now`: marking them again would
   // change nothing.
   std::unordered_set<std::string> healthy;
-  bool disabled_any = false;  // a subscription was disabled
+  std::vector<std::string> disabled;  // the subscriptions disabled
 };
 
 // Disables the subscription: its waiting deliveries read as held from now.
 Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Millis now,
                RecordContext& ctx) {
-  ctx.disabled_any = true;
+  ctx.disabled.push_back(sub_id);
   Query off = db.Prepare(
       "UPDATE subscriptions SET enabled = 0, disabled_reason = ?2, updated_at = ?3 "
       "WHERE id = ?1 AND enabled = 1");
@@ -508,7 +508,7 @@ std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
 
 void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
   if (outcomes.empty()) return;
-  bool disabled_any = false;
+  std::vector<std::string> disabled;
   Status recorded = writer_.RunSync(
       [&](Db& db, bool* made_due) {
         Millis now = clock_.Now();
@@ -520,8 +520,8 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
           *made_due =
               *made_due || (IsWaiting(outcome.new_state) && outcome.next_attempt_at <= now);
         }
-        if (ctx.disabled_any) ingest_subscriptions_.clear();
-        disabled_any = ctx.disabled_any;  // the writer may run this twice
+        if (!ctx.disabled.empty()) ingest_subscriptions_.clear();
+        disabled = ctx.disabled;  // the writer may run this twice
         return status;
       },
       /*durable=*/false);
@@ -540,7 +540,7 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
       }
     }
   }
-  if (disabled_any) NoteSubscriptionChanged();
+  NoteSubscriptionsChanged(disabled);
 }
 
 // Nothing was written for a claim, so nothing is written to give one back.

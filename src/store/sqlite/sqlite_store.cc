@@ -166,9 +166,28 @@ void SqliteStore::NotifyCommitListener() {
   if (listener) listener();
 }
 
-void SqliteStore::NoteSubscriptionChanged() {
-  subscription_changes_.fetch_add(1);
+void SqliteStore::NoteSubscriptionsChanged(const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  {
+    std::lock_guard lock(changes_mu_);
+    for (const std::string& id : ids) {
+      changed_.push_back(id);
+      while (changed_.size() > changes_kept_.load()) {
+        changed_.pop_front();
+        ++first_change_;
+      }
+      subscription_changes_.fetch_add(1);
+    }
+  }
   NotifyCommitListener();
+}
+
+bool SqliteStore::SubscriptionsChangedSince(uint64_t since, std::vector<std::string>* ids) const {
+  std::lock_guard lock(changes_mu_);
+  if (since < first_change_) return false;
+  const uint64_t now = subscription_changes_.load();
+  for (uint64_t n = since; n < now; ++n) ids->push_back(changed_[n - first_change_]);
+  return true;
 }
 
 Status SqliteStore::CreateOrg(const Org& org, const ApiKey& key) {
@@ -399,7 +418,7 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
   });
   // Dead deliveries re-queued with old ids may be behind a claim cursor.
   if (status.ok() && enabling) cursors_.NoteMoved(sub.id, now);
-  if (status.ok()) NoteSubscriptionChanged();
+  if (status.ok()) NoteSubscriptionsChanged({sub.id});
   if (status.ok() && more) EnableRest(sub.id, slice);
   return status;
 }
@@ -467,7 +486,7 @@ Status SqliteStore::DeleteSubscription(const std::string& org_id, const std::str
   });
   ForgetWantsStatements(org_id);
   if (status.ok()) totals_.Forget(id);
-  if (status.ok()) NoteSubscriptionChanged();
+  if (status.ok()) NoteSubscriptionsChanged({id});
   if (status.ok() && !gone) DeleteRestOfDeliveries(id, slice);
   return status;
 }

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -87,6 +88,7 @@ class SqliteStore final : public Store {
                                       Status* failed = nullptr) override;
   void SetCommitListener(std::function<void()> listener) override;
   uint64_t SubscriptionChanges() const override { return subscription_changes_.load(); }
+  bool SubscriptionsChangedSince(uint64_t since, std::vector<std::string>* ids) const override;
 
   std::vector<DueDelivery> ClaimDue(Millis now, int limit, const FreeSlots& free_slots) override;
   void RecordAttempts(std::vector<AttemptOutcome> outcomes) override;
@@ -110,12 +112,13 @@ class SqliteStore final : public Store {
   // How many deliveries enabling or deleting a subscription changes or
   // deletes, and how many events a replay goes through, per commit.
   void set_slice_for_test(int slice) { slice_ = slice; }
+  void set_changes_kept_for_test(size_t kept) { changes_kept_ = kept; }
 
  private:
   void NotifyCommitListener();
-  // After a commit that changed a subscription: SubscriptionChanges moves
-  // and the dispatcher is woken to read it again.
-  void NoteSubscriptionChanged();
+  // After a commit that changed the subscriptions `ids`: SubscriptionChanges
+  // moves (once each) and the dispatcher is woken to read them again.
+  void NoteSubscriptionsChanged(const std::vector<std::string>& ids);
   // A claimed delivery reads as in_flight (claimed_set.h).
   void ShowClaimed(Delivery& delivery) const;
   // One commit's worth of a long job: sets *more while there is more to do.
@@ -152,7 +155,13 @@ class SqliteStore final : public Store {
 
   std::mutex listener_mu_;
   std::function<void()> listener_;  // protected by listener_mu_
-  std::atomic<uint64_t> subscription_changes_{0};
+  std::atomic<uint64_t> subscription_changes_{0};  // moved only under changes_mu_
+  // The ids of the last changes_kept_ changes; changed_[i] made the count
+  // first_change_ + i + 1.
+  std::atomic<size_t> changes_kept_{4096};
+  mutable std::mutex changes_mu_;
+  std::deque<std::string> changed_;  // protected by changes_mu_
+  uint64_t first_change_ = 0;        // protected by changes_mu_
   std::atomic<size_t> claim_turn_{0};
   std::atomic<int> slice_{2000};
   std::atomic<bool> moves_stopped_{false};  // set when the store closes
