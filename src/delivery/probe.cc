@@ -56,10 +56,6 @@ struct SlistCleanup {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
-curl_slist* Append(curl_slist* list, const std::string& header) {
-  return curl_slist_append(list, header.c_str());
-}
-
 }  // namespace
 
 std::string TestEventBody(std::string_view subscription_id, Millis now_ms) {
@@ -85,22 +81,28 @@ ProbeResult Probe(const Target& target, const TransportOptions& options, Millis 
   bool xapi = target.kind == store::SubscriptionKind::kXapi;
   std::string url = xapi ? XapiProbeUrl(target.url) : target.url;
   std::string body;
-  std::unique_ptr<curl_slist, SlistCleanup> headers;
-  auto add = [&headers](const std::string& h) { headers.reset(Append(headers.release(), h)); };
+  OutgoingRequest request;  // its header lines, checked as a delivery's are
   if (xapi) {
-    add("X-Experience-API-Version: " + target.xapi_version);
-    add("Accept: application/json");
+    request.AddHeader("X-Experience-API-Version", target.xapi_version);
+    request.AddHeader("Accept", "application/json");
   } else {
     body = TestEventBody(target.id, now_ms);
     auto signed_headers =
         webhook::MakeHeaders(target.signing_keys, security::NewId("msg_test"), now_ms / 1000, body);
-    add("Content-Type: application/json");
-    add("Expect:");
-    add("webhook-id: " + signed_headers.id);
-    add("webhook-timestamp: " + signed_headers.timestamp);
-    add("webhook-signature: " + signed_headers.signature);
+    request.AddHeader("Content-Type", "application/json");
+    request.AddHeader("webhook-id", signed_headers.id);
+    request.AddHeader("webhook-timestamp", signed_headers.timestamp);
+    request.AddHeader("webhook-signature", signed_headers.signature);
   }
-  if (!target.authorization.empty()) add("Authorization: " + target.authorization);
+  if (!target.authorization.empty()) request.AddHeader("Authorization", target.authorization);
+  if (!request.refused.empty()) {
+    ProbeResult refused;
+    refused.error = request.refused;
+    return refused;
+  }
+  std::unique_ptr<curl_slist, SlistCleanup> headers(
+      AppendHeaderLines(nullptr, request.header_lines));
+  if (!xapi) headers.reset(curl_slist_append(headers.release(), "Expect:"));
 
   std::unique_ptr<CURL, CurlCleanup> easy(curl_easy_init());
   char error_buffer[CURL_ERROR_SIZE] = {};

@@ -20,6 +20,14 @@ curl_slist* Append(curl_slist* list, const std::string& header) {
 
 }  // namespace
 
+curl_slist* AppendHeaderLines(curl_slist* list, std::string_view lines) {
+  for (size_t end; (end = lines.find("\r\n")) != std::string_view::npos;
+       lines.remove_prefix(end + 2)) {
+    list = Append(list, std::string(lines.substr(0, end)));
+  }
+  return list;
+}
+
 void ApplyTransportRules(CURL* easy, const TransportOptions& options) {
   curl_easy_setopt(easy, CURLOPT_USERAGENT, "punt/" PUNT_VERSION);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
@@ -40,11 +48,7 @@ Transfer::Transfer(const Target& target, Batch batch, const TransportOptions& op
       started_at_(now_ms) {
   xapi_ = target.kind == store::SubscriptionKind::kXapi;
   easy_ = easy ? easy : curl_easy_init();
-  std::string_view lines = request_.header_lines;
-  for (size_t end; (end = lines.find("\r\n")) != std::string_view::npos;
-       lines.remove_prefix(end + 2)) {
-    headers_ = Append(headers_, std::string(lines.substr(0, end)));
-  }
+  headers_ = AppendHeaderLines(headers_, request_.header_lines);
   headers_ = Append(headers_, "Expect:");  // no 100-continue round trip
 
   // A refused request gets no URL: curl fails it before connecting (Finish).

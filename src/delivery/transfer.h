@@ -35,6 +35,10 @@ struct TransportOptions {
 // not use one either.
 void ApplyTransportRules(CURL* easy, const TransportOptions& options);
 
+// `list` with each of `header_lines` ("Name: value\r\n" each, as
+// OutgoingRequest keeps them) appended, for CURLOPT_HTTPHEADER.
+curl_slist* AppendHeaderLines(curl_slist* list, std::string_view header_lines);
+
 struct TransferResult {
   int status = 0;     // 0 when no HTTP answer came
   std::string error;  // transport error text when status is 0

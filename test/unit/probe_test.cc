@@ -53,6 +53,18 @@ TEST(ProbeTest, NoGuardRefusesLoopback) {
   }
 }
 
+// The test button refuses a header that would add headers of its own, as a
+// delivery does, before anything is resolved or sent.
+TEST(ProbeTest, RefusesAHeaderWithALineBreak) {
+  for (auto kind : {store::SubscriptionKind::kWebhook, store::SubscriptionKind::kXapi}) {
+    Target target = LoopbackTarget(kind);
+    target.authorization = "Bearer x\r\nEvil: 1";
+    ProbeResult r = Probe(target, TransportOptions{}, 1'764'331'200'000);
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.error, "a request header holds a line break");
+  }
+}
+
 TEST(ProbeTest, AGuardWithoutRangesRefusesLoopback) {
   DestinationGuard guard({});
   TransportOptions options;

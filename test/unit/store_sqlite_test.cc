@@ -926,17 +926,31 @@ TEST_F(SqliteStoreTest, AClaimedDeliveryIsNotClaimedAgainAfterADisableAndEnable)
   EXPECT_TRUE(store_->ClaimDue(clock_.Now(), 10, kUnlimited).empty());
 }
 
-// The read pool's callers mostly answer a failed read as "not found", so a
-// read connection logs its failures; the writer's come back as a Status.
+// The log lines written while it lives (the sink before it comes back when
+// it goes, whatever way the test ends).
+class CapturedLog {
+ public:
+  CapturedLog()
+      : previous_(SetLogSink([this](std::string_view line) {
+          std::lock_guard lock(mu_);
+          lines_.emplace_back(line);
+        })) {}
+  ~CapturedLog() { SetLogSink(std::move(previous_)); }
+  std::vector<std::string> lines() const {
+    std::lock_guard lock(mu_);
+    return lines_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> lines_;
+  LogSink previous_;
+};
+
 // A new database's schema steps pass in silence; an existing one's upgrade
 // says what the start waits for, step by step.
 TEST(SqliteDbTest, OnlyAnUpgradeLogsItsSchemaSteps) {
-  std::mutex mu;
-  std::vector<std::string> lines;
-  LogSink previous = SetLogSink([&](std::string_view line) {
-    std::lock_guard lock(mu);
-    lines.emplace_back(line);
-  });
+  CapturedLog log;
   const fs::path path =
       fs::temp_directory_path() / ("punt_db_steps_" + std::to_string(getpid()) + ".db");
   auto migrate = [&](int version) {
@@ -948,13 +962,13 @@ TEST(SqliteDbTest, OnlyAnUpgradeLogsItsSchemaSteps) {
     ASSERT_TRUE(sqlite::MigrateTo(*db, version, &applied, &error)) << error;
   };
   migrate(sqlite::LatestSchemaVersion());  // new: every step, none logged
-  EXPECT_TRUE(lines.empty()) << lines.front();
+  EXPECT_TRUE(log.lines().empty()) << log.lines().front();
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path.string() + suffix);
 
   migrate(1);  // new, then upgraded
-  EXPECT_TRUE(lines.empty()) << lines.front();
+  EXPECT_TRUE(log.lines().empty()) << log.lines().front();
   migrate(sqlite::LatestSchemaVersion());
-  SetLogSink(std::move(previous));
+  const std::vector<std::string> lines = log.lines();
   const size_t steps = static_cast<size_t>(sqlite::LatestSchemaVersion() - 1);
   ASSERT_EQ(lines.size(), 2 * steps);
   EXPECT_NE(lines[0].find("\"msg\":\"upgrading the database schema\""), std::string::npos)
@@ -965,13 +979,10 @@ TEST(SqliteDbTest, OnlyAnUpgradeLogsItsSchemaSteps) {
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path.string() + suffix);
 }
 
+// A read connection logs its failures, with SQLite's error and the
+// statement; the writer's come back as a Status.
 TEST(SqliteDbTest, AReadConnectionLogsItsFailures) {
-  std::mutex mu;
-  std::vector<std::string> lines;
-  LogSink previous = SetLogSink([&](std::string_view line) {
-    std::lock_guard lock(mu);
-    lines.emplace_back(line);
-  });
+  CapturedLog log;
   const fs::path path =
       fs::temp_directory_path() / ("punt_db_log_" + std::to_string(getpid()) + ".db");
   std::string error;
@@ -984,11 +995,11 @@ TEST(SqliteDbTest, AReadConnectionLogsItsFailures) {
     EXPECT_FALSE(overflow.ok());
   };
   fail_twice();
-  EXPECT_TRUE(lines.empty());
+  EXPECT_TRUE(log.lines().empty());
 
   db->set_log_errors(true);
   fail_twice();
-  SetLogSink(std::move(previous));
+  const std::vector<std::string> lines = log.lines();
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_NE(lines[0].find("\"msg\":\"a database read failed\""), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find("no such table: missing"), std::string::npos) << lines[0];
