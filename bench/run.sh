@@ -295,7 +295,7 @@ drain() {  # drain NAME SUB: enables SUB and times its backlog
   cpu_before=$(thread_cpu "$punt_pid" "$receiver")
   out=$(timeout -k 5 $((TIMEOUT + 30)) node "$lib/drain.js" "$base" "$key" "$2" \
     "${receiver_status_url:--}" "$TIMEOUT") || die "delivering the $1 backlog failed"
-  for f in seconds rate enable_ms delivered dead receiver_requests; do
+  for f in seconds rate enable_ms delivered dead receiver_requests last_request_s; do
     result "$1_$f" "$(field "$out" "$f")"
   done
   cpu_record "$1" delivery "$cpu_before" "$(thread_cpu "$punt_pid" "$receiver")" \

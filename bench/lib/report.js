@@ -248,6 +248,8 @@ function markdown(table, goals, r, env) {
   d('receiver: wrk right after the webhook drain', r.receiver_wrk_rate_after, ' req/s');
   d('webhook: deliveries (delivered / dead)', r.webhook_delivered, ` / ${r.webhook_dead}`);
   d('webhook: seconds from enabling to all delivered', r.webhook_seconds, ' s');
+  d('webhook: seconds from enabling to the receiver\'s last request (to within 10 ms)',
+    r.webhook_last_request_s >= 0 ? r.webhook_last_request_s : NaN, ' s');
   d('webhook: the enabling PATCH (the held backlog reads as pending from its commit) took',
     r.webhook_enable_ms, ' ms');
   d('webhook: POSTs the receiver got', r.webhook_receiver_requests);
@@ -260,6 +262,8 @@ function markdown(table, goals, r, env) {
   d('batched ingest: p99 latency of a request', r.batch_p99_ms, ' ms');
   d('xAPI: deliveries (delivered / dead)', r.xapi_delivered, ` / ${r.xapi_dead}`);
   d('xAPI: seconds from enabling to all delivered', r.xapi_seconds, ' s');
+  d('xAPI: seconds from enabling to the receiver\'s last request (to within 10 ms)',
+    r.xapi_last_request_s >= 0 ? r.xapi_last_request_s : NaN, ' s');
   d('xAPI: the enabling PATCH took', r.xapi_enable_ms, ' ms');
   d('xAPI: POSTs the receiver got', r.xapi_receiver_requests);
   out.push(...cpuLines(r));
