@@ -541,6 +541,9 @@ bool Dispatcher::CompletePlain() {
     if (done.withdrawn) {
       auto target = targets_.find(request.subscription_id);
       if (target != targets_.end() && target->second.enabled) {
+        // A batch of one gave its body to the request (BuildRequest): it is
+        // built anew from the body handed back.
+        if (request.batch.size() == 1) request.batch.front().body = std::move(done.body);
         withdrawn[request.subscription_id].push_back(std::move(request.batch));
       } else {
         store_.ReleaseClaims(request.batch);

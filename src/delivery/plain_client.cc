@@ -186,9 +186,9 @@ class PlainClient::Impl {
   // Finished requests are handed over once per turn of the event loop: the
   // first posts a flush that runs after the completions already ready, so
   // the caller is woken once for all of them.
-  void Finish(uint64_t tag, TransferResult result, bool withdrawn = false) {
+  void Finish(uint64_t tag, TransferResult result, bool withdrawn = false, std::string body = {}) {
     if (finishing_.empty()) asio::post(io_, [this] { Flush(); });
-    finishing_.push_back({tag, std::move(result), withdrawn});
+    finishing_.push_back({tag, std::move(result), withdrawn, std::move(body)});
   }
 
   void Flush() {
@@ -261,7 +261,9 @@ class PlainClient::Impl {
   }
   // Hands the lane's calls not yet started back, withdrawn.
   void WithdrawQueued(Lane& lane) {
-    for (Call& call : lane.queued) Finish(call.tag, {}, /*withdrawn=*/true);
+    for (Call& call : lane.queued) {
+      Finish(call.tag, {}, /*withdrawn=*/true, std::move(call.request.body));
+    }
     lane.queued.clear();
   }
 

@@ -46,6 +46,7 @@ class PlainClient {
     uint64_t tag = 0;
     TransferResult result;
     bool withdrawn = false;  // taken back by Withdraw before it started: no result
+    std::string body;        // withdrawn: the request's body, handed back unsent
   };
 
   // `on_finished` runs on the client's thread whenever finished requests

@@ -29,10 +29,11 @@ struct OutgoingRequest {
 };
 
 // `now_ms` is the attempt's time: it becomes the webhook-timestamp. A batch
-// of one hands its body over to the request (its body is left empty): such a
-// batch is never sent again from memory (a retry is claimed anew from the
-// store, and only batches of two or more are split), and a 1 KiB copy per
-// delivery was the dispatcher's largest allocation.
+// of one hands its body over to the request (its body is left empty): a 1 KiB
+// copy per delivery was the dispatcher's largest allocation. A retry is
+// claimed anew from the store and only batches of two or more are split; a
+// request the plain client hands back unsent (PlainClient::Withdraw) brings
+// its body back with it, and the dispatcher puts it back in the batch.
 OutgoingRequest BuildRequest(const Target& target, Batch& batch, Millis now_ms);
 
 }  // namespace punt::delivery

@@ -383,6 +383,26 @@ class DispatcherTest : public ::testing::Test {
     ASSERT_TRUE(receiver_.WaitForCount(name, 1));
   }
 
+  // The event ids of the webhooks `name` received; each must be JSON and
+  // signed with secret_.
+  std::set<std::string> SignedEventIds(const std::string& name) {
+    std::set<std::string> ids;
+    for (const Received& r : receiver_.Requests(name)) {
+      boost::system::error_code ec;
+      boost::json::value body = boost::json::parse(r.request.body, ec);
+      if (ec || !body.is_object()) {
+        ADD_FAILURE() << "not a webhook body: '" << r.request.body << "'";
+        continue;
+      }
+      ids.insert(std::string(body.at("data").at("id").as_string()));
+      EXPECT_EQ(webhook::Verify(
+                    secret_, r.request.Header("webhook-id"), r.request.Header("webhook-timestamp"),
+                    r.request.Header("webhook-signature"), r.request.body, clock_.Now() / 1000),
+                webhook::VerifyResult::kOk);
+    }
+    return ids;
+  }
+
   store::Subscription Sub(const std::string& sub_id) {
     return store_->GetSubscription(kOrg, sub_id).value_or(store::Subscription{});
   }
@@ -938,6 +958,9 @@ TEST_F(DispatcherTest, AChangedUrlTakesEveryRequestNotYetOpen) {
   }
   EXPECT_EQ(receiver_.Count("old"), 1u);
   EXPECT_EQ(receiver_.Count("new"), 3u);
+  // Regression: those taken back from the plain client's lane were built
+  // anew with an empty body (a batch of one hands its body to its request).
+  EXPECT_EQ(SignedEventIds("new"), (std::set<std::string>{"evt-1", "evt-2", "evt-3"}));
 }
 
 // The same with a change a millisecond or more later than the copy, and
@@ -957,6 +980,8 @@ TEST_F(DispatcherTest, AChangedUrlTakesWhatWasClaimedAheadAndWhatComesAfter) {
     EXPECT_EQ(WaitForState(d.id, DeliveryState::kDelivered).attempt_count, 1);
   }
   EXPECT_EQ(receiver_.Count("old"), 1u);
+  EXPECT_EQ(SignedEventIds("new"), (std::set<std::string>{"evt-1", "evt-2", "evt-3", "later-0",
+                                                          "later-1", "later-2", "later-3"}));
 }
 
 TEST_F(DispatcherTest, DeletingSendsNothingMoreThanTheRequestAlreadyOpen) {

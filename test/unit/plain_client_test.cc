@@ -200,14 +200,25 @@ class Client {
     return results;
   }
 
-  TransferResult Wait(uint64_t tag) {
+  TransferResult Wait(uint64_t tag) { return WaitFinished(tag).result; }
+
+ public:
+  // Submits one call without waiting; its tag.
+  uint64_t Submit(const std::string& url, const std::string& lane, int limit, std::string body) {
+    uint64_t tag = ++next_tag_;
+    client_->Submit({{tag, Request(url, {}, std::move(body)), lane, limit}});
+    return tag;
+  }
+  void Withdraw(const std::string& lane) { client_->Withdraw(lane); }
+
+  PlainClient::Finished WaitFinished(uint64_t tag) {
     std::unique_lock lock(mu_);
     auto deadline = std::chrono::steady_clock::now() + 20s;
     while (true) {
       int wakes = wakes_;  // a wake after this is not missed
       for (auto& done : client_->TakeFinished()) finished_.push_back(std::move(done));
       for (auto& done : finished_) {
-        if (done.tag == tag) return done.result;
+        if (done.tag == tag) return done;
       }
       if (!cv_.wait_until(lock, deadline, [&] { return wakes_ != wakes; })) {
         ADD_FAILURE() << "no answer within 20 s";
@@ -216,6 +227,7 @@ class Client {
     }
   }
 
+ private:
   TransportOptions options_;
   std::unique_ptr<PlainClient> client_;
   std::mutex mu_;
@@ -508,6 +520,39 @@ TEST(PlainClient, ARequestFailingAtOnceFreesItsLaneSlot) {
   EXPECT_NE(results[1].error.find("not a plain http:// URL"), std::string::npos)
       << results[1].error;
   EXPECT_EQ(results[2].status, 200) << results[2].error;
+  EXPECT_EQ(receiver.requests(), 1);
+}
+
+// The calls a lane still queues come back withdrawn, unsent, each with its
+// body (the dispatcher builds them anew from it); the one already open goes
+// on to its answer.
+TEST(PlainClient, AWithdrawnLaneHandsBackItsQueuedCallsWithTheirBodies) {
+  ScriptedReceiver receiver([](int, int, const std::string&) {
+    std::this_thread::sleep_for(300ms);
+    return Answer{Raw(204, "")};
+  });
+  Client client(LoopbackAllowed());
+  uint64_t open = client.Submit(receiver.Url(), "a", 1, R"({"n":1})");
+  uint64_t second = client.Submit(receiver.Url(), "a", 1, R"({"n":2})");
+  uint64_t third = client.Submit(receiver.Url(), "a", 1, R"({"n":3})");
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (receiver.requests() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(2ms);
+  }
+  ASSERT_EQ(receiver.requests(), 1);
+  client.Withdraw("a");
+
+  PlainClient::Finished two = client.WaitFinished(second);
+  PlainClient::Finished three = client.WaitFinished(third);
+  EXPECT_TRUE(two.withdrawn);
+  EXPECT_TRUE(three.withdrawn);
+  EXPECT_EQ(two.body, R"({"n":2})");
+  EXPECT_EQ(three.body, R"({"n":3})");
+  PlainClient::Finished one = client.WaitFinished(open);
+  EXPECT_FALSE(one.withdrawn);
+  EXPECT_EQ(one.result.status, 204) << one.result.error;
+  EXPECT_TRUE(one.body.empty());
+  std::this_thread::sleep_for(100ms);
   EXPECT_EQ(receiver.requests(), 1);
 }
 
