@@ -269,17 +269,26 @@ void Dispatcher::TakeClaim(Millis now) {
   std::unordered_map<std::string, int> taken;
   for (const auto& d : result->due) ++taken[d.subscription_id];
   Enqueue(std::move(result->due), now);
-  // A subscription that got less than it was offered has nothing more due;
-  // a claim that filled the total may have left some unvisited.
+  // A subscription that got less than it was offered has nothing more due,
+  // unless the claim filled the total: the store then asked the last one it
+  // visited for less than its slots (and left the rest unvisited), so a
+  // shortfall says nothing. Marked drained then, a subscription was skipped
+  // by every claim until a commit woke us or the clock came to the next
+  // retry, with its backlog pending.
   int requests = 0;
   for (const auto& [sub, slots] : result->offered) {
     auto target = targets_.find(sub);
     int batch = target == targets_.end() ? 1 : target->second.batch_size;
-    int got = taken[sub];
-    requests += (got + batch - 1) / batch;
-    if (got < slots * batch && !stale) drained_.insert(sub);
+    requests += (taken[sub] + batch - 1) / batch;
   }
   claim_filled_ = result->limit > 0 && requests >= result->limit;
+  if (!stale && !claim_filled_) {
+    for (const auto& [sub, slots] : result->offered) {
+      auto target = targets_.find(sub);
+      int batch = target == targets_.end() ? 1 : target->second.batch_size;
+      if (taken[sub] < slots * batch) drained_.insert(sub);
+    }
+  }
   // Deliveries due later, or due now but waiting for a busy subscription's
   // slot (a finished request claims again), wake us by the clock.
   const auto& next = result->next_due;

@@ -984,6 +984,22 @@ TEST_F(DispatcherTest, AChangedUrlTakesWhatWasClaimedAheadAndWhatComesAfter) {
                                                           "later-1", "later-2", "later-3"}));
 }
 
+// Regression: a claim that filled the total (--max-in-flight) asked the
+// subscription for less than its slots, and the shortfall marked it as
+// having nothing more due: no claim visited it again until a commit or the
+// clock's next retry (never, with this clock), its backlog pending.
+TEST_F(DispatcherTest, AClaimCutShortByTheTotalLeavesTheRestClaimable) {
+  Create(Webhook("hook", /*max_in_flight=*/4));  // may claim 32 ahead
+  DispatcherOptions options = Options();
+  options.max_in_flight = 1;  // a claim takes 4 requests in all
+  StartDispatcher(options);
+  Ingest(Events(20));
+  EXPECT_TRUE(receiver_.WaitForCount("hook", 20)) << receiver_.Count("hook");
+  for (const store::Delivery& d : Deliveries("sub_hook")) {
+    EXPECT_EQ(WaitForState(d.id, DeliveryState::kDelivered).attempt_count, 1);
+  }
+}
+
 TEST_F(DispatcherTest, DeletingSendsNothingMoreThanTheRequestAlreadyOpen) {
   ASSERT_NO_FATAL_FAILURE(StartSlowBacklog("hook", 6));
 
