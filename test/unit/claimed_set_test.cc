@@ -30,5 +30,24 @@ TEST(ClaimedSetTest, ASnapshotKeepsTheClaimsOfItsMoment) {
   EXPECT_FALSE(ClaimedIds().Contains(42));
 }
 
+// An id claimed for one subscription is not released in another's name, and
+// a deleted subscription's claims go together.
+TEST(ClaimedSetTest, RemovesOnlyInTheNameOfItsSubscriptionAndForgetsADeletedOne) {
+  ClaimedSet set;
+  set.Add(1, "sub_keep");
+  set.Add(2, "sub_gone");
+  set.Add(3, "sub_gone");
+  EXPECT_FALSE(set.Remove(1, "sub_gone"));
+  EXPECT_TRUE(set.Contains(1));
+  set.Forget("sub_gone");
+  EXPECT_FALSE(set.Contains(2));
+  EXPECT_FALSE(set.Contains(3));
+  EXPECT_FALSE(set.Remove(2, "sub_gone"));
+  EXPECT_TRUE(set.Remove(1, "sub_keep"));
+  set.Add(4, "sub_keep");
+  EXPECT_TRUE(set.Remove(4));  // no name: whichever claimed it
+  EXPECT_EQ(set.Snapshot().size(), 0u);
+}
+
 }  // namespace
 }  // namespace punt::store::sqlite

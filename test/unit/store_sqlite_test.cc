@@ -1451,6 +1451,49 @@ TEST_F(SqliteStoreTest, DeleteSubscriptionRemovesItsDeliveriesAndAttempts) {
   EXPECT_EQ(Count("SELECT count(*) FROM events"), 2);  // events stay for replay
 }
 
+// Regression: delivery ids are rowids, so once a deleted subscription's
+// deliveries held the highest ids, the next delivery of another subscription
+// took one again. That id was still claimed for the deleted one (its request
+// open): the new delivery read as in_flight, no claim took it, and the old
+// request's answer was recorded on it ("delivered", never sent).
+TEST_F(SqliteStoreTest, ADeletedSubscriptionsOpenClaimLeavesAnIdUsedAgainAlone) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "keep", SubscriptionKind::kWebhook, {"user.created"});
+  CreateSub("org_a", "gone", SubscriptionKind::kWebhook, {"lesson.completed"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("e1", "lesson.completed")}).ok);
+  std::vector<DueDelivery> claimed = store_->ClaimDue(clock_.Now(), 10, kUnlimited);
+  ASSERT_EQ(claimed.size(), 1u);
+  const int64_t gone_id = claimed[0].delivery_id;
+  ASSERT_TRUE(store_->DeleteSubscription("org_a", "gone").ok());  // its request still open
+  ASSERT_TRUE(IngestSync("org_a", {Event("u1", "user.created")}).ok);
+  std::vector<Delivery> keep = List("org_a", "keep");
+  ASSERT_EQ(keep.size(), 1u);
+  ASSERT_EQ(keep[0].id, gone_id);  // the case at hand: the id came again
+  EXPECT_EQ(keep[0].state, DeliveryState::kPending);
+
+  // The answer to the deleted subscription's request comes in.
+  AttemptOutcome outcome;
+  outcome.delivery_id = gone_id;
+  outcome.subscription_id = "gone";
+  outcome.attempt.at = clock_.Now();
+  outcome.attempt.status = 200;
+  outcome.new_state = DeliveryState::kDelivered;
+  outcome.next_attempt_at = clock_.Now();
+  outcome.signal = AttemptOutcome::Signal::kSuccess;
+  store_->RecordAttempts({outcome});
+  EXPECT_EQ(List("org_a", "keep")[0].state, DeliveryState::kPending);
+  EXPECT_EQ(store_->CountDeliveries("org_a", "keep")[DeliveryState::kDelivered], 0);
+
+  // keep's delivery is claimed as its own, and the deleted one's answer
+  // does not release that claim either.
+  std::vector<DueDelivery> again = store_->ClaimDue(clock_.Now(), 10, kUnlimited);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].subscription_id, "keep");
+  store_->RecordAttempts({outcome});
+  EXPECT_EQ(List("org_a", "keep")[0].state, DeliveryState::kInFlight);
+  EXPECT_TRUE(store_->ClaimDue(clock_.Now(), 10, kUnlimited).empty());
+}
+
 // Deleting a subscription with more deliveries than a slice: it is gone from
 // every read and from fan-out at once; its deliveries and attempts go in
 // follow-up commits, the row last.

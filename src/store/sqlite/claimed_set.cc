@@ -9,9 +9,19 @@ void ClaimedSet::Add(int64_t delivery_id, const std::string& subscription_id) {
   subscription_of_.emplace(delivery_id, subscription_id);
 }
 
-bool ClaimedSet::Remove(int64_t delivery_id) {
+bool ClaimedSet::Remove(int64_t delivery_id, std::string_view subscription_id) {
   std::lock_guard lock(mu_);
-  return subscription_of_.erase(delivery_id) > 0;
+  auto it = subscription_of_.find(delivery_id);
+  if (it == subscription_of_.end()) return false;
+  if (!subscription_id.empty() && it->second != subscription_id) return false;
+  subscription_of_.erase(it);
+  return true;
+}
+
+void ClaimedSet::Forget(const std::string& subscription_id) {
+  std::lock_guard lock(mu_);
+  std::erase_if(subscription_of_,
+                [&](const auto& entry) { return entry.second == subscription_id; });
 }
 
 bool ClaimedSet::Contains(int64_t delivery_id) const {

@@ -36,8 +36,14 @@ class ClaimedIds {
 class ClaimedSet {
  public:
   void Add(int64_t delivery_id, const std::string& subscription_id);
-  // False when it was not claimed (already removed).
-  bool Remove(int64_t delivery_id);
+  // False when it was not claimed (already removed), or claimed for another
+  // subscription than `subscription_id` (if not empty): a delivery id can
+  // come again once a deleted subscription's rows are gone.
+  bool Remove(int64_t delivery_id, std::string_view subscription_id = {});
+  // Forgets the claims of a subscription just deleted: its requests still
+  // open record nothing (their rows are gone, or the id is another's), and
+  // the ids may come again for another subscription's new deliveries.
+  void Forget(const std::string& subscription_id);
   bool Contains(int64_t delivery_id) const;
   // Every claimed id, at one moment.
   ClaimedIds Snapshot() const;

@@ -322,7 +322,8 @@ Status LogAttempt(Db& db, const AttemptOutcome& outcome, bool check_exists) {
   Query insert = db.Prepare(
       check_exists
           ? "INSERT INTO attempts (delivery_id, at, status, latency_ms, error, response) "
-            "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?1)"
+            "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?1 "
+            "AND (?7 = '' OR subscription_id = ?7))"
           : "INSERT INTO attempts (delivery_id, at, status, latency_ms, error, response) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   insert.BindInt(1, outcome.delivery_id)
@@ -331,6 +332,7 @@ Status LogAttempt(Db& db, const AttemptOutcome& outcome, bool check_exists) {
       .BindInt(4, a.latency_ms)
       .BindText(5, a.error)
       .BindBlob(6, std::string_view(a.response).substr(0, kMaxResponseBytes));
+  if (check_exists) insert.BindText(7, outcome.subscription_id);
   return insert.Run() ? Status::Ok() : QueryStatus(insert, "cannot log attempt");
 }
 
@@ -343,7 +345,7 @@ Status RecordDelivered(Db& db, const AttemptOutcome& outcome, Millis now) {
   Query update = db.Prepare(
       "UPDATE deliveries SET state = ?2, attempt_count = attempt_count + 1, "
       "next_attempt_at = ?3, updated_at = ?4, ok_at = ?5, ok_status = ?6, ok_latency_ms = ?7, "
-      "ok_response = ?8 WHERE id = ?1");
+      "ok_response = ?8 WHERE id = ?1 AND (?9 = '' OR subscription_id = ?9)");
   update.BindInt(1, outcome.delivery_id)
       .BindInt(2, StateValue(DeliveryState::kDelivered))
       .BindInt(3, outcome.next_attempt_at)
@@ -351,11 +353,17 @@ Status RecordDelivered(Db& db, const AttemptOutcome& outcome, Millis now) {
       .BindInt(5, a.at)
       .BindInt(6, a.status)
       .BindInt(7, a.latency_ms)
-      .BindBlob(8, std::string_view(a.response).substr(0, kMaxResponseBytes));
+      .BindBlob(8, std::string_view(a.response).substr(0, kMaxResponseBytes))
+      .BindText(9, outcome.subscription_id);
   return update.Run() ? Status::Ok() : QueryStatus(update, "cannot update delivery");
 }
 
-// Returns OK with nothing written when the delivery no longer exists.
+// Returns OK with nothing written when the delivery no longer exists. An
+// outcome names its delivery by id and, when it can, by subscription (?9):
+// a delivery id comes again once the rows of the highest ids are gone (a
+// deleted subscription's: rowids, not AUTOINCREMENT), and the answer to a
+// request still open for the deleted subscription must not land on another
+// subscription's new delivery. The same holds for the claims (ClaimedSet).
 Status Record(Db& db, const AttemptOutcome& outcome, Millis now, RecordContext& ctx) {
   // A batch split: the delivery stays in flight and its attempt count is
   // kept; only the attempt is logged.
@@ -369,11 +377,12 @@ Status Record(Db& db, const AttemptOutcome& outcome, Millis now, RecordContext& 
   }
   Query update = db.Prepare(
       "UPDATE deliveries SET state = ?2, attempt_count = attempt_count + 1, "
-      "next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1");
+      "next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1 AND (?9 = '' OR subscription_id = ?9)");
   update.BindInt(1, outcome.delivery_id)
       .BindInt(2, StateValue(outcome.new_state))
       .BindInt(3, outcome.next_attempt_at)
-      .BindInt(4, now);
+      .BindInt(4, now)
+      .BindText(9, outcome.subscription_id);
   if (!update.Run()) return QueryStatus(update, "cannot update delivery");
   if (db.Changes() == 0) return Status::Ok();
   Status logged = LogAttempt(db, outcome, /*check_exists=*/false);  // the update found it
@@ -529,7 +538,9 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
   // Only now, after the commit: a claim that no longer finds a delivery
   // claimed finds its new state.
   for (const AttemptOutcome& outcome : outcomes) {
-    if (outcome.new_state != DeliveryState::kInFlight) claimed_.Remove(outcome.delivery_id);
+    if (outcome.new_state != DeliveryState::kInFlight) {
+      claimed_.Remove(outcome.delivery_id, outcome.subscription_id);
+    }
     // Pending again with its old id: it may be behind its subscription's
     // claim cursor (the dispatcher sends no such outcome today).
     if (outcome.new_state == DeliveryState::kPending) {
@@ -547,7 +558,7 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
 // A released pending delivery sits behind its subscription's claim cursor:
 // the note (after the removal, as in RecordAttempts) drops the cursor.
 void SqliteStore::ReleaseClaims(const std::vector<DueDelivery>& deliveries) {
-  for (const DueDelivery& d : deliveries) claimed_.Remove(d.delivery_id);
+  for (const DueDelivery& d : deliveries) claimed_.Remove(d.delivery_id, d.subscription_id);
   for (const DueDelivery& d : deliveries) cursors_.NoteMoved(d.subscription_id, 0);
 }
 

@@ -485,6 +485,7 @@ Status SqliteStore::DeleteSubscription(const std::string& org_id, const std::str
     return DeleteDeliveriesSlice(db, id, slice, &gone);
   });
   ForgetWantsStatements(org_id);
+  if (status.ok()) claimed_.Forget(id);
   if (status.ok()) totals_.Forget(id);
   if (status.ok()) NoteSubscriptionsChanged({id});
   if (status.ok() && !gone) DeleteRestOfDeliveries(id, slice);
