@@ -5,11 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <map>
-#include <variant>
 #include <string>
+#include <thread>
+#include <variant>
 #include <vector>
 
+#include "store/sqlite/sqlite_store_impl.h"
 #include "store_fixture.h"
 
 namespace punt::store {
@@ -107,6 +111,31 @@ TEST_F(StatementsTest, IngestWithoutABuilderFailsRatherThanStoreAnXapiDeliveryWi
 
 // A webhook-only organisation's history, replayed to an LRS connected later:
 // the statements are built once, by the replay, for matching learning events.
+// Regression: the job that sets the builder moved it in, and the writer runs
+// a group's jobs again when one fails: the second run moved in an empty
+// function, and every statement to build afterwards failed.
+TEST_F(StatementsTest, TheBuilderStaysWhenItsJobRunsTwice) {
+  CreateSub("org_a", "lrs", SubscriptionKind::kXapi, {"*"});
+  auto& impl = static_cast<sqlite::SqliteStore&>(*store_);
+  sqlite::Writer& writer = impl.writer_for_test();
+  writer.PauseForTest();  // the builder's job and a failing one form one group
+  std::thread setter([this] { SetBuilder(); });
+  while (writer.QueuedForTest() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::promise<IngestResult> failed;
+  store_->Ingest("no_such_org", {Event("x")}, [&](IngestResult r) { failed.set_value(r); });
+  while (writer.QueuedForTest() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const int64_t again_before = impl.writer_stats().groups_run_again;
+  writer.ResumeForTest();
+  setter.join();
+  EXPECT_FALSE(failed.get_future().get().ok);
+  ASSERT_EQ(impl.writer_stats().groups_run_again, again_before + 1);
+
+  IngestResult result = IngestSync("org_a", {Bare("e1")});
+  EXPECT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(ClaimedBodies("lrs").count("e1"), 1u);
+  EXPECT_EQ(built_, 1);
+}
+
 TEST_F(StatementsTest, ReplayToAnXapiSubscriptionBuildsTheMissingStatements) {
   SetBuilder();
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});

@@ -314,10 +314,12 @@ void SqliteStore::ForgetWantsStatements(const std::string& org_id) {
 }
 
 void SqliteStore::SetStatementBuilder(StatementBuilder builder) {
-  writer_.RunSync([&](Db&, bool*) {
-    statement_builder_ = std::move(builder);
-    return Status::Ok();
-  }, /*durable=*/false);
+  writer_.RunSync(
+      [&](Db&, bool*) {
+        statement_builder_ = builder;  // a copy: the writer may run a job twice
+        return Status::Ok();
+      },
+      /*durable=*/false);
 }
 
 Status SqliteStore::CreateSubscription(const Subscription& sub) {
