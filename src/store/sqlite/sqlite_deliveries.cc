@@ -493,9 +493,13 @@ std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
   // snapshot starts: a delivery whose outcome commits in between is still in
   // that copy, so it cannot be claimed again from a snapshot that shows it
   // waiting.
+  // The cursors take the moves noted so far before the claims are copied:
+  // a delivery released (removed, then noted) between the two would
+  // otherwise be skipped as claimed by a claim that used up its note, and
+  // left behind the cursor that claim sets until the cursor expired.
   std::lock_guard lock(claim_mu_);
-  ClaimedIds taken = claimed_.Snapshot();
   cursors_.BeginClaim(now);
+  ClaimedIds taken = claimed_.Snapshot();
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db) {
