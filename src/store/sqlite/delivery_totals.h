@@ -27,21 +27,23 @@ class DeliveryTotals {
     int64_t total = 0;
   };
 
-  // The mark kept for the subscription created at `created_at` ({0, 0} when
-  // there is none: count from the start). The creation time tells a
-  // subscription from an earlier one of the same id.
-  Mark Get(const std::string& subscription_id, Millis created_at) const;
+  // The mark kept for the subscription, and the creation time of the
+  // subscription it was kept for, which tells it from an earlier one of the
+  // same id ({0, {0, 0}} when there is none: count from the start). Read it
+  // before the read snapshot the count adds to starts: a mark kept since by
+  // a count with a newer snapshot would add deliveries this one cannot see.
+  struct Kept {
+    Millis created_at = 0;
+    Mark mark;
+  };
+  Kept Get(const std::string& subscription_id) const;
   // Keeps the further of the mark held and this one.
   void Set(const std::string& subscription_id, Millis created_at, Mark mark);
   void Forget(const std::string& subscription_id);
 
  private:
-  struct Entry {
-    Millis created_at = 0;
-    Mark mark;
-  };
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;
+  std::unordered_map<std::string, Kept> entries_;
 };
 
 }  // namespace punt::store::sqlite

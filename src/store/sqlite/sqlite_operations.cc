@@ -217,6 +217,8 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
                                                               const std::string& subscription_id,
                                                               Status* failed) {
   std::map<DeliveryState, int64_t> counts;
+  // Before the snapshot starts (delivery_totals.h).
+  const DeliveryTotals::Kept kept = totals_.Get(subscription_id);
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db || !db->Exec("BEGIN", &error)) {  // one snapshot for both reads
@@ -244,7 +246,8 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
     // deliveries since and the last id. Three covering walks:
     // deliveries_waiting_by_subscription, deliveries_in_flight_held_dead and
     // deliveries_by_subscription from the mark on.
-    const DeliveryTotals::Mark mark = totals_.Get(subscription_id, created_at);
+    const DeliveryTotals::Mark mark =
+        kept.created_at == created_at ? kept.mark : DeliveryTotals::Mark{};
     Query q = db->Prepare(
         "SELECT state, COUNT(*) FROM deliveries WHERE subscription_id = ?1 "
         "AND (state = 0 OR state = 2) GROUP BY state "
