@@ -420,6 +420,7 @@ const Target* Dispatcher::TargetFor(const store::DueDelivery& due, std::string* 
 // rest when it no longer takes them.
 void Dispatcher::Replace(Target& current, Target fresh) {
   if (current.plain_http && !SendsAlike(current, fresh)) plain_.Withdraw(current.id);
+  fresh.destination = current.destination + (current.url == fresh.url ? 0 : 1);
   current = std::move(fresh);
 }
 
@@ -499,8 +500,9 @@ void Dispatcher::StartTransfer(const Target& target, Batch batch, Millis now) {
     uint64_t tag = next_tag_++;
     plain_outbox_.push_back(
         {tag, BuildRequest(target, batch, now), target.id, target.max_in_flight});
-    plain_open_.emplace(tag, PlainRequest{std::move(batch), target.id, now,
-                                          target.kind == store::SubscriptionKind::kXapi});
+    plain_open_.emplace(
+        tag, PlainRequest{std::move(batch), target.id, now,
+                          target.kind == store::SubscriptionKind::kXapi, target.destination});
     return;
   }
   CURL* reuse = nullptr;
@@ -529,7 +531,7 @@ bool Dispatcher::CompleteFinished() {
     TransferResult result = transfer->Finish(msg->data.result);
     std::string sub_id = transfer->subscription_id();
     Complete(sub_id, transfer->TakeBatch(), transfer->started_at(), transfer->is_xapi(),
-             std::move(result));
+             transfer->destination(), std::move(result));
     if (idle_handles_.size() < static_cast<size_t>(options_.max_in_flight)) {
       idle_handles_.push_back(transfer->ReleaseHandle());
     }
@@ -559,7 +561,7 @@ bool Dispatcher::CompletePlain() {
       }
     } else {
       Complete(request.subscription_id, std::move(request.batch), request.started_at, request.xapi,
-               std::move(done.result));
+               request.destination, std::move(done.result));
     }
     AfterRequest(request.subscription_id);
   }

@@ -82,9 +82,10 @@ class Dispatcher {
   bool CompleteFinished();  // true when a curl request finished
   bool CompletePlain();     // true when a plain request finished
   void AfterRequest(const std::string& subscription_id);
-  // What one request's answer means for each delivery it carried.
+  // What one request's answer means for each delivery it carried;
+  // `destination` is the target's when the request was built.
   void Complete(const std::string& subscription_id, Batch batch, Millis started_at, bool xapi,
-                TransferResult result);
+                uint64_t destination, TransferResult result);
   // Requests started: curl's, and those handed to the plain client (open, or
   // waiting in its lane).
   int OpenRequests() const { return static_cast<int>(transfers_.size() + plain_open_.size()); }
@@ -136,6 +137,7 @@ class Dispatcher {
     std::string subscription_id;
     Millis started_at = 0;
     bool xapi = false;
+    uint64_t destination = 0;  // Target::destination when it was built
   };
   std::unordered_map<uint64_t, PlainRequest> plain_open_;
   std::vector<PlainClient::Call> plain_outbox_;

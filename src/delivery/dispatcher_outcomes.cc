@@ -66,10 +66,20 @@ void Dispatcher::RecordFailure(const Batch& batch, const std::string& error, Mil
 // A batch the LRS refused whole goes back to the front of its subscription's
 // queue as two halves.
 void Dispatcher::Complete(const std::string& subscription_id, Batch batch, Millis started_at,
-                          bool xapi, TransferResult result) {
+                          bool xapi, uint64_t destination, TransferResult result) {
   Millis now = clock_.Now();
   const size_t count = batch.size();
   Outcome verdict = Classify({result.status, result.error, xapi, static_cast<int>(count)});
+  // Gone is said of a URL: one the subscription no longer has (an admin
+  // moved it while the request was open, often away from that very
+  // receiver) disables nothing; its deliveries are retried at the new one.
+  auto target = targets_.find(subscription_id);
+  if (verdict.effect == SubscriptionEffect::kDisable && target != targets_.end() &&
+      target->second.destination != destination) {
+    verdict.effect = SubscriptionEffect::kNone;
+    verdict.note = "the subscription's former URL answered " + std::to_string(result.status) +
+                   "; the new one is not disabled for it";
+  }
   store::Attempt attempt{0,
                          started_at,
                          result.status,

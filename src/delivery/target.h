@@ -24,6 +24,9 @@ struct Target {
   bool plain_http = false;  // an http:// URL: sent by the PlainClient, not libcurl
   Millis updated_at = 0;
   bool enabled = true;  // false: what waits for it goes back to the store unsent
+  // Counts the URLs this copy has had in the dispatcher (Dispatcher::Replace):
+  // a 410 from a URL the subscription no longer has disables nothing.
+  uint64_t destination = 0;
 };
 
 // Whether requests built from either would be the same (updated_at aside:

@@ -45,7 +45,8 @@ Transfer::Transfer(const Target& target, Batch batch, const TransportOptions& op
       subscription_id_(target.id),
       request_(BuildRequest(target, batch_, now_ms)),
       options_(options),
-      started_at_(now_ms) {
+      started_at_(now_ms),
+      destination_(target.destination) {
   xapi_ = target.kind == store::SubscriptionKind::kXapi;
   easy_ = easy ? easy : curl_easy_init();
   headers_ = AppendHeaderLines(headers_, request_.header_lines);

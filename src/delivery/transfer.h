@@ -67,6 +67,7 @@ class Transfer {
   const std::string& subscription_id() const { return subscription_id_; }
   Millis started_at() const { return started_at_; }
   bool is_xapi() const { return xapi_; }
+  uint64_t destination() const { return destination_; }  // the target's, when built
 
   // Call once curl reports the transfer done with `code`.
   TransferResult Finish(CURLcode code);
@@ -83,6 +84,7 @@ class Transfer {
   CURL* easy_ = nullptr;
   curl_slist* headers_ = nullptr;
   Millis started_at_ = 0;
+  uint64_t destination_ = 0;
   bool xapi_ = false;
   bool destination_refused_ = false;
   std::string refused_address_;

@@ -1036,6 +1036,38 @@ TEST_F(DispatcherTest, StopLeavesRequestsInFlightAndResetMakesThemPending) {
 
 // Regression: the dispatcher never told the store what an attempt said about
 // its subscription, so 410, 401/403, and five days of failure changed nothing.
+// Regression: the request still open at the old URL answered 410 after an
+// admin had moved the subscription to a new URL (often away from that very
+// receiver), and the 410 disabled the moved subscription: nothing went to
+// the new URL, the backlog read as held.
+TEST_F(DispatcherTest, AGoneFromTheFormerUrlDoesNotDisableTheMovedSubscription) {
+  Create(Webhook("old", /*max_in_flight=*/1));
+  receiver_.Script("old", {{.status = 410, .delay = 400ms}});
+  StartDispatcher();
+  Ingest(Events(4));
+  ASSERT_TRUE(receiver_.WaitForCount("old", 1));
+  store::Subscription moved = Sub("sub_old");
+  moved.url = receiver_.Url("new");
+  ASSERT_TRUE(store_->UpdateSubscription(moved).ok());
+
+  EXPECT_TRUE(receiver_.WaitForCount("new", 3)) << receiver_.Count("new");
+  store::Subscription sub = Sub("sub_old");
+  EXPECT_TRUE(sub.enabled) << sub.disabled_reason;
+  // The delivery the old URL refused is retried, at the new one.
+  int retrying = 0;
+  for (const store::Delivery& d : Deliveries("sub_old")) {
+    store::Delivery now = WaitForAttempts(d.id, 1);
+    if (now.state != DeliveryState::kRetrying) continue;
+    ++retrying;
+    ASSERT_FALSE(now.attempts.empty());
+    EXPECT_NE(now.attempts[0].error.find("former URL"), std::string::npos) << now.attempts[0].error;
+  }
+  EXPECT_EQ(retrying, 1);
+  AdvanceTo(clock_.Now() + Jittered(1000));
+  EXPECT_TRUE(receiver_.WaitForCount("new", 4)) << receiver_.Count("new");
+  EXPECT_EQ(receiver_.Count("old"), 1u);
+}
+
 TEST_F(DispatcherTest, GoneDisablesTheSubscriptionAndHoldsItsDelivery) {
   Create(Webhook("hook"));
   receiver_.Script("hook", {{.status = 410}});
