@@ -482,7 +482,8 @@ void Dispatcher::StopSending(const std::string& subscription_id) {
   if (target == targets_.end() || !target->second.enabled) return;
   target->second.enabled = false;
   stopped_here_[subscription_id] = target->second.updated_at;
-  if (target->second.plain_http) plain_.Withdraw(subscription_id);
+  // Its plain-client lane was stopped by the answer itself (and told so,
+  // Complete): what comes back from it withdrawn is given back unsent.
 }
 
 void Dispatcher::Requeue(std::unordered_map<std::string, std::vector<Batch>> withdrawn) {

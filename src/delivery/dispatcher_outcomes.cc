@@ -70,6 +70,10 @@ void Dispatcher::Complete(const std::string& subscription_id, Batch batch, Milli
   Millis now = clock_.Now();
   const size_t count = batch.size();
   Outcome verdict = Classify({result.status, result.error, xapi, static_cast<int>(count)});
+  // The plain client stopped the subscription's lane on this answer
+  // (stops_lane) and keeps it stopped until told the answer was seen; what
+  // it sends back withdrawn meanwhile is given back or built anew below.
+  if (verdict.effect == SubscriptionEffect::kDisable) plain_.Withdraw(subscription_id);
   // Gone is said of a URL: one the subscription no longer has (an admin
   // moved it while the request was open, often away from that very
   // receiver) disables nothing; its deliveries are retried at the new one.

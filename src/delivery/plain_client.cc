@@ -22,6 +22,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "util/thread_name.h"
@@ -170,6 +171,7 @@ class PlainClient::Impl {
 
   void Withdraw(const std::string& key) {
     asio::post(io_, [this, key] {
+      stopped_.erase(key);
       auto it = lanes_.find(key);
       if (it == lanes_.end()) return;
       Lane& lane = it->second;
@@ -256,7 +258,10 @@ class PlainClient::Impl {
   // One of the lane's exchanges is done (Exchange::Done), with `status`.
   void Release(Lane* lane, int status) {
     --lane->open;
-    if (stops_lane_ && stops_lane_(status)) WithdrawQueued(*lane);
+    if (stops_lane_ && stops_lane_(status)) {
+      WithdrawQueued(*lane);
+      stopped_.insert(lane->key);
+    }
     Pump(lane);
   }
   // Hands the lane's calls not yet started back, withdrawn.
@@ -294,6 +299,9 @@ class PlainClient::Impl {
   asio::steady_timer deadline_{io_};  // armed for oldest_'s deadline, while any is open
   bool deadline_armed_ = false;
   std::unordered_map<std::string, Lane> lanes_;  // pointers to them stay valid
+  // Lanes a stop answer stopped, until the caller's Withdraw: kept apart
+  // from lanes_, which forgets an idle lane.
+  std::unordered_set<std::string> stopped_;
 };
 
 namespace {
@@ -534,6 +542,7 @@ void PlainClient::Impl::OnDeadline() {
 
 void PlainClient::Impl::Begin(Call call) {
   if (call.lane.empty()) return Launch(std::move(call), nullptr);
+  if (stopped_.count(call.lane)) return Finish(call.tag, {}, /*withdrawn=*/true);
   auto [it, added] = lanes_.try_emplace(call.lane);
   Lane& lane = it->second;
   if (added) lane.key = call.lane;

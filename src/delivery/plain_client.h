@@ -54,6 +54,9 @@ class PlainClient {
   // `stops_lane`, if set, tells the answers after which a lane starts none
   // of its queued calls: they come back withdrawn at once (the dispatcher's
   // 410, which disables the subscription), before the caller has seen it.
+  // The lane stays stopped (calls handed to it come back withdrawn, unsent)
+  // until the caller's next Withdraw of it, which says it saw the answer:
+  // calls it handed over before then were built without knowing.
   PlainClient(const TransportOptions& options, std::function<void()> on_finished,
               std::function<bool(int status)> stops_lane = {});
   ~PlainClient();
@@ -69,7 +72,7 @@ class PlainClient {
   void Submit(std::vector<Call> calls);
   // Takes back the lane's calls that have not started (those submitted
   // before this included): each comes out of TakeFinished withdrawn. Those
-  // already open go on.
+  // already open go on. A lane a stop answer stopped takes calls again.
   void Withdraw(const std::string& lane);
   std::vector<Finished> TakeFinished();
 

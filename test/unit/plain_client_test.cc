@@ -556,5 +556,60 @@ TEST(PlainClient, AWithdrawnLaneHandsBackItsQueuedCallsWithTheirBodies) {
   EXPECT_EQ(receiver.requests(), 1);
 }
 
+// Regression: a stop answer (the dispatcher's 410) withdrew what the lane
+// queued at that moment, but a call handed to the lane after the answer and
+// before the caller had seen it still started, in the slot the answer
+// freed. The lane now stays stopped until the caller's Withdraw.
+TEST(PlainClient, ALaneAStopAnswerStoppedStartsNothingUntilTheCallerWithdrawsIt) {
+  ScriptedReceiver receiver([](int request, int, const std::string&) {
+    return Answer{Raw(request == 1 ? 410 : 204, "")};
+  });
+  std::mutex mu;
+  std::condition_variable cv;
+  int wakes = 0;
+  std::vector<PlainClient::Finished> finished;
+  PlainClient client(
+      LoopbackAllowed(),
+      [&] {
+        std::lock_guard lock(mu);
+        ++wakes;
+        cv.notify_all();
+      },
+      [](int status) { return status == 410; });
+  client.Start();
+  auto wait_for = [&](uint64_t tag) {
+    std::unique_lock lock(mu);
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (true) {
+      int seen = wakes;
+      for (auto& done : client.TakeFinished()) finished.push_back(std::move(done));
+      for (const auto& done : finished) {
+        if (done.tag == tag) return done;
+      }
+      if (!cv.wait_until(lock, deadline, [&] { return wakes != seen; })) {
+        ADD_FAILURE() << "no answer for " << tag;
+        return PlainClient::Finished{};
+      }
+    }
+  };
+  client.Submit({{1, Request(receiver.Url(), {}, "{}"), "sub", 1}});
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 5s, [&] { return wakes > 0; }));  // the 410 is in
+  }
+  client.Submit({{2, Request(receiver.Url(), {}, "{}"), "sub", 1}});  // not yet seen
+  EXPECT_EQ(wait_for(1).result.status, 410);
+  EXPECT_TRUE(wait_for(2).withdrawn);
+  EXPECT_EQ(receiver.requests(), 1);
+
+  client.Withdraw("sub");  // the caller saw the 410
+  client.Submit({{3, Request(receiver.Url(), {}, "{}"), "sub", 1}});
+  PlainClient::Finished third = wait_for(3);
+  EXPECT_FALSE(third.withdrawn);
+  EXPECT_EQ(third.result.status, 204) << third.result.error;
+  EXPECT_EQ(receiver.requests(), 2);
+  client.Stop();
+}
+
 }  // namespace
 }  // namespace punt::delivery
