@@ -32,12 +32,13 @@ std::variant<json::value, http::Response> ParseJsonBody(const http::Request& req
   std::string_view type = req.Header("content-type");
   auto semicolon = type.find(';');
   std::string_view media = type.substr(0, semicolon);
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  if (media != "application/json") {
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
+  if (!http::EqualsIgnoreCase(media, "application/json")) {  // media types ignore case
     return http::Error(415, "unsupported_media_type", "send the body as application/json");
   }
   json::parse_options options;
-  options.max_depth = 32;
+  options.max_depth = kMaxJsonDepth;
   // The parser's own stack starts in this buffer, not on the heap.
   unsigned char temp[2048];
   json::stream_parser parser({}, options, temp);

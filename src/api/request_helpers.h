@@ -29,8 +29,11 @@ std::optional<http::Response> RequireAdmin(const http::Request& req, const Conte
 std::variant<Caller, http::Response> RequireOrgKey(const http::Request& req, const Context& ctx,
                                                    unsigned scope);
 
-// The JSON body; 415 unless Content-Type is application/json, 400 when the
-// body is not JSON (or nests deeper than 32 levels).
+// How deep a request's JSON may nest.
+constexpr size_t kMaxJsonDepth = 32;
+
+// The JSON body; 415 unless Content-Type is application/json (in any case),
+// 400 when the body is not JSON (or nests deeper than kMaxJsonDepth).
 // With `storage`, the value is built in it (a handler's arena: see Ingest);
 // else on the heap.
 std::variant<boost::json::value, http::Response> ParseJsonBody(

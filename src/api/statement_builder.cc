@@ -1,9 +1,9 @@
 #include "api/statement_builder.h"
 
 #include <boost/json/parse.hpp>
-
 #include <string>
 
+#include "api/request_helpers.h"
 #include "catalog/validate.h"
 #include "xapi/statement.h"
 
@@ -14,7 +14,11 @@ store::StatementBuilder MakeStatementBuilder() {
             std::string_view webhook_body) -> std::string {
     if (!xapi::HasStatement(type)) return {};
     boost::system::error_code ec;
-    boost::json::value envelope = boost::json::parse(webhook_body, ec);
+    // The envelope wraps the event one level deeper than ingest parsed it:
+    // an event ingest accepted at its deepest must parse here too.
+    boost::json::parse_options options;
+    options.max_depth = kMaxJsonDepth + 1;
+    boost::json::value envelope = boost::json::parse(webhook_body, ec, {}, options);
     if (ec || !envelope.is_object()) return {};
     const boost::json::value* event = envelope.get_object().if_contains("data");
     // Checked as ingest checked it: a body punt did not write is nothing to

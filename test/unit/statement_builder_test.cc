@@ -1,10 +1,13 @@
 // The store's statement builder rebuilds, from a stored webhook body, the
 // very bytes ingest builds from the event itself.
+#include "api/statement_builder.h"
+
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <string>
 
-#include "api/statement_builder.h"
+#include "api/request_helpers.h"
 #include "golden.h"
 #include "webhook/envelope.h"
 #include "xapi/statement.h"
@@ -44,6 +47,35 @@ TEST(StatementBuilder, GivesNothingForABodyItCannotRead) {
   EXPECT_EQ(build(org, "lesson.completed", "not json"), "");
   EXPECT_EQ(build(org, "lesson.completed", "{\"type\":\"lesson.completed\"}"), "");
   EXPECT_EQ(build(org, "lesson.completed", "{\"data\":{\"type\":\"lesson.completed\"}}"), "");
+}
+
+// Regression: the envelope wraps the event one level deeper than ingest
+// parsed it, and the builder parsed it with Boost's default depth (32, as
+// ingest's limit): an event ingest accepted at the limit got no statement,
+// so a replay to an LRS skipped it and an ingest racing the first xAPI
+// subscription answered 503.
+TEST(StatementBuilder, BuildsForAnEventAtIngestsDepthLimit) {
+  boost::json::value event = testing::ReadEventFile("lesson.completed");
+  boost::json::value nested = 1;
+  // The event is level 1, user 2, custom_fields 3: kMaxJsonDepth levels in all.
+  for (size_t level = 3; level <= kMaxJsonDepth; ++level) nested = {{"a", nested}};
+  event.as_object()["user"].as_object()["custom_fields"] = nested;
+  const std::string text = boost::json::serialize(event);
+  boost::json::parse_options at_limit;
+  at_limit.max_depth = kMaxJsonDepth;
+  boost::system::error_code ec;
+  boost::json::parse(text, ec, {}, at_limit);
+  ASSERT_FALSE(ec) << "ingest takes it";
+  at_limit.max_depth = kMaxJsonDepth - 1;
+  boost::json::parse(text, ec, {}, at_limit);
+  ASSERT_TRUE(ec) << "it is at the limit, not below it";
+
+  store::Org org{.id = "org_x", .name = "X", .platform_url = "https://acme.example/"};
+  std::string rebuilt =
+      MakeStatementBuilder()(org, "lesson.completed", webhook::WebhookBody(event));
+  EXPECT_EQ(rebuilt,
+            xapi::StatementJson({org.id, org.platform_url, false}, event, xapi::Version::k1_0_3));
+  EXPECT_FALSE(rebuilt.empty());
 }
 
 }  // namespace
