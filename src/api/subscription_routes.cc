@@ -15,6 +15,9 @@ namespace json = boost::json;
 
 http::Response StoreFailure(const store::Status& status) {
   if (status.code == store::Status::Code::kNotFound) return NotFound("subscription");
+  if (status.code == store::Status::Code::kConflict) {
+    return http::Error(409, "conflict", status.message + "; try again");
+  }
   return http::Error(503, "unavailable", status.message);
 }
 
@@ -82,20 +85,27 @@ void Patch(Context& ctx, http::Request& req, http::Respond respond) {
   if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
   auto body = ParseJsonObject(req);
   if (auto* error = std::get_if<http::Response>(&body)) return respond(std::move(*error));
-  store::Status failed;
-  auto sub = ctx.store.GetSubscription(std::get<Caller>(caller).org_id, req.params["id"], &failed);
-  if (!sub) return respond(failed.ok() ? NotFound("subscription") : Unreadable());
-
-  SubscriptionSecrets secrets;
-  auto problems = ApplySubscriptionJson(std::get<json::object>(body), false, ctx.destinations,
-                                        *sub, secrets);
-  if (!problems.empty()) return respond(Invalid(problems));
-  if (secrets.token) SetToken(ctx, *sub, *secrets.token);
-  sub->updated_at = ctx.clock.Now();
-  if (auto status = ctx.store.UpdateSubscription(*sub); !status.ok()) {
-    return respond(StoreFailure(status));
+  // The body applies to the subscription as read; one changed meanwhile
+  // (another admin, a disable on a 410) is read again and the body applied
+  // to that, so only the fields the body names change.
+  constexpr int kTries = 5;
+  for (int tried = 1;; ++tried) {
+    store::Status failed;
+    auto sub =
+        ctx.store.GetSubscription(std::get<Caller>(caller).org_id, req.params["id"], &failed);
+    if (!sub) return respond(failed.ok() ? NotFound("subscription") : Unreadable());
+    const store::Subscription as_read = *sub;
+    SubscriptionSecrets secrets;
+    auto problems =
+        ApplySubscriptionJson(std::get<json::object>(body), false, ctx.destinations, *sub, secrets);
+    if (!problems.empty()) return respond(Invalid(problems));
+    if (secrets.token) SetToken(ctx, *sub, *secrets.token);
+    sub->updated_at = ctx.clock.Now();
+    auto status = ctx.store.UpdateSubscription(*sub, &as_read);
+    if (status.code == store::Status::Code::kConflict && tried < kTries) continue;
+    if (!status.ok()) return respond(StoreFailure(status));
+    return respond(http::Json(200, SubscriptionView(*sub)));
   }
-  respond(http::Json(200, SubscriptionView(*sub)));
 }
 
 void Delete(Context& ctx, http::Request& req, http::Respond respond) {

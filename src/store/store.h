@@ -80,8 +80,13 @@ class Store {
   // spell (pending, due now); that may go in slices, each its own commit,
   // finishing after this returns (a stop between slices is finished by
   // ResetInFlight).
-  // NotFound when the organisation has no such subscription.
-  virtual Status UpdateSubscription(const Subscription& sub) = 0;
+  // NotFound when the organisation has no such subscription. With `as_read`
+  // (the copy `sub` was made from), Conflict when the stored subscription
+  // changed since that read (its updated_at or enabled differ), so a change
+  // committed in between (another admin's, a disable on a 410) is not
+  // overwritten: read again and apply the change to that.
+  virtual Status UpdateSubscription(const Subscription& sub,
+                                    const Subscription* as_read = nullptr) = 0;
   // Removes the subscription and its deliveries: it is gone from every read
   // and from fan-out when this returns; its deliveries and their attempts
   // may go in slices after it (a stop between slices is finished by

@@ -1427,6 +1427,37 @@ TEST_F(SqliteStoreTest, NextDueTimeIsTheEarliestOfEveryEnabledSubscription) {
   EXPECT_FALSE(store_->NextDueTime(start + 300));
 }
 
+// Regression: an update made from a copy read before another change
+// committed wrote the copy's every field back: a PATCH of the description
+// re-enabled a subscription another admin (or a 410) had just disabled, and
+// re-queued its dead deliveries. With the copy as read, it is a Conflict.
+TEST_F(SqliteStoreTest, AnUpdateFromAStaleReadIsAConflict) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  std::optional<Subscription> read = store_->GetSubscription("org_a", "hook");
+  ASSERT_TRUE(read);
+
+  clock_.Advance(5);
+  Subscription off = *read;
+  off.enabled = false;
+  ASSERT_TRUE(store_->UpdateSubscription(off, &*read).ok());  // first: as read
+
+  Subscription described = *read;
+  described.description = "x";
+  Status stale = store_->UpdateSubscription(described, &*read);
+  EXPECT_EQ(stale.code, Status::Code::kConflict) << stale.message;
+  std::optional<Subscription> now = store_->GetSubscription("org_a", "hook");
+  EXPECT_FALSE(now->enabled);
+  EXPECT_EQ(now->description, read->description);
+
+  // Read again, the same change goes through.
+  described = *now;
+  described.description = "x";
+  EXPECT_TRUE(store_->UpdateSubscription(described, &*now).ok());
+  EXPECT_EQ(store_->GetSubscription("org_a", "hook")->description, "x");
+  EXPECT_FALSE(store_->GetSubscription("org_a", "hook")->enabled);
+}
+
 TEST_F(SqliteStoreTest, DeleteSubscriptionRemovesItsDeliveriesAndAttempts) {
   CreateOrg("org_a");
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});

@@ -384,7 +384,7 @@ std::vector<Subscription> SqliteStore::ListSubscriptions(const std::string& org_
   return subs;
 }
 
-Status SqliteStore::UpdateSubscription(const Subscription& sub) {
+Status SqliteStore::UpdateSubscription(const Subscription& sub, const Subscription* as_read) {
   const int slice = slice_.load();
   bool enabling = false;
   bool more = false;  // the enabling's first slice was full: more may wait
@@ -395,12 +395,16 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub) {
     bool was_enabled = false;
     {
       Query current = db.Prepare(
-          "SELECT enabled FROM subscriptions WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
+          "SELECT enabled, updated_at FROM subscriptions "
+          "WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
       if (!current.BindText(1, sub.id).BindText(2, sub.org_id).Step()) {
         if (!current.ok()) return QueryStatus(current, "cannot read subscription");
         return Status::NotFound("no subscription " + sub.id);
       }
       was_enabled = current.Int(0) != 0;
+      if (as_read && (as_read->enabled != was_enabled || as_read->updated_at != current.Int(1))) {
+        return Status::Conflict("subscription " + sub.id + " changed since it was read");
+      }
     }
     now = clock_.Now();
     Subscription row = sub;
