@@ -24,7 +24,7 @@ constexpr const char* kConnection =
     "organisation's API key. Answers are printed as JSON; errors go to stderr, exit 1.\n";
 
 constexpr const char* kOrgUsage =
-    "Usage: punt org create --name NAME --platform-url URL [--mbox]\n"
+    "Usage: punt org create --name NAME --platform-url URL [--mbox true|false]\n"
     "       punt org get ID\n"
     "       punt org update ID [--name NAME] [--platform-url URL] [--mbox true|false]\n";
 
@@ -96,29 +96,33 @@ void CopyStrings(const ParsedFlags& flags,
   }
 }
 
+// The fields org create and org update send; false with the usage printed
+// when a value is wrong. --mbox takes true or false for both (create read it
+// as a switch that the flag list made take a value: never usable).
+bool OrgBody(const ParsedFlags& f, json::object& body) {
+  CopyStrings(f, {{"--name", "name"}, {"--platform-url", "platform_url"}}, body);
+  if (auto v = f.Get("--mbox")) {
+    auto b = ParseBool(*v);
+    if (!b) return false;
+    body["mbox_opt_in"] = *b;
+  }
+  return true;
+}
+
 int Org(const ClientOptions& client, const ParsedFlags& f) {
   const auto& p = f.positional;
   if (p.empty()) return Usage(kOrgUsage, "which org command?");
-  if (p[0] == "create" && p.size() == 1) {
-    json::object body;
-    CopyStrings(f, {{"--name", "name"}, {"--platform-url", "platform_url"}}, body);
-    if (f.switches.count("--mbox")) body["mbox_opt_in"] = true;
-    return Report(CallApi(client, "POST", "/v1/orgs", ToJson(body)), "org create");
-  }
   if (p[0] == "get" && p.size() == 2) {
     return Report(CallApi(client, "GET", "/v1/orgs/" + p[1]), "org get");
   }
-  if (p[0] == "update" && p.size() == 2) {
-    json::object body;
-    CopyStrings(f, {{"--name", "name"}, {"--platform-url", "platform_url"}}, body);
-    if (auto v = f.Get("--mbox")) {
-      auto b = ParseBool(*v);
-      if (!b) return Usage(kOrgUsage, "--mbox takes true or false");
-      body["mbox_opt_in"] = *b;
-    }
-    return Report(CallApi(client, "PATCH", "/v1/orgs/" + p[1], ToJson(body)), "org update");
+  const bool create = p[0] == "create" && p.size() == 1;
+  if (!create && !(p[0] == "update" && p.size() == 2)) {
+    return Usage(kOrgUsage, "unknown org command");
   }
-  return Usage(kOrgUsage, "unknown org command");
+  json::object body;
+  if (!OrgBody(f, body)) return Usage(kOrgUsage, "--mbox takes true or false");
+  if (create) return Report(CallApi(client, "POST", "/v1/orgs", ToJson(body)), "org create");
+  return Report(CallApi(client, "PATCH", "/v1/orgs/" + p[1], ToJson(body)), "org update");
 }
 
 json::object SubscriptionBody(const ParsedFlags& f) {

@@ -25,9 +25,11 @@ const char* const kServeUsage =
     "                              default 256; each subscription also has its own limit)\n"
     "  --retry-schedule LIST       delays between attempts, e.g. 5s,30s,2m,10m\n"
     "                              (PUNT_RETRY_SCHEDULE; default 5s,30s,2m,10m,30m,1h,3h,6h,\n"
-    "                              12h,24h,24h, each with +/-20% jitter; then the delivery is dead)\n"
+    "                              12h,24h,24h, each with +/-20% jitter; then the delivery is "
+    "dead)\n"
     "  --disable-after DURATION    disable a subscription failing this long without a success\n"
-    "                              (PUNT_DISABLE_AFTER; default 5d)\n\n"
+    "                              (PUNT_DISABLE_AFTER; default 5d)\n"
+    "  A duration is a whole number with ms, s, m, h or d, at most 3650d.\n\n"
     "Secrets at rest are sealed with PUNT_MASTER_KEY (32 bytes, base64 or hex) or, without it,\n"
     "a key generated once into DIR/master.key (mode 0600).\n"
     "SIGTERM or SIGINT stops it cleanly: no new connections, in-flight requests finish.\n";
@@ -106,6 +108,7 @@ std::optional<std::vector<int64_t>> ParseDurations(std::string_view text) {
     int64_t scale = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000
                   : unit == "h" ? 3600000 : unit == "d" ? 86400000 : 0;
     if (ec != std::errc() || n <= 0 || scale == 0) return std::nullopt;
+    if (n > kMaxDurationMs / scale) return std::nullopt;  // n * scale would pass the bound
     out.push_back(n * scale);
   }
   if (out.empty()) return std::nullopt;

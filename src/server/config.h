@@ -29,6 +29,8 @@ struct Config {
 };
 
 // "5s,30s,2m,1h" → milliseconds; nullopt on a bad item or an empty list.
+// Each is at most kMaxDuration: more overflowed into a negative delay.
+constexpr int64_t kMaxDurationMs = 3650LL * 86400000;  // ten years
 std::optional<std::vector<int64_t>> ParseDurations(std::string_view text);
 
 using GetEnv = std::function<const char*(const char*)>;

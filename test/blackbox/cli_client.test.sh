@@ -18,13 +18,21 @@ address=$(grep -o '"address":"[^"]*"' "$tmp/log" | head -1 | cut -d'"' -f4)
 [[ -n "$address" ]] || fail "punt did not start: $(cat "$tmp/log")"
 export PUNT_SERVER=$address
 
-"$punt" org create --key "$admin" --name Acme --platform-url https://acme.example > "$tmp/org"
+"$punt" org create --key "$admin" --name Acme --platform-url https://acme.example --mbox false > "$tmp/org"
 key=$(field '["api_key"]' < "$tmp/org")
 org=$(field '["id"]' < "$tmp/org")
 [[ "$key" == punt_* ]] || fail "org create gave no key"
 [[ $("$punt" org get "$org" --key "$admin" | field '["name"]') == Acme ]] || fail "org get"
 [[ $("$punt" org update "$org" --key "$admin" --mbox true | field '["mbox_opt_in"]') == True ]] \
   || fail "org update"
+[[ $(field '["mbox_opt_in"]' < "$tmp/org") == False ]] || fail "org create --mbox false"
+# Regression: --mbox was a switch to create but took a value in the flag list: never usable.
+"$punt" org create --key "$admin" --name Beta --platform-url https://beta.example --mbox true > "$tmp/org2"
+[[ $(field '["mbox_opt_in"]' < "$tmp/org2") == True ]] || fail "org create --mbox true"
+if "$punt" org create --key "$admin" --name Gamma --platform-url https://g.example --mbox yes 2> "$tmp/err"; then
+  fail "org create --mbox yes was accepted"
+fi
+grep -q "true or false" "$tmp/err" || fail "org create --mbox yes: $(cat "$tmp/err")"
 echo "ok: org create/get/update"
 
 export PUNT_API_KEY=$key

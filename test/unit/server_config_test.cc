@@ -80,7 +80,12 @@ TEST(ServeConfig, DeliveryPolicyFlags) {
   EXPECT_EQ(config.max_in_flight, 64);
   EXPECT_EQ(config.retry_schedule, (std::vector<int64_t>{500, 2000, 60000}));
   EXPECT_EQ(config.disable_after_ms, 7200000);
-  for (const char* bad : {"", "5", "5x", "0s", "5s,,", "-1s"}) {
+  // Regression: a huge value overflowed into a negative delay, accepted
+  // (--disable-after 200000000000d disabled a subscription on its first
+  // failure).
+  EXPECT_EQ(ParseDurations("3650d"), (std::vector<int64_t>{kMaxDurationMs}));
+  for (const char* bad : {"", "5", "5x", "0s", "5s,,", "-1s", "3651d", "200000000000d",
+                          "9999999999999999h", "9223372036854775807ms,1s"}) {
     EXPECT_FALSE(ParseDurations(bad)) << bad;
   }
   Config broken;
