@@ -2055,5 +2055,86 @@ TEST_F(SqliteHealthTest, EnablingRequeuesALargeBacklogOfDeadInSlices) {
   EXPECT_EQ(List("org_a", "hook", DeliveryState::kPending).size(), 12u);
 }
 
+// Regression: ingest's subscriptions are loaded inside the group's
+// transaction. When a job of the group failed, the writer rolled back and
+// ran the group again job by job, but an earlier ingest then found what a
+// later job's load had left: a subscription created after it (its
+// deliveries broke the foreign key and the valid ingest failed) or a filter
+// changed after it (its event missed its delivery).
+class GroupRunAgainTest : public SqliteStoreTest {
+ protected:
+  sqlite::Writer& writer() { return impl().writer_for_test(); }
+  std::future<IngestResult> IngestLater(std::vector<NewEvent> events) {
+    auto promise = std::make_shared<std::promise<IngestResult>>();
+    std::future<IngestResult> answer = promise->get_future();
+    store_->Ingest("org_a", std::move(events),
+                   [promise](IngestResult r) { promise->set_value(std::move(r)); });
+    return answer;
+  }
+  void WaitQueued(size_t n) {
+    for (int i = 0; i < 5000 && writer().QueuedForTest() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ASSERT_EQ(writer().QueuedForTest(), n);
+  }
+  std::future<Status> FailingJob() {
+    auto promise = std::make_shared<std::promise<Status>>();
+    std::future<Status> failed = promise->get_future();
+    writer().Submit({[](sqlite::Db&, bool*) { return Status::Conflict("fails"); },
+                     [promise](const Status& s) { promise->set_value(s); }, true});
+    return failed;
+  }
+};
+
+TEST_F(GroupRunAgainTest, AnIngestDoesNotSeeASubscriptionCreatedAfterIt) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("warm")}).ok);  // loaded: {hook}
+  writer().PauseForTest();
+  auto a = IngestLater({Event("a")});
+  WaitQueued(1);
+  auto b = std::async(std::launch::async, [&] {
+    return store_->CreateSubscription(MakeSub("org_a", "late", SubscriptionKind::kWebhook, {"*"}));
+  });
+  WaitQueued(2);
+  auto c = IngestLater({Event("c")});  // loads {hook, late}
+  WaitQueued(3);
+  auto d = FailingJob();
+  WaitQueued(4);
+  writer().ResumeForTest();
+  IngestResult ra = a.get();
+  ASSERT_TRUE(b.get().ok());
+  ASSERT_TRUE(c.get().ok);
+  EXPECT_FALSE(d.get().ok());
+  EXPECT_EQ(impl().writer_stats().groups_run_again, 1);
+  EXPECT_TRUE(ra.ok) << ra.error;
+  EXPECT_EQ(EventIds(List("org_a", "hook")), (Strings{"warm", "a", "c"}));
+  EXPECT_EQ(EventIds(List("org_a", "late")), (Strings{"c"}));
+}
+
+TEST_F(GroupRunAgainTest, AnIngestKeepsTheFilterOfItsPlaceInTheGroup) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"lesson.completed"});
+  ASSERT_TRUE(IngestSync("org_a", {Event("warm")}).ok);
+  writer().PauseForTest();
+  auto a = IngestLater({Event("a")});  // matches hook as it runs
+  WaitQueued(1);
+  Subscription changed = MakeSub("org_a", "hook", SubscriptionKind::kWebhook, {"term.searched"});
+  auto b = std::async(std::launch::async, [&] { return store_->UpdateSubscription(changed); });
+  WaitQueued(2);
+  auto c = IngestLater({Event("c", "term.searched")});
+  WaitQueued(3);
+  auto d = FailingJob();
+  WaitQueued(4);
+  writer().ResumeForTest();
+  IngestResult ra = a.get();
+  ASSERT_TRUE(b.get().ok());
+  ASSERT_TRUE(c.get().ok);
+  EXPECT_FALSE(d.get().ok());
+  ASSERT_TRUE(ra.ok) << ra.error;
+  EXPECT_EQ(ra.deliveries, 1);
+  EXPECT_EQ(EventIds(List("org_a", "hook")), (Strings{"warm", "a", "c"}));
+}
+
 }  // namespace
 }  // namespace punt::store

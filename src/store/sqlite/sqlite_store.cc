@@ -150,7 +150,15 @@ SqliteStore::SqliteStore(const std::string& path, const Clock& clock, std::uniqu
     : clock_(clock),
       migrations_applied_(migrations_applied),
       readers_(path, kIdleReaders),
-      writer_(std::move(writer_db), std::move(wal), [this] { NotifyCommitListener(); }) {}
+      writer_(std::move(writer_db), std::move(wal), [this] { NotifyCommitListener(); }) {
+  // Ingest's subscriptions are loaded inside a group's transaction; rolled
+  // back (to run the group again job by job, or for good), what a later job
+  // of the group loaded would show an earlier one changes it has not made
+  // yet: subscriptions created after it (its deliveries then break the
+  // foreign key, failing a valid ingest) or filters changed after it (its
+  // event then misses a delivery). Writer thread only, as the cache.
+  writer_.SetRollbackListener([this] { ingest_subscriptions_.clear(); });
+}
 
 void SqliteStore::SetCommitListener(std::function<void()> listener) {
   std::lock_guard lock(listener_mu_);

@@ -180,7 +180,9 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
   if (pass == Pass::kJobFailed) {
     // Run the group again with a savepoint per job, so the failing job fails
     // alone. Every job can run again: it starts from what it captured.
-    if (!Run(*db_, "ROLLBACK", &error)) {
+    const bool rolled_back = Run(*db_, "ROLLBACK", &error);
+    if (rolled_back_) rolled_back_();
+    if (!rolled_back) {
       pass = Pass::kLost;
     } else if (!Run(*db_, "BEGIN IMMEDIATE", &error)) {
       Fail(group, "cannot begin a transaction: " + error);
@@ -202,6 +204,7 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
   if (committed) committed = Run(*db_, "COMMIT", &error);
   if (!committed) {
     if (db_->InTransaction()) db_->Exec("ROLLBACK", nullptr);
+    if (rolled_back_) rolled_back_();
     {
       std::lock_guard lock(mu_);
       bg_error_ = error;

@@ -79,6 +79,14 @@ class Writer {
   // Finishes the jobs already queued (synced), then stops.
   ~Writer();
 
+  // `rolled_back` runs on the writer thread whenever a group's transaction
+  // is rolled back (to run it again job by job, or for good): state a job
+  // kept in memory from inside that transaction is no longer true. Set it
+  // before the first Submit.
+  void SetRollbackListener(std::function<void()> rolled_back) {
+    rolled_back_ = std::move(rolled_back);
+  }
+
   void Submit(WriteJob job);
   // Submits `run` and waits for its group's outcome.
   Status RunSync(std::function<Status(Db& db, bool* made_due)> run, bool durable = true);
@@ -141,6 +149,7 @@ class Writer {
   std::unique_ptr<Db> db_;  // used on the writer thread only
   std::unique_ptr<WalSync> wal_;  // used on the sync thread only
   std::function<void()> on_due_;
+  std::function<void()> rolled_back_;  // SetRollbackListener
 
   mutable std::mutex mu_;
   // State below is protected by mu_.
