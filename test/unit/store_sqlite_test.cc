@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -33,6 +34,16 @@ constexpr std::string_view kSealedBytes{"\x01\x00\x02sealed", 9};  // binary, wi
 class SqliteStoreTest : public testing::StoreFixture {
  protected:
   SqliteStore& impl() { return static_cast<SqliteStore&>(*store_); }
+  sqlite::Writer& writer() { return impl().writer_for_test(); }
+
+  // Ingests into org_a without waiting; the result comes with the future.
+  std::future<IngestResult> IngestAsync(std::vector<NewEvent> events) {
+    auto promise = std::make_shared<std::promise<IngestResult>>();
+    std::future<IngestResult> answer = promise->get_future();
+    store_->Ingest("org_a", std::move(events),
+                   [promise](IngestResult r) { promise->set_value(std::move(r)); });
+    return answer;
+  }
 
   // Counts rows through a connection of its own, as another process would.
   int64_t Count(const std::string& sql) {
@@ -477,15 +488,6 @@ class HeldGroupTest : public SqliteStoreTest {
   void TearDown() override {
     writer().ReleaseSyncForTest();  // a failed expectation must not leave it held
     SqliteStoreTest::TearDown();
-  }
-  sqlite::Writer& writer() { return impl().writer_for_test(); }
-
-  std::future<IngestResult> IngestAsync(std::vector<NewEvent> events) {
-    auto promise = std::make_shared<std::promise<IngestResult>>();
-    std::future<IngestResult> answer = promise->get_future();
-    store_->Ingest("org_a", std::move(events),
-                   [promise](IngestResult r) { promise->set_value(std::move(r)); });
-    return answer;
   }
   // Bounded waits (about 10 s) for what another thread does.
   template <typename Done>
@@ -2063,19 +2065,32 @@ TEST_F(SqliteHealthTest, EnablingRequeuesALargeBacklogOfDeadInSlices) {
 // changed after it (its event missed its delivery).
 class GroupRunAgainTest : public SqliteStoreTest {
  protected:
-  sqlite::Writer& writer() { return impl().writer_for_test(); }
-  std::future<IngestResult> IngestLater(std::vector<NewEvent> events) {
-    auto promise = std::make_shared<std::promise<IngestResult>>();
-    std::future<IngestResult> answer = promise->get_future();
-    store_->Ingest("org_a", std::move(events),
-                   [promise](IngestResult r) { promise->set_value(std::move(r)); });
-    return answer;
-  }
   void WaitQueued(size_t n) {
     for (int i = 0; i < 5000 && writer().QueuedForTest() < n; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     ASSERT_EQ(writer().QueuedForTest(), n);
+  }
+  // One group: an ingest of event "a", then `change`, then an ingest of
+  // `later`, then a job that fails, so the writer runs the group again job
+  // by job. The first ingest's result.
+  IngestResult RunGroup(const std::function<Status()>& change, NewEvent later) {
+    writer().PauseForTest();
+    auto first = IngestAsync({Event("a")});
+    WaitQueued(1);
+    auto changed = std::async(std::launch::async, change);
+    WaitQueued(2);
+    auto second = IngestAsync({std::move(later)});
+    WaitQueued(3);
+    auto failed = FailingJob();
+    WaitQueued(4);
+    writer().ResumeForTest();
+    IngestResult result = first.get();
+    EXPECT_TRUE(changed.get().ok());
+    EXPECT_TRUE(second.get().ok);
+    EXPECT_FALSE(failed.get().ok());
+    EXPECT_EQ(impl().writer_stats().groups_run_again, 1);
+    return result;
   }
   std::future<Status> FailingJob() {
     auto promise = std::make_shared<std::promise<Status>>();
@@ -2090,24 +2105,13 @@ TEST_F(GroupRunAgainTest, AnIngestDoesNotSeeASubscriptionCreatedAfterIt) {
   CreateOrg("org_a");
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
   ASSERT_TRUE(IngestSync("org_a", {Event("warm")}).ok);  // loaded: {hook}
-  writer().PauseForTest();
-  auto a = IngestLater({Event("a")});
-  WaitQueued(1);
-  auto b = std::async(std::launch::async, [&] {
-    return store_->CreateSubscription(MakeSub("org_a", "late", SubscriptionKind::kWebhook, {"*"}));
-  });
-  WaitQueued(2);
-  auto c = IngestLater({Event("c")});  // loads {hook, late}
-  WaitQueued(3);
-  auto d = FailingJob();
-  WaitQueued(4);
-  writer().ResumeForTest();
-  IngestResult ra = a.get();
-  ASSERT_TRUE(b.get().ok());
-  ASSERT_TRUE(c.get().ok);
-  EXPECT_FALSE(d.get().ok());
-  EXPECT_EQ(impl().writer_stats().groups_run_again, 1);
-  EXPECT_TRUE(ra.ok) << ra.error;
+  IngestResult first = RunGroup(
+      [&] {
+        return store_->CreateSubscription(
+            MakeSub("org_a", "late", SubscriptionKind::kWebhook, {"*"}));
+      },
+      Event("c"));  // the second ingest loads {hook, late}
+  EXPECT_TRUE(first.ok) << first.error;
   EXPECT_EQ(EventIds(List("org_a", "hook")), (Strings{"warm", "a", "c"}));
   EXPECT_EQ(EventIds(List("org_a", "late")), (Strings{"c"}));
 }
@@ -2116,23 +2120,11 @@ TEST_F(GroupRunAgainTest, AnIngestKeepsTheFilterOfItsPlaceInTheGroup) {
   CreateOrg("org_a");
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"lesson.completed"});
   ASSERT_TRUE(IngestSync("org_a", {Event("warm")}).ok);
-  writer().PauseForTest();
-  auto a = IngestLater({Event("a")});  // matches hook as it runs
-  WaitQueued(1);
   Subscription changed = MakeSub("org_a", "hook", SubscriptionKind::kWebhook, {"term.searched"});
-  auto b = std::async(std::launch::async, [&] { return store_->UpdateSubscription(changed); });
-  WaitQueued(2);
-  auto c = IngestLater({Event("c", "term.searched")});
-  WaitQueued(3);
-  auto d = FailingJob();
-  WaitQueued(4);
-  writer().ResumeForTest();
-  IngestResult ra = a.get();
-  ASSERT_TRUE(b.get().ok());
-  ASSERT_TRUE(c.get().ok);
-  EXPECT_FALSE(d.get().ok());
-  ASSERT_TRUE(ra.ok) << ra.error;
-  EXPECT_EQ(ra.deliveries, 1);
+  IngestResult first =
+      RunGroup([&] { return store_->UpdateSubscription(changed); }, Event("c", "term.searched"));
+  ASSERT_TRUE(first.ok) << first.error;
+  EXPECT_EQ(first.deliveries, 1);  // event "a" matched hook where it stood
   EXPECT_EQ(EventIds(List("org_a", "hook")), (Strings{"warm", "a", "c"}));
 }
 
