@@ -568,8 +568,9 @@ TEST(PlainClient, ALaneAStopAnswerStoppedStartsNothingUntilTheCallerWithdrawsIt)
   std::condition_variable cv;
   int wakes = 0;
   std::vector<PlainClient::Finished> finished;
+  const TransportOptions options = LoopbackAllowed();  // the client keeps a reference
   PlainClient client(
-      LoopbackAllowed(),
+      options,
       [&] {
         std::lock_guard lock(mu);
         ++wakes;
