@@ -120,7 +120,8 @@ void Router::Dispatch(Request& request, std::string_view encoded_path, Respond r
     if (!Matches(route, segments.data(), count)) continue;
     if (!path_match) path_match = &route;
     for (const auto& [method, handler] : route.methods) {
-      if (method != request.method) continue;
+      // HEAD is GET without the body (the session leaves the body out).
+      if (method != request.method && !(request.method == "HEAD" && method == "GET")) continue;
       for (size_t i = 0; i < count; ++i) {
         if (route.segments[i].is_param) {
           request.params.insert_or_assign(route.segments[i].text, std::string(segments[i]));
@@ -137,7 +138,10 @@ void Router::Dispatch(Request& request, std::string_view encoded_path, Respond r
   std::string allow;
   for (const Route& route : routes_) {
     if (!Matches(route, segments.data(), count)) continue;
-    for (const auto& entry : route.methods) AppendAllowed(allow, entry.first);
+    for (const auto& entry : route.methods) {
+      AppendAllowed(allow, entry.first);
+      if (entry.first == "GET") AppendAllowed(allow, "HEAD");
+    }
   }
   Response response = Error(405, "method_not_allowed", "method not allowed for this resource");
   response.headers.emplace_back("Allow", std::move(allow));

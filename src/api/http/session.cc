@@ -189,6 +189,7 @@ void Session::OnRequest() {
   auto& message = parser_->get();
   version_ = message.version();
   keep_alive_ = message.keep_alive();
+  head_request_ = message.method() == boost::beast::http::verb::head;
   if (state_->options.log_requests) request_start_ = Clock::now();
   SetPhase(Phase::kHandling, state_->options.idle_timeout);
   auto url = boost::urls::parse_origin_form(std::string_view(message.target()));
@@ -253,6 +254,7 @@ void Session::OnResponse(Response response) {
 
 void Session::SendErrorAndClose(Response response) {
   keep_alive_ = false;
+  head_request_ = false;
   request_.method.clear();
   request_.path.clear();
   if (state_->options.log_requests) request_start_ = Clock::now();
@@ -271,7 +273,9 @@ void Session::WriteResponse(Response response) {
     connection = ConnectionHeader::kKeepAlive;
   }
   WriteResponseHead(head_, response, connection);
-  if (StatusHasNoBody(response.status)) {
+  // A HEAD's answer ends with its head (RFC 9110 9.3.2): a body after it
+  // would be read as the start of the next answer on the connection.
+  if (StatusHasNoBody(response.status) || head_request_) {
     body_.clear();
   } else {
     body_ = std::move(response.body);

@@ -77,6 +77,7 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;            // Of the request being answered.
   bool keep_alive_ = true;
   bool close_after_write_ = false;
+  bool head_request_ = false;  // the answer's head only, with the body's Content-Length
   bool stopping_ = false;
   bool registered_ = false;
   size_t drained_ = 0;
