@@ -102,17 +102,6 @@ std::optional<int64_t> ParseId(const std::string& text) {
   return value;
 }
 
-http::Response StoreFailure(const store::Status& status, std::string_view what) {
-  switch (status.code) {
-    case store::Status::Code::kNotFound:
-      return NotFound(what);
-    case store::Status::Code::kConflict:
-      return http::Error(409, "conflict", status.message);
-    default:
-      return http::Error(503, "unavailable", status.message);
-  }
-}
-
 void Retry(Context& ctx, http::Request& req, http::Respond respond) {
   auto caller = RequireOrgKey(req, ctx, store::kScopeManage);
   if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));

@@ -67,6 +67,17 @@ http::Response Invalid(const std::vector<catalog::Problem>& problems, std::strin
   return http::Error(422, "invalid", message, std::move(fields));
 }
 
+http::Response StoreFailure(const store::Status& status, std::string_view what) {
+  switch (status.code) {
+    case store::Status::Code::kNotFound:
+      return NotFound(what);
+    case store::Status::Code::kConflict:
+      return http::Error(409, "conflict", status.message);
+    default:
+      return http::Error(503, "unavailable", status.message);
+  }
+}
+
 http::Response Unreadable() {
   return http::Error(503, "unavailable", "the database could not be read; try again");
 }

@@ -48,6 +48,10 @@ http::Response Invalid(const std::vector<catalog::Problem>& problems,
 
 http::Response NotFound(std::string_view what);
 
+// A store write's failure: 404 for NotFound (`what` not found), 409 with
+// the store's message for Conflict, 503 otherwise.
+http::Response StoreFailure(const store::Status& status, std::string_view what);
+
 // 503 for a read that failed (store::Status from a read's `failed`): not
 // "not found", which would tell a client its key, organisation or
 // subscription is gone when it may be back on the next try.

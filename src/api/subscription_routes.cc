@@ -13,14 +13,6 @@ namespace {
 
 namespace json = boost::json;
 
-http::Response StoreFailure(const store::Status& status) {
-  if (status.code == store::Status::Code::kNotFound) return NotFound("subscription");
-  if (status.code == store::Status::Code::kConflict) {
-    return http::Error(409, "conflict", status.message + "; try again");
-  }
-  return http::Error(503, "unavailable", status.message);
-}
-
 // Seals the token (bound to the subscription's id) and keeps a masked hint.
 void SetToken(const Context& ctx, store::Subscription& sub, const std::string& token) {
   sub.token_sealed = ctx.sealer.Seal(token, sub.id);
@@ -48,7 +40,7 @@ void Create(Context& ctx, http::Request& req, http::Respond respond) {
     sub.secret_sealed = ctx.sealer.Seal(signing_secret, sub.id);
   }
   if (auto status = ctx.store.CreateSubscription(sub); !status.ok()) {
-    return respond(StoreFailure(status));
+    return respond(StoreFailure(status, "subscription"));
   }
   json::object view = SubscriptionView(sub);
   if (!signing_secret.empty()) view["secret"] = signing_secret;  // shown only this once
@@ -102,8 +94,13 @@ void Patch(Context& ctx, http::Request& req, http::Respond respond) {
     if (secrets.token) SetToken(ctx, *sub, *secrets.token);
     sub->updated_at = ctx.clock.Now();
     auto status = ctx.store.UpdateSubscription(*sub, &as_read);
-    if (status.code == store::Status::Code::kConflict && tried < kTries) continue;
-    if (!status.ok()) return respond(StoreFailure(status));
+    if (status.code == store::Status::Code::kConflict) {
+      if (tried < kTries) continue;
+      return respond(http::Error(409, "conflict",
+                                 "the subscription kept changing while this change was applied "
+                                 "to it; send it again"));
+    }
+    if (!status.ok()) return respond(StoreFailure(status, "subscription"));
     return respond(http::Json(200, SubscriptionView(*sub)));
   }
 }
@@ -112,7 +109,7 @@ void Delete(Context& ctx, http::Request& req, http::Respond respond) {
   auto caller = RequireOrgKey(req, ctx, store::kScopeManage);
   if (auto* error = std::get_if<http::Response>(&caller)) return respond(std::move(*error));
   auto status = ctx.store.DeleteSubscription(std::get<Caller>(caller).org_id, req.params["id"]);
-  if (!status.ok()) return respond(StoreFailure(status));
+  if (!status.ok()) return respond(StoreFailure(status, "subscription"));
   respond(http::Response{.status = 204, .content_type = "", .body = "", .headers = {}});
 }
 

@@ -276,18 +276,17 @@ void Dispatcher::TakeClaim(Millis now) {
   // by every claim until a commit woke us or the clock came to the next
   // retry, with its backlog pending.
   int requests = 0;
+  std::vector<const std::string*> short_of_slots;
   for (const auto& [sub, slots] : result->offered) {
     auto target = targets_.find(sub);
     int batch = target == targets_.end() ? 1 : target->second.batch_size;
-    requests += (taken[sub] + batch - 1) / batch;
+    const int got = taken[sub];
+    requests += (got + batch - 1) / batch;
+    if (got < slots * batch) short_of_slots.push_back(&sub);
   }
   claim_filled_ = result->limit > 0 && requests >= result->limit;
   if (!stale && !claim_filled_) {
-    for (const auto& [sub, slots] : result->offered) {
-      auto target = targets_.find(sub);
-      int batch = target == targets_.end() ? 1 : target->second.batch_size;
-      if (taken[sub] < slots * batch) drained_.insert(sub);
-    }
+    for (const std::string* sub : short_of_slots) drained_.insert(*sub);
   }
   // Deliveries due later, or due now but waiting for a busy subscription's
   // slot (a finished request claims again), wake us by the clock.
