@@ -385,6 +385,23 @@ TEST_F(HttpServerTest, OversizedHeaderGets431) {
   EXPECT_EQ(client.ReadToEnd().rfind("HTTP/1.1 431 ", 0), 0u);
 }
 
+// Beast bounds neither a chunk's size line (its extensions) nor the trailer
+// by header_limit or body_limit: without a bound of its own, the read buffer
+// took all a client sent, hundreds of MB on one connection.
+TEST_F(HttpServerTest, EndlessChunkLineOrTrailerGets413InsteadOfFillingMemory) {
+  for (std::string_view start : {"1;ext=", "0\r\nX-Trailer: "}) {
+    StartServer(
+        {.body_limit = 1024, .idle_timeout = std::chrono::seconds(5), .header_limit = 1024});
+    Client client(server_->port());
+    client.WriteRaw(std::string("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                                "Transfer-Encoding: chunked\r\n\r\n") +
+                    std::string(start) + std::string(1 << 20, 'a'));
+    std::string raw = client.ReadToEnd();
+    EXPECT_EQ(raw.rfind("HTTP/1.1 413 ", 0), 0u) << start << ": " << raw;
+    server_->Stop(0ms);
+  }
+}
+
 TEST_F(HttpServerTest, ClosesIdleConnectionsAfterTheIdleTimeout) {
   StartServer({.idle_timeout = std::chrono::seconds(1)});
   Client client(server_->port());

@@ -28,6 +28,9 @@ constexpr size_t kKeepCapacity = 64 << 10;
 // only max(512, free room) bytes at a time, so an empty buffer would take a
 // 1 KiB event in three recv calls.
 constexpr size_t kReadRoom = 8 << 10;
+// What Beast reads at most at once: bytes of the next pipelined request may
+// come in with the end of this one.
+constexpr size_t kReadAhead = 64 << 10;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::string FormatEndpoint(const asio::ip::tcp::endpoint& endpoint) {
@@ -44,11 +47,19 @@ void ReleaseIfLarge(std::string& s) {
   if (s.capacity() > kKeepCapacity) std::string().swap(s);
 }
 
+// The most a request's unparsed bytes may take in the read buffer. Beast
+// bounds the head by header_limit and the body's data by body_limit, but not
+// a chunk's size line (its extensions) nor the trailer: this bound refuses
+// those too (error::buffer_overflow) instead of buffering all a client sends.
+size_t ReadBufferLimit(const ServerOptions& options) {
+  return options.header_limit + options.body_limit + kReadAhead;
+}
+
 // A buffer grown for a large body goes back to kReadRoom once it is empty
 // (pipelined bytes, if any, keep it as it is).
 void ReleaseIfLarge(boost::beast::flat_buffer& buffer) {
   if (buffer.capacity() <= kKeepCapacity || buffer.size() != 0) return;
-  buffer = boost::beast::flat_buffer();
+  buffer = boost::beast::flat_buffer(buffer.max_size());
   buffer.reserve(kReadRoom);
 }
 
@@ -67,7 +78,10 @@ struct Responder {
 }  // namespace
 
 Session::Session(std::shared_ptr<ServerState> state, Socket socket)
-    : state_(std::move(state)), socket_(std::move(socket)), timer_(socket_.get_executor()) {}
+    : state_(std::move(state)),
+      socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      buffer_(ReadBufferLimit(state_->options)) {}
 
 Session::~Session() {
   if (!registered_) return;
@@ -158,8 +172,8 @@ void Session::OnHeader(error_code ec) {
 void Session::ReadBody() {
   // The declared body in as few reads as the peer's writes allow.
   if (auto length = parser_->content_length()) {
-    buffer_.reserve(buffer_.size() + static_cast<size_t>(
-                                         std::min<uint64_t>(*length, state_->options.body_limit)));
+    size_t body = static_cast<size_t>(std::min<uint64_t>(*length, state_->options.body_limit));
+    buffer_.reserve(std::min(buffer_.max_size(), buffer_.size() + body));
   }
   beast_http::async_read(socket_, buffer_, *parser_,
                          [self = shared_from_this()](error_code ec, size_t) {
@@ -174,6 +188,10 @@ void Session::OnReadError(error_code ec) {
     return SendErrorAndClose(
         Error(413, "payload_too_large",
               "request body exceeds " + std::to_string(state_->options.body_limit) + " bytes"));
+  }
+  if (ec == beast_http::error::buffer_overflow) {
+    return SendErrorAndClose(Error(413, "payload_too_large",
+                                   "a chunk line or the trailer of the request body is too long"));
   }
   if (ec == beast_http::error::header_limit) {
     return SendErrorAndClose(Error(431, "header_too_large", "request header fields too large"));
