@@ -1,7 +1,9 @@
 #include "delivery/outcome.h"
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
+#include <limits>
 #include <string>
 
 namespace punt::delivery {
@@ -35,8 +37,12 @@ std::optional<Millis> ParseRetryAfter(std::string_view value, Millis now) {
   if (value.empty()) return std::nullopt;
   long long seconds = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec == std::errc() && end == value.data() + value.size()) {
-    return seconds < 0 ? 0 : seconds * 1000;
+  if (end == value.data() + value.size() && ec != std::errc::invalid_argument) {
+    // More seconds than a count of milliseconds holds (or than from_chars
+    // reads) is as long as any: the caller clamps it.
+    constexpr long long kMaxSeconds = std::numeric_limits<Millis>::max() / 1000;
+    if (ec == std::errc::result_out_of_range) seconds = value.front() == '-' ? 0 : kMaxSeconds;
+    return std::clamp(seconds, 0LL, kMaxSeconds) * 1000;
   }
   std::tm tm{};
   std::string text(value);

@@ -75,5 +75,21 @@ TEST(Outcome, ParsesRetryAfterInSecondsOrAsHttpDate) {
   EXPECT_FALSE(ParseRetryAfter("", 0));
 }
 
+// A receiver asking for more seconds than a 64-bit count of milliseconds
+// holds (or than from_chars reads) waits the longest delay, 24 h: it was
+// retried after 1 s (the product wrapped negative) or on the schedule (the
+// value read as garbage).
+TEST(Outcome, HugeRetryAfterWaitsTheLongestDelay) {
+  RetryPolicy policy;
+  constexpr Millis kDay = 24 * 3600 * 1000LL;
+  for (const char* huge : {"9223372036854776", "99999999999999999", "9223372036854775807",
+                           "99999999999999999999999999"}) {
+    auto delay = ParseRetryAfter(huge, 0);
+    ASSERT_TRUE(delay) << huge;
+    EXPECT_GE(*delay, kDay) << huge;
+    EXPECT_EQ(policy.NextAttemptAt(0, 1, 0.5, delay), kDay) << huge;
+  }
+}
+
 }  // namespace
 }  // namespace punt::delivery
