@@ -18,8 +18,9 @@
 #include "api/routes.h"
 #include "api/views.h"
 #include "delivery/probe.h"
-#include "util/time.h"
+#include "util/json.h"
 #include "util/thread_name.h"
+#include "util/time.h"
 
 namespace punt::api {
 namespace {
@@ -171,7 +172,8 @@ void Replay(Context& ctx, http::Request& req, http::Respond respond) {
 }
 
 json::object ProbeView(const delivery::ProbeResult& r) {
-  json::object view{{"status", r.status}, {"latency_ms", r.latency_ms}, {"body", r.body}};
+  json::object view{
+      {"status", r.status}, {"latency_ms", r.latency_ms}, {"body", ValidUtf8(r.body)}};
   if (!r.error.empty()) view["error"] = r.error;
   return view;
 }

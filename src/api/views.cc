@@ -1,5 +1,6 @@
 #include "api/views.h"
 
+#include "util/json.h"
 #include "util/time.h"
 
 namespace punt::api {
@@ -64,7 +65,7 @@ json::object DeliveryView(const store::Delivery& d, bool with_attempts) {
   for (const auto& a : d.attempts) {
     json::object item{{"at", TimeText(a.at)}, {"status", a.status}, {"latency_ms", a.latency_ms}};
     if (!a.error.empty()) item["error"] = a.error;
-    item["response"] = a.response;
+    item["response"] = ValidUtf8(a.response);  // cut at 4 KiB, maybe mid-character
     attempts.push_back(std::move(item));
   }
   view["attempts"] = std::move(attempts);

@@ -130,4 +130,47 @@ std::string ToJson(const boost::json::value& value) {
   return out;
 }
 
+std::string ValidUtf8(std::string_view s) {
+  constexpr std::string_view kReplacement = "\xef\xbf\xbd";  // U+FFFD
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    if (lead < 0x80) {
+      out += s[i++];
+      continue;
+    }
+    // The continuation bytes a lead byte needs, and the range of the first
+    // (which rules out overlong forms, surrogates and code points past
+    // U+10FFFF); the others are 80..BF.
+    size_t need = 0;
+    unsigned char low = 0x80, high = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+      need = 1;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      need = 2;
+      if (lead == 0xe0) low = 0xa0;
+      if (lead == 0xed) high = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      need = 3;
+      if (lead == 0xf0) low = 0x90;
+      if (lead == 0xf4) high = 0x8f;
+    }
+    size_t n = 1;  // the bytes of the sequence well-formed so far
+    while (n <= need && i + n < s.size()) {
+      const auto next = static_cast<unsigned char>(s[i + n]);
+      if (next < (n == 1 ? low : 0x80) || next > (n == 1 ? high : 0xbf)) break;
+      ++n;
+    }
+    if (need > 0 && n == need + 1) {
+      out.append(s.substr(i, n));
+    } else {
+      out += kReplacement;  // one for the longest well-formed start, as Unicode advises
+    }
+    i += n;
+  }
+  return out;
+}
+
 }  // namespace punt

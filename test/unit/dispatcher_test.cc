@@ -27,6 +27,7 @@
 
 #include "api/http/router.h"
 #include "api/http/server.h"
+#include "api/views.h"
 #include "delivery/destination_guard.h"
 #include "delivery/outcome.h"
 #include "net/cidr.h"
@@ -34,6 +35,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "util/clock.h"
 #include "util/event_id.h"
+#include "util/json.h"
 #include "webhook/envelope.h"
 #include "webhook/signature.h"
 #include "xapi/statement.h"
@@ -724,6 +726,34 @@ TEST_F(DispatcherTest, KeepsOnly4096BytesOfALargeResponse) {
   ASSERT_EQ(d.attempts.size(), 1u);
   EXPECT_EQ(d.attempts[0].response.size(), 4096u);
   EXPECT_EQ(d.attempts[0].response, big.substr(0, 4096));
+}
+
+// The attempt log keeps the answer's first 4096 bytes, which may end inside
+// a UTF-8 character, and a receiver may answer in Latin-1 or in binary. The
+// delivery the API shows must still be JSON (RFC 8259: UTF-8): strict
+// parsers (Boost.JSON, Python's json.loads on bytes) refused it whole.
+TEST_F(DispatcherTest, AnAnswerCutInsideACharacterIsShownAsValidJson) {
+  Create(Webhook("cut"));
+  Create(Webhook("latin1"));
+  receiver_.Script("cut", {{.status = 200, .body = std::string(4095, 'a') + "\xc3\xa9 and more"}});
+  receiver_.Script("latin1", {{.status = 500, .body = "caf\xe9 ferm\xe9"}});
+  StartDispatcher();
+  Ingest({Event("evt-1")});
+
+  store::Delivery cut = WaitForState(OnlyDelivery("sub_cut"), DeliveryState::kDelivered);
+  store::Delivery latin1 = WaitForAttempts(OnlyDelivery("sub_latin1"), 1);
+  for (const store::Delivery* d : {&cut, &latin1}) {
+    std::string json = ToJson(api::DeliveryView(*d, true));
+    boost::system::error_code ec;
+    boost::json::value view = boost::json::parse(json, ec);
+    ASSERT_FALSE(ec) << d->subscription_id << ": " << ec.message();
+    const auto& response = view.at("attempts").at(0).at("response").as_string();
+    if (d == &cut) {
+      EXPECT_EQ(std::string_view(response), std::string(4095, 'a') + "\xef\xbf\xbd");
+    } else {
+      EXPECT_EQ(std::string_view(response), "caf\xef\xbf\xbd ferm\xef\xbf\xbd");
+    }
+  }
 }
 
 TEST_F(DispatcherTest, DoesNotFollowRedirects) {

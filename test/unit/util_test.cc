@@ -182,5 +182,22 @@ TEST(Json, EscapesAtEveryOffsetOfALongString) {
   EXPECT_EQ(ToJson(plain), boost::json::serialize(plain));
 }
 
+TEST(Json, ValidUtf8ReplacesOnlyIllFormedSequences) {
+  const std::string fffd = "\xef\xbf\xbd";
+  for (const char* good : {"", "plain", "Zo\xc3\xab", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                           "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf"}) {
+    EXPECT_EQ(ValidUtf8(good), good);
+  }
+  EXPECT_EQ(ValidUtf8("caf\xe9"), "caf" + fffd);  // Latin-1
+  EXPECT_EQ(ValidUtf8("ab\xc3"), "ab" + fffd);    // cut after the lead byte
+  EXPECT_EQ(ValidUtf8("\xf0\x9f\x98"), fffd);     // cut before the last byte
+  EXPECT_EQ(ValidUtf8("\xf0\x9f\x98x"), fffd + "x");
+  EXPECT_EQ(ValidUtf8("\x80\xbf"), fffd + fffd);                        // stray continuations
+  EXPECT_EQ(ValidUtf8("\xc0\xaf"), fffd + fffd);                        // overlong
+  EXPECT_EQ(ValidUtf8("\xed\xa0\x80"), fffd + fffd + fffd);             // a surrogate
+  EXPECT_EQ(ValidUtf8("\xf4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // past U+10FFFF
+  EXPECT_EQ(ValidUtf8(std::string("a\0b", 3)), std::string("a\0b", 3));
+}
+
 }  // namespace
 }  // namespace punt
