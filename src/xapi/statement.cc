@@ -165,7 +165,11 @@ Parts MapEvent(std::string_view type, const Iris& iris, const json::object& e) {
     if (!extensions.empty()) p.context["extensions"] = std::move(extensions);
   } else if (type == "lesson.liked" || type == "lesson.disliked" || type == "lesson.viewed") {
     p.object = LessonActivity(iris, *Obj(e, "lesson"));
-    if (auto s = Num(e, "duration_seconds")) p.result["duration"] = SecondsDuration(*s);
+    // Only lesson.viewed has duration_seconds in the catalog: on the others
+    // it is an unknown field, kept in the event but never checked.
+    if (auto s = Num(e, "duration_seconds"); s && type == "lesson.viewed") {
+      p.result["duration"] = SecondsDuration(*s);
+    }
   } else if (type == "section.viewed") {
     const auto& lesson = *Obj(e, "lesson");
     const auto& section = *Obj(e, "section");

@@ -132,6 +132,18 @@ TEST(Statement, CompletedCarriesScoreDurationAndCompletion) {
   EXPECT_EQ(result.at("duration"), "PT20M0.12S");
 }
 
+// Unknown fields are kept in an event (and in its webhook body), never read
+// into its statement: a liked or disliked lesson has no result, whatever
+// the platform sends beside the catalog's fields.
+TEST(Statement, LikedAndDislikedHaveNoResultEvenWithAnUnknownDurationField) {
+  for (const char* type : {"lesson.liked", "lesson.disliked"}) {
+    auto event = ReadEventFile(type);
+    event.as_object()["duration_seconds"] = -5;
+    ASSERT_TRUE(catalog::Validate(event).empty()) << type;
+    EXPECT_FALSE(BuildStatement(kAcme, event, Version::k1_0_3).contains("result")) << type;
+  }
+}
+
 TEST(Statement, TimestampIsUtcWithMilliseconds) {
   auto statement = BuildStatement(kAcme, ReadEventFile("lesson.disliked"), Version::k1_0_3);
   EXPECT_EQ(statement.at("timestamp"), "2026-11-28T12:01:00.000Z");
