@@ -209,9 +209,10 @@ Parts MapEvent(std::string_view type, const Iris& iris, const json::object& e) {
     p.object = Activity(iris.Search(), "https://w3id.org/xapi/acrossx/activities/search-engine",
                         "Search");
     p.result["response"] = Str(e, "term");
-    if (auto count = Num(e, "results_count")) {
-      p.result["extensions"] =
-          json::object{{iris.Extension("results-count"), static_cast<int64_t>(*count)}};
+    // As sent: a valid count is a whole number of any size, which a cast to
+    // int64 (through a double) would round or overflow.
+    if (const json::value* count = e.if_contains("results_count")) {
+      p.result["extensions"] = json::object{{iris.Extension("results-count"), *count}};
     }
   }
   return p;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include "catalog/catalog.h"
 #include "catalog/validate.h"
 #include "golden.h"
@@ -141,6 +143,19 @@ TEST(Statement, LikedAndDislikedHaveNoResultEvenWithAnUnknownDurationField) {
     event.as_object()["duration_seconds"] = -5;
     ASSERT_TRUE(catalog::Validate(event).empty()) << type;
     EXPECT_FALSE(BuildStatement(kAcme, event, Version::k1_0_3).contains("result")) << type;
+  }
+}
+
+// results_count has a minimum but no maximum: a count beyond what a double
+// holds exactly, or beyond int64, is written as the platform sent it.
+TEST(Statement, ResultsCountIsWrittenExactlyWhateverItsSize) {
+  auto event = ReadEventFile("term.searched");
+  const std::string key = "https://acme.example/xapi/extensions/results-count";
+  for (const char* count : {"9007199254740993", "18446744073709551615", "12"}) {
+    event.as_object()["results_count"] = json::parse(count);
+    ASSERT_TRUE(catalog::Validate(event).empty()) << count;
+    auto statement = BuildStatement(kAcme, event, Version::k1_0_3);
+    EXPECT_EQ(ToJson(statement.at("result").at("extensions").at(key)), count);
   }
 }
 
