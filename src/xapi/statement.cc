@@ -3,6 +3,7 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
+#include <charconv>
 #include <cmath>
 
 #include "catalog/catalog.h"
@@ -132,8 +133,17 @@ std::optional<std::string> DurationBetween(std::string_view from, std::string_vi
   return FormatIsoDuration(*end - *start);
 }
 
+// From 9e15 s on, the milliseconds would not fit in 64 bits; such a double
+// is a whole number of seconds (it is above 2^52), written as one.
 std::string SecondsDuration(double seconds) {
-  return FormatIsoDuration(std::chrono::milliseconds(std::llround(seconds * 1000)));
+  constexpr double kMillisecondsOverflow = 9e15;
+  if (seconds < kMillisecondsOverflow) {
+    return FormatIsoDuration(std::chrono::milliseconds(std::llround(seconds * 1000)));
+  }
+  char digits[320];  // a double below 1.8e308: at most 309 digits
+  auto end =
+      std::to_chars(digits, digits + sizeof digits, seconds, std::chars_format::fixed, 0).ptr;
+  return "PT" + std::string(digits, end) + "S";
 }
 
 // Fills object, result and context for one event type.

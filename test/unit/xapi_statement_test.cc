@@ -159,6 +159,20 @@ TEST(Statement, ResultsCountIsWrittenExactlyWhateverItsSize) {
   }
 }
 
+// duration_seconds has no maximum: one past what milliseconds in 64 bits
+// hold is still a valid ISO 8601 duration, in whole seconds.
+TEST(Statement, AVeryLongDurationIsAValidDuration) {
+  auto event = ReadEventFile("lesson.viewed");
+  for (auto [seconds, duration] :
+       {std::pair{1e20, "PT100000000000000000000S"}, std::pair{9.3e15, "PT9300000000000000S"},
+        std::pair{8e15, "PT2222222222222H13M20S"}, std::pair{95.5, "PT1M35.5S"}}) {
+    event.as_object()["duration_seconds"] = seconds;
+    ASSERT_TRUE(catalog::Validate(event).empty()) << seconds;
+    EXPECT_EQ(BuildStatement(kAcme, event, Version::k1_0_3).at("result").at("duration"), duration)
+        << seconds;
+  }
+}
+
 TEST(Statement, TimestampIsUtcWithMilliseconds) {
   auto statement = BuildStatement(kAcme, ReadEventFile("lesson.disliked"), Version::k1_0_3);
   EXPECT_EQ(statement.at("timestamp"), "2026-11-28T12:01:00.000Z");
