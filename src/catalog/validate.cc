@@ -155,6 +155,7 @@ class Validator {
       }
     }
     if (type_ != nullptr) CheckFields(type_->fields, event);
+    CheckFinite(event);
     return std::move(problems_);
   }
 
@@ -272,6 +273,7 @@ class Validator {
 
   void CheckNumber(const Field& field, const json::value& v, const std::string& path,
                    bool integer) {
+    if (v.is_double() && !std::isfinite(v.get_double())) return;  // CheckFinite tells
     if (integer ? !IsInteger(v) : !v.is_number()) {
       return Add(path, integer ? "must be an integer" : "must be a number");
     }
@@ -335,6 +337,31 @@ class Validator {
     for (const auto& [key, change] : v.get_object()) {
       if (!change.is_array() || change.get_array().size() != 2) {
         Add(Child(path, key), "must be [old, new]");
+      }
+    }
+  }
+
+  // Every number of the event, known field or not, within a double's range.
+  // One past it (1e400) parses as infinity, which JSON cannot carry: the
+  // webhook body would show null where the platform sent a number, and a
+  // duration built from it would be no duration at all.
+  void CheckFinite(const json::object& object) {
+    for (const auto& [key, value] : object) {
+      ChildPath child(path_, key);
+      CheckFinite(value);
+    }
+  }
+  void CheckFinite(const json::value& v) {
+    if (v.is_double()) {
+      if (!std::isfinite(v.get_double()))
+        Add(path_, "is too large: a number must be within +-1.8e308");
+    } else if (v.is_object()) {
+      CheckFinite(v.get_object());
+    } else if (v.is_array()) {
+      const json::array& array = v.get_array();
+      for (size_t i = 0; i < array.size(); ++i) {
+        ChildPath item(path_, i);
+        CheckFinite(array[i]);
       }
     }
   }

@@ -355,6 +355,23 @@ TEST(Validate, RejectsNumbersOutOfRangeOrOfTheWrongKind) {
   EXPECT_EQ(count(std::uint64_t{18446744073709551615u}), Problems{});
 }
 
+// Regression: a number past a double's range (1e400) parsed as infinity and
+// passed: the webhook body then carried null where the platform sent a
+// number, and the statement of a lesson.viewed the duration "PTinfS", which
+// an LRS refuses. Known fields and unknown ones alike.
+TEST(Validate, RejectsNumbersPastADoublesRange) {
+  json::value event = json::parse(R"({"id": "evt-8815", "type": "lesson.viewed",
+      "occurred_at": "2026-11-28T11:39:00Z", "user": {"id": "u-17"},
+      "lesson": {"id": "l-77", "title": "Objection handling"}, "duration_seconds": 1e400,
+      "extra": {"list": [1, -1e999, 2.5]}})");
+  const std::string message = "is too large: a number must be within +-1.8e308";
+  EXPECT_EQ(Check(event), (Problems{{"/duration_seconds", message}, {"/extra/list/1", message}}));
+
+  json::value count = Full("term.searched");
+  count.as_object()["results_count"] = json::parse("1e999");
+  EXPECT_EQ(Check(count), (Problems{{"/results_count", message}}));
+}
+
 TEST(Validate, RejectsAnInteractionTypeOutsideTheList) {
   json::value event = Full("question.answered");
   event.as_object()["question"].as_object()["interaction_type"] = "multiple-choice";
