@@ -13,12 +13,16 @@ using boost::asio::ip::make_address;
 
 TEST(DestinationGuard, RefusesNonPublicAddressesUnlessAllowed) {
   DestinationGuard strict({});
-  for (const char* a : {"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
-                        "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fd00::1", "fd00:ec2::254",
-                        "::ffff:127.0.0.1", "224.0.0.1"}) {
+  for (const char* a :
+       {"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
+        "0.0.0.0", "::1", "fe80::1", "fd00::1", "fd00:ec2::254", "::ffff:127.0.0.1", "224.0.0.1",
+        // IPv4 inside IPv6: compatible, NAT64 local-use, 6to4, Teredo;
+        // and the old site-local range.
+        "::7f00:1", "64:ff9b:1::a00:1", "2002:a00:1::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+        "fec0::1"}) {
     EXPECT_FALSE(strict.Allows(make_address(a))) << a;
   }
-  for (const char* a : {"93.184.216.34", "1.1.1.1", "2606:4700::1111"}) {
+  for (const char* a : {"93.184.216.34", "1.1.1.1", "2606:4700::1111", "2001:4860::8888"}) {
     EXPECT_TRUE(strict.Allows(make_address(a))) << a;
   }
   DestinationGuard loopback({*net::Cidr::Parse("127.0.0.0/8")});
