@@ -63,6 +63,11 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
 
   TimePoint t = time_point_cast<milliseconds>(sys_days{date}) + hours{h} + minutes{mi} +
                 seconds{sec} + milliseconds{millis} - minutes{offset_minutes};
+  // An offset can move the instant past the four-digit years
+  // (9999-12-31T23:30:00-01:00 is in 10000 UTC), which no RFC 3339
+  // timestamp written in UTC can show.
+  const int utc_year = int(year_month_day{floor<days>(t)}.year());
+  if (utc_year < 0 || utc_year > 9999) return std::nullopt;
   return t;
 }
 

@@ -97,6 +97,19 @@ TEST(Time, ParsesRfc3339WithOffsetsAndFractions) {
             "2027-01-01T00:30:00.000Z");
 }
 
+// Regression: an offset could move the instant out of the four-digit years,
+// and the xAPI statement then carried "10000-01-01T00:30:00.000Z", which an
+// LRS refuses (the statement died).
+TEST(Time, RefusesAnInstantOutsideTheFourDigitYears) {
+  EXPECT_FALSE(ParseRfc3339("9999-12-31T23:30:00-01:00"));
+  EXPECT_FALSE(ParseRfc3339("0000-01-01T00:30:00+01:00"));
+  EXPECT_EQ(FormatTimestamp(*ParseRfc3339("9999-12-31T23:30:00+01:00")),
+            "9999-12-31T22:30:00.000Z");
+  EXPECT_EQ(FormatTimestamp(*ParseRfc3339("0000-01-01T00:30:00-01:00")),
+            "0000-01-01T01:30:00.000Z");
+  EXPECT_EQ(FormatTimestamp(*ParseRfc3339("9999-12-31T23:59:59.999Z")), "9999-12-31T23:59:59.999Z");
+}
+
 // The digits are written by hand; they must be what the printf format
 // "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ" gives, over years, days and times.
 TEST(Time, FormatsEveryMillisecondFieldLikePrintf) {
