@@ -44,12 +44,18 @@ std::optional<Millis> ParseRetryAfter(std::string_view value, Millis now) {
     if (ec == std::errc::result_out_of_range) seconds = value.front() == '-' ? 0 : kMaxSeconds;
     return std::clamp(seconds, 0LL, kMaxSeconds) * 1000;
   }
-  std::tm tm{};
+  // An HTTP-date: IMF-fixdate, or one of the two obsolete forms a recipient
+  // must still read (RFC 9110, 5.6.7): RFC 850's and asctime's.
   std::string text(value);
-  const char* parsed = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (!parsed || *parsed != '\0') return std::nullopt;
-  Millis at = static_cast<Millis>(timegm(&tm)) * 1000;
-  return at > now ? at - now : 0;
+  for (const char* format :
+       {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %d %H:%M:%S %Y"}) {
+    std::tm tm{};
+    const char* parsed = strptime(text.c_str(), format, &tm);
+    if (!parsed || *parsed != '\0') continue;
+    Millis at = static_cast<Millis>(timegm(&tm)) * 1000;
+    return at > now ? at - now : 0;
+  }
+  return std::nullopt;
 }
 
 }  // namespace punt::delivery

@@ -75,6 +75,10 @@ TEST(Outcome, ParsesRetryAfterInSecondsOrAsHttpDate) {
   // Sun, 06 Nov 1994 08:49:37 GMT is 784111777 s after the epoch.
   EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", 784111777000LL - 5000), 5000);
   EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", 784111777000LL + 5000), 0);
+  // The obsolete forms of the same date (RFC 9110, 5.6.7).
+  EXPECT_EQ(ParseRetryAfter("Sunday, 06-Nov-94 08:49:37 GMT", 784111777000LL - 5000), 5000);
+  EXPECT_EQ(ParseRetryAfter("Sun Nov  6 08:49:37 1994", 784111777000LL - 5000), 5000);
+  EXPECT_FALSE(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37", 0));  // no zone
   EXPECT_FALSE(ParseRetryAfter("soon", 0));
   EXPECT_FALSE(ParseRetryAfter("", 0));
 }
