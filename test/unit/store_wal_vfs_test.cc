@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -59,6 +60,54 @@ class WriteCounter {
     *original = unix_->xGetSystemCall(unix_, name);
     if (*original != nullptr) unix_->xSetSystemCall(unix_, name, counting);
   }
+  sqlite3_vfs* unix_;
+};
+
+// Fails every write call of exactly one page (4 KiB) while armed: the WAL is
+// written in gathered runs of several frames, so only a run holding a single
+// page is refused.
+std::atomic<bool> g_fail_page_writes{false};
+sqlite3_syscall_ptr g_real_pwrite = nullptr;
+sqlite3_syscall_ptr g_real_pwrite64 = nullptr;
+
+ssize_t FailingPwrite(int fd, const void* buf, size_t n, off_t offset) {
+  if (g_fail_page_writes && n == 4096) {
+    errno = EIO;
+    return -1;
+  }
+  return reinterpret_cast<ssize_t (*)(int, const void*, size_t, off_t)>(g_real_pwrite)(fd, buf, n,
+                                                                                       offset);
+}
+ssize_t FailingPwrite64(int fd, const void* buf, size_t n, off64_t offset) {
+  if (g_fail_page_writes && n == 4096) {
+    errno = EIO;
+    return -1;
+  }
+  return reinterpret_cast<ssize_t (*)(int, const void*, size_t, off64_t)>(g_real_pwrite64)(
+      fd, buf, n, offset);
+}
+
+class PageWriteFailer {
+ public:
+  PageWriteFailer() : unix_(sqlite3_vfs_find("unix")) {
+    g_real_pwrite = unix_->xGetSystemCall(unix_, "pwrite");
+    g_real_pwrite64 = unix_->xGetSystemCall(unix_, "pwrite64");
+    if (g_real_pwrite != nullptr) {
+      unix_->xSetSystemCall(unix_, "pwrite", reinterpret_cast<sqlite3_syscall_ptr>(FailingPwrite));
+    }
+    if (g_real_pwrite64 != nullptr) {
+      unix_->xSetSystemCall(unix_, "pwrite64",
+                            reinterpret_cast<sqlite3_syscall_ptr>(FailingPwrite64));
+    }
+  }
+  ~PageWriteFailer() {
+    g_fail_page_writes = false;
+    unix_->xSetSystemCall(unix_, "pwrite", nullptr);
+    unix_->xSetSystemCall(unix_, "pwrite64", nullptr);
+  }
+  void Arm(bool on) { g_fail_page_writes = on; }
+
+ private:
   sqlite3_vfs* unix_;
 };
 
@@ -169,6 +218,42 @@ TEST_F(WalGatheringVfsTest, SurvivesCheckpointsAndWalRestarts) {
   Query check = db->Prepare("PRAGMA integrity_check");
   ASSERT_TRUE(check.Step()) << check.error();
   EXPECT_EQ(check.Text(0), "ok");
+}
+
+// A commit whose frames fill a gathered run so that its commit frame's page
+// starts a new one: that page must still be written before COMMIT returns, so
+// a failed write fails the COMMIT. It was left for the shared-memory barrier,
+// whose failure COMMIT does not see: COMMIT returned OK, the sync that follows
+// it syncs another descriptor, and the commit was gone after a restart.
+TEST_F(WalGatheringVfsTest, AFailedWriteOfTheCommitFrameFailsTheCommit) {
+  std::string error;
+  // One row per page: updating n rows changes exactly n pages.
+  for (int i = 0; i < 80; ++i) Insert(1, 3000);
+  ASSERT_TRUE(db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)", &error)) << error;
+  PageWriteFailer failer;
+  for (int pages = 20; pages <= 40; ++pages) {
+    SCOPED_TRACE("a commit of " + std::to_string(pages) + " pages");
+    std::string sql = "UPDATE t SET body = upper(body) WHERE id <= " + std::to_string(pages);
+    failer.Arm(true);
+    bool committed = db_->Exec(sql, &error);
+    failer.Arm(false);
+    if (!committed) return;  // the failed write reached COMMIT
+    // COMMIT said the pages are in the WAL: a copy of the files, opened as
+    // after a restart, has them.
+    {
+      fs::path copy = dir_ / ("copy" + std::to_string(pages));
+      fs::create_directories(copy);
+      fs::copy_file(Path(), copy / "test.db");
+      fs::copy_file(Path() + "-wal", copy / "test.db-wal");
+      auto restarted = Db::Open((copy / "test.db").string(), &error);
+      ASSERT_TRUE(restarted) << error;
+      Query q = restarted->Prepare("SELECT count(*) FROM t WHERE body = upper(body)");
+      ASSERT_TRUE(q.Step()) << q.error();
+      ASSERT_EQ(q.Int(0), pages) << "COMMIT returned OK, but the commit is not in the WAL";
+    }
+    ASSERT_TRUE(db_->Exec("UPDATE t SET body = lower(body)", &error)) << error;
+  }
+  ADD_FAILURE() << "no commit saw its failed page write";
 }
 
 }  // namespace

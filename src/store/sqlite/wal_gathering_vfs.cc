@@ -86,6 +86,10 @@ int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset
   if (!f->wal) return f->real->pMethods->xWrite(f->real, data, amount, offset);
   if (f->deferred_error != SQLITE_OK) return Settle(f);
   const auto n = static_cast<size_t>(amount);
+  // Taken before a write-out below clears it: the page of a commit frame
+  // whose header was just written out must still be written before COMMIT
+  // returns, not left for the barrier, whose failure COMMIT never sees.
+  const bool completes_commit = f->commit_frame;
   bool follows = !f->gathered.empty() &&
                  offset == f->start + static_cast<sqlite3_int64>(f->gathered.size());
   if (!follows || f->gathered.size() + n > kMaxGathered) {
@@ -93,7 +97,6 @@ int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset
   }
   if (n > kMaxGathered) return f->real->pMethods->xWrite(f->real, data, amount, offset);
   if (f->gathered.empty()) f->start = offset;
-  bool completes_commit = f->commit_frame;
   f->gathered.append(static_cast<const char*>(data), n);
   f->commit_frame = false;
   if (n == kFrameHeaderBytes) {
