@@ -1,11 +1,12 @@
 // The client commands: punt org, punt sub, punt emit, punt delivery. Each is a
 // thin layer over one API call (docs/openapi.yaml).
-#include <charconv>
 #include <boost/json.hpp>
-
+#include <charconv>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "cli/api_client.h"
@@ -36,6 +37,7 @@ constexpr const char* kSubUsage =
     "                       [--xapi-version 1.0.3|2.0.0] [--disabled]\n"
     "                       [--max-in-flight N] [--batch-size N]\n"
     "       punt sub update ID [--url URL] [--events a,b] [--token TOKEN] [--description TEXT]\n"
+    "                          [--lrs-key KEY --lrs-secret SECRET] [--xapi-version V]\n"
     "                          [--enabled true|false] [--max-in-flight N] [--batch-size N]\n"
     "           --max-in-flight: requests open at once (1-64, default 4); --batch-size: xAPI\n"
     "           statements per POST (1-100, default 100)\n"
@@ -154,10 +156,45 @@ json::object SubscriptionBody(const ParsedFlags& f) {
   return body;
 }
 
+// The options each sub command reads. One given to a command that reads
+// another set is refused, not dropped: `sub create --enabled false` made an
+// enabled subscription.
+const std::map<std::string, std::set<std::string>> kSubOptions = {
+    {"list", {}},
+    {"get", {}},
+    {"delete", {}},
+    {"test", {}},
+    {"create",
+     {"--kind", "--url", "--events", "--token", "--lrs-key", "--lrs-secret", "--description",
+      "--xapi-version", "--disabled", "--max-in-flight", "--batch-size"}},
+    {"update",
+     {"--kind", "--url", "--events", "--token", "--lrs-key", "--lrs-secret", "--description",
+      "--xapi-version", "--enabled", "--max-in-flight", "--batch-size"}},
+    {"deliveries", {"--state", "--since", "--until", "--limit", "--cursor"}},
+    {"replay", {"--since", "--until", "--wait-seconds"}},
+};
+
+// The first option in `f` that `takes` lacks, if any.
+std::optional<std::string> OptionNotTaken(const ParsedFlags& f,
+                                          const std::set<std::string>& takes) {
+  for (const auto& [flag, value] : f.values) {
+    if (!takes.count(flag)) return flag;
+  }
+  for (const auto& flag : f.switches) {
+    if (!takes.count(flag)) return flag;
+  }
+  return std::nullopt;
+}
+
 int Sub(const ClientOptions& client, const ParsedFlags& f) {
   const auto& p = f.positional;
   if (p.empty()) return Usage(kSubUsage, "which sub command?");
   const std::string& verb = p[0];
+  if (auto options = kSubOptions.find(verb); options != kSubOptions.end()) {
+    if (auto flag = OptionNotTaken(f, options->second)) {
+      return Usage(kSubUsage, *flag + " is not an option of `punt sub " + verb + "`");
+    }
+  }
   if (verb == "list" && p.size() == 1) {
     return Report(CallApi(client, "GET", "/v1/subscriptions"), "sub list");
   }

@@ -43,6 +43,24 @@ sub=$(field '["id"]' < "$tmp/sub")
 [[ $("$punt" sub list | field '["data"][0]["id"]') == "$sub" ]] || fail "sub list"
 echo "ok: sub create/list"
 
+# Regression: an option of another sub command was dropped without a word, so
+# `sub create --enabled false` made an enabled subscription that began sending.
+set +e
+"$punt" sub create --kind webhook --url https://hooks.example/x --events '*' --enabled false \
+  > /dev/null 2> "$tmp/err"
+status=$?
+set -e
+[[ $status -eq 2 ]] && grep -q -- '--enabled is not an option of `punt sub create`' "$tmp/err" \
+  || fail "sub create --enabled false: exit $status: $(cat "$tmp/err")"
+[[ $("$punt" sub list | field '["data"].__len__()') == 1 ]] || fail "sub create --enabled false created one"
+set +e
+"$punt" sub update "$sub" --disabled > /dev/null 2> "$tmp/err"
+status=$?
+set -e
+[[ $status -eq 2 ]] && grep -q -- '--disabled is not an option' "$tmp/err" \
+  || fail "sub update --disabled: exit $status: $(cat "$tmp/err")"
+echo "ok: options of another sub command are refused"
+
 set +e
 "$punt" sub create --kind xapi --url ftp://x --events user.created > /dev/null 2> "$tmp/err"
 status=$?
