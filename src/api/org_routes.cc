@@ -6,6 +6,7 @@
 #include "api/views.h"
 #include "security/api_keys.h"
 #include "security/random.h"
+#include "util/text.h"
 
 namespace punt::api {
 namespace {
@@ -26,7 +27,8 @@ std::vector<Problem> ApplyOrgJson(const json::object& body, bool creating, store
   for (const auto& [key, value] : body) {
     std::string path = "/" + std::string(key);
     if (key == "name") {
-      if (!value.is_string() || value.get_string().empty() || value.get_string().size() > 200) {
+      if (!value.is_string() || value.get_string().empty() ||
+          CodePoints(value.get_string()) > 200) {
         problems.push_back({path, "must be a string of 1 to 200 characters"});
       } else {
         org.name = value.get_string();

@@ -39,7 +39,7 @@ class Reader {
     }
     if (!v->is_string()) return Add(key, "must be a string"), std::nullopt;
     std::string s(v->get_string());
-    if (s.size() > max_length) {
+    if (s.size() > max_length && CodePoints(s) > max_length) {
       return Add(key, "must be at most " + std::to_string(max_length) + " characters long"),
              std::nullopt;
     }

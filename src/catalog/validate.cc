@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "catalog/catalog.h"
+#include "util/text.h"
 #include "util/time.h"
 
 namespace punt::catalog {
@@ -85,10 +86,6 @@ class ChildPath {
   std::string& path_;
   const size_t size_;
 };
-
-size_t CodePoints(std::string_view s) {
-  return std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; });
-}
 
 // 100 rather than 100.000000.
 std::string FormatNumber(double d) {

@@ -442,6 +442,25 @@ describe('subscriptions', () => {
     assert.equal(after, before, 'no refused subscription was stored');
   });
 
+  // Regression: limits counted bytes, so 600 characters of "é" (1,200 bytes) were
+  // "more than 1024 characters", and a 150-character name "more than 200".
+  it('length limits count characters, not bytes (description 1,024; org name 200)', async () => {
+    const long = (n) => '\u00e9'.repeat(n);  // two bytes each in UTF-8
+    let res = await srv.request('POST', '/v1/subscriptions', { key: org.key,
+      json: { kind: 'webhook', url: HOOK_URL, events: ['*'], description: long(1024) } });
+    expectStatus(res, 201);
+    assert.equal(res.json.description, long(1024));
+    res = await srv.request('PATCH', `/v1/subscriptions/${res.json.id}`, { key: org.key,
+      json: { description: long(1025) } });
+    expectError(res, 422, { path: '/description' });
+    res = await srv.request('POST', '/v1/orgs', { key: srv.adminKey,
+      json: { name: long(200), platform_url: 'https://acme.example' } });
+    expectStatus(res, 201);
+    assert.equal(res.json.name, long(200));
+    expectError(await srv.request('PATCH', `/v1/orgs/${res.json.id}`, { key: srv.adminKey,
+      json: { name: long(201) } }), 422, { path: '/name' });
+  });
+
   it('refuses malformed JSON (400), a non-object (400) and other content types (415)', async () => {
     const key = org.key;
     for (const [method, path] of [['POST', '/v1/subscriptions'],
