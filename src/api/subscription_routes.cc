@@ -101,7 +101,10 @@ void Patch(Context& ctx, http::Request& req, http::Respond respond) {
                                  "to it; send it again"));
     }
     if (!status.ok()) return respond(StoreFailure(status, "subscription"));
-    return respond(http::Json(200, SubscriptionView(*sub)));
+    // As stored: the store sets updated_at, and disabling or enabling sets
+    // the health (the reason; failures reset).
+    auto stored = ctx.store.GetSubscription(sub->org_id, sub->id);
+    return respond(http::Json(200, SubscriptionView(stored ? *stored : *sub)));
   }
 }
 

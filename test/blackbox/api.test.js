@@ -741,6 +741,34 @@ describe('events and deliveries', () => {
     assert.equal((await allDeliveries(srv, org.key, held.id, 'state=held')).length, 0);
     await assertCounts('after the held subscription');
   });
+
+  // Regression: PATCH answered with the subscription as the request changed it, not as
+  // stored: disabling showed no health.reason, and re-enabling a failing subscription
+  // still showed it failing although enabling starts its health afresh.
+  it('PATCH enabled answers the subscription as a GET then shows it', async () => {
+    const sub = await createSub(org.key, { kind: 'webhook', url: HOOK_URL,
+      events: ['term.searched'] });
+    const event = termSearched(uniq('evt-patch-view'));
+    await ingestOk(org.key, event);
+    record([event]);
+    const read = async () => {
+      const res = await srv.request('GET', `/v1/subscriptions/${sub.id}`, { key: org.key });
+      expectStatus(res, 200);
+      delete res.json.deliveries;
+      return res.json;
+    };
+    for (let i = 0; i < 100 && (await read()).health.consecutive_failures === 0; ++i) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok((await read()).health.consecutive_failures > 0, 'no failed attempt came');
+    for (const enabled of [false, true]) {
+      const res = await srv.request('PATCH', `/v1/subscriptions/${sub.id}`, { key: org.key,
+        json: { enabled } });
+      expectStatus(res, 200);
+      assert.deepEqual(res.json, await read(), `PATCH enabled: ${enabled}`);
+    }
+    assert.equal((await read()).health.state, 'healthy');
+  });
 });
 
 describe('routing', () => {
