@@ -18,7 +18,11 @@ std::optional<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
         *error = arg + " needs a value";
         return std::nullopt;
       }
-      parsed.values[arg] = args[++i];
+      // Refused rather than last-wins: `--events a --events b` meant both.
+      if (!parsed.values.emplace(arg, args[++i]).second) {
+        *error = arg + " given twice";
+        return std::nullopt;
+      }
     } else {
       *error = "unknown option " + arg;
       return std::nullopt;

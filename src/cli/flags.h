@@ -21,7 +21,7 @@ struct ParsedFlags {
 };
 
 // `value_flags` take a value, `switch_flags` do not; anything else starting
-// with "--" is an error (returned in `error`).
+// with "--", or a value flag given twice, is an error (returned in `error`).
 std::optional<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
                                       const std::set<std::string>& value_flags,
                                       const std::set<std::string>& switch_flags,
