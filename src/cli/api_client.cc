@@ -3,9 +3,9 @@
 #include <curl/curl.h>
 
 #include <boost/json/parse.hpp>
-
 #include <cstdlib>
 #include <iostream>
+#include <utility>
 
 namespace punt::cli {
 namespace {
@@ -22,11 +22,17 @@ std::optional<std::vector<std::string>> TakeClientOptions(Args args, ClientOptio
   if (const char* v = std::getenv("PUNT_SERVER"); v && *v) options.server = v;
   if (const char* v = std::getenv("PUNT_API_KEY"); v && *v) options.key = v;
   std::vector<std::string> rest;
+  bool server_given = false, key_given = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (arg == "--server" || arg == "--key") {
       if (i + 1 >= args.size()) {
         *error = std::string(arg) + " needs a value";
+        return std::nullopt;
+      }
+      // As for every other option: a second value is a mistake, not the last word.
+      if (std::exchange(arg == "--server" ? server_given : key_given, true)) {
+        *error = std::string(arg) + " given twice";
         return std::nullopt;
       }
       (arg == "--server" ? options.server : options.key) = args[++i];

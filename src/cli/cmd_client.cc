@@ -271,6 +271,11 @@ int RunEmit(Args args) {
       if (!in) return Usage(kEmitUsage, "cannot read " + f.positional[0]);
       text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
+    // Sent empty, the server could only say what the request lacks (a JSON
+    // Content-Type), not that no event was given.
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+      return Usage(kEmitUsage, "no event given: the input is empty");
+    }
     return Report(CallApi(client, "POST", "/v1/events", text), "emit");
   });
 }

@@ -70,6 +70,16 @@ grep -q '/events/0' "$tmp/err" && grep -q '/url' "$tmp/err" || fail "field error
 echo "ok: field errors on stderr, exit 1"
 
 "$punt" emit "$root/test/golden/events/lesson.liked.json" | grep -q evt-8813 || fail "emit"
+set +e
+printf ' \n' | "$punt" emit > /dev/null 2> "$tmp/err"
+status=$?
+"$punt" emit --key k1 --key k2 "$root/test/golden/events/lesson.liked.json" > /dev/null 2> "$tmp/err2"
+status2=$?
+set -e
+[[ $status -eq 2 ]] && grep -q 'no event given' "$tmp/err" \
+  || fail "emit of nothing: exit $status: $(cat "$tmp/err")"
+[[ $status2 -eq 2 ]] && grep -q -- '--key given twice' "$tmp/err2" \
+  || fail "emit --key twice: exit $status2: $(cat "$tmp/err2")"
 "$punt" sub deliveries "$sub" --state held > "$tmp/deliveries"
 delivery=$(field '["data"][0]["id"]' < "$tmp/deliveries")
 [[ $("$punt" delivery get "$delivery" | field '["state"]') == held ]] || fail "delivery get"

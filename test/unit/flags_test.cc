@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/api_client.h"
+
 namespace punt::cli {
 namespace {
 
@@ -33,6 +35,27 @@ TEST(ParseFlags, RepeatedValueOptionIsAnErrorNotLastWins) {
   std::string error;
   EXPECT_FALSE(Parse({"--events", "lesson.completed", "--events", "lesson.viewed"}, &error));
   EXPECT_EQ(error, "--events given twice");
+}
+
+// The same for --server and --key, which every client command takes first:
+// a second --key was used instead of the first without a word.
+TEST(TakeClientOptions, ARepeatedServerOrKeyIsAnError) {
+  auto take = [](std::vector<std::string> words, ClientOptions& options, std::string* error) {
+    std::vector<char*> argv;
+    for (std::string& w : words) argv.push_back(w.data());
+    return TakeClientOptions(Args(argv.data(), argv.size()), options, error);
+  };
+  std::string error;
+  ClientOptions options;
+  auto rest = take({"list", "--server", "http://a/", "--key", "k1"}, options, &error);
+  ASSERT_TRUE(rest) << error;
+  EXPECT_EQ(*rest, std::vector<std::string>{"list"});
+  EXPECT_EQ(options.server, "http://a");
+  EXPECT_EQ(options.key, "k1");
+  EXPECT_FALSE(take({"--key", "k1", "list", "--key", "k2"}, options, &error));
+  EXPECT_EQ(error, "--key given twice");
+  EXPECT_FALSE(take({"--server", "http://a", "--server", "http://b"}, options, &error));
+  EXPECT_EQ(error, "--server given twice");
 }
 
 }  // namespace
