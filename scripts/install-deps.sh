@@ -6,10 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# libgtest-dev: CMakeLists.txt requires GTest at configure time, so `make run`
+# needs it too.
 build_pkgs=(g++ cmake make pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev)
-test_pkgs=(googletest libgtest-dev libbenchmark-dev nodejs npm python3 openssl curl
+  libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev libgtest-dev)
+test_pkgs=(googletest libbenchmark-dev nodejs npm python3 openssl curl
   postgresql nginx wrk)
 
 want=("${build_pkgs[@]}")
