@@ -28,7 +28,8 @@ unit-asan:
 	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target punt_tests punt
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE blackbox
 
-bench: deps
+bench:
+	@scripts/install-deps.sh --bench
 	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DPUNT_BUILD_BENCH=ON >/dev/null
 	@cmake --build build-bench -j $(JOBS)
 	@bench/run.sh build-bench

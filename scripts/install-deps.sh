@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what punt needs from Debian's packages and the npm registry.
 # Idempotent and fast when everything is already present.
-#   scripts/install-deps.sh          build + test dependencies
+#   scripts/install-deps.sh          build + test dependencies (`make test`)
 #   scripts/install-deps.sh --run    only what `make run` needs
+#   scripts/install-deps.sh --bench  build + test + the benchmarks' (`make bench`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,11 +12,14 @@ cd "$(dirname "$0")/.."
 build_pkgs=(g++ cmake make pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev libgtest-dev)
-test_pkgs=(googletest libbenchmark-dev nodejs npm python3 openssl curl
-  postgresql nginx wrk)
+test_pkgs=(googletest nodejs npm python3 openssl curl)
+# The benchmarks' receiver and load tool, and Google Benchmark.
+bench_pkgs=(libbenchmark-dev nginx wrk)
 
+mode=${1:-}
 want=("${build_pkgs[@]}")
-if [[ "${1:-}" != "--run" ]]; then want+=("${test_pkgs[@]}"); fi
+if [[ "$mode" != "--run" ]]; then want+=("${test_pkgs[@]}"); fi
+if [[ "$mode" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi
 
 missing=()
 for p in "${want[@]}"; do
@@ -33,8 +37,13 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts the nginx it installs, on port 80 of every address. The
+  # benchmarks start their own (127.0.0.1, a private config): stop that one.
+  if [[ " ${missing[*]} " == *" nginx "* ]]; then
+    $SUDO systemctl disable --now nginx >/dev/null 2>&1 || $SUDO service nginx stop >/dev/null 2>&1 || true
+  fi
 fi
 
-if [[ "${1:-}" != "--run" ]]; then
+if [[ "$mode" != "--run" ]]; then
   scripts/install-node-tools.sh
 fi
