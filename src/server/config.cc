@@ -17,8 +17,9 @@ const char* const kServeUsage =
     "                              (PUNT_ALLOW_DESTINATION, comma-separated)\n"
     "  --allow-http                accept http:// subscription URLs anywhere (PUNT_ALLOW_HTTP=1);\n"
     "                              without it http:// is only accepted inside allowed ranges\n"
-    "  --admin-key KEY             the admin key for /v1/orgs (PUNT_ADMIN_KEY); without one a\n"
-    "                              random key is generated once into DIR/admin.key (mode 0600)\n"
+    "  --admin-key KEY             the admin key for /v1/orgs (PUNT_ADMIN_KEY; at least 16\n"
+    "                              printable characters, no spaces); without one a random key\n"
+    "                              is generated once into DIR/admin.key (mode 0600)\n"
     "  --threads N                 HTTP threads (PUNT_THREADS; default 2)\n"
     "  --ca-file FILE              also trust this CA (PEM) for HTTPS receivers (PUNT_CA_FILE)\n"
     "  --max-in-flight N           delivery requests in flight in total (PUNT_MAX_IN_FLIGHT;\n"
@@ -32,7 +33,8 @@ const char* const kServeUsage =
     "  A duration is a whole number with ms, s, m, h or d, at most 3650d.\n\n"
     "Secrets at rest are sealed with PUNT_MASTER_KEY (32 bytes, base64 or hex) or, without it,\n"
     "a key generated once into DIR/master.key (mode 0600).\n"
-    "SIGTERM or SIGINT stops it cleanly: no new connections, in-flight requests finish.\n";
+    "SIGTERM or SIGINT stops it cleanly: no new connections; API requests get up to 10 s and\n"
+    "delivery requests up to 5 s to finish. A delivery cut off is sent again at the next start.\n";
 
 namespace {
 
