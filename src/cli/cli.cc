@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::array kCommands = {
     Command{"serve", "run the service: HTTP API, ingest and delivery", RunServe},
-    Command{"org", "create, show and change organisations (admin key)", RunOrg},
+    Command{"org", "create (admin key), show and change organisations", RunOrg},
     Command{"sub", "manage an organisation's subscriptions and see their deliveries", RunSub},
     Command{"emit", "post events from a file or standard input", RunEmit},
     Command{"delivery", "show one delivery with its attempts, or send it again", RunDelivery},
