@@ -163,7 +163,9 @@ void ApplyCredentials(Reader& in, bool creating, store::Subscription& sub,
     if (creating) in.Add("token", "is required for xAPI (or give lrs_key and lrs_secret)");
     return;
   }
-  if (auto* error = std::get_if<xapi::TokenError>(&result)) return in.Add(path, error->message);
+  if (auto* error = std::get_if<xapi::TokenError>(&result)) {
+    return in.Add(path == "lrs_key" && error->in_secret ? "lrs_secret" : path, error->message);
+  }
   secrets.token = std::get<xapi::NormalisedToken>(result).header_value;
 }
 

@@ -33,9 +33,10 @@ std::string_view StripBasicScheme(std::string_view text) {
 
 std::variant<NormalisedToken, TokenError> Encode(std::string_view key, std::string_view secret) {
   if (key.empty()) return TokenError{"the key (before ':') is empty"};
-  if (secret.empty()) return TokenError{"the secret (after ':') is empty"};
-  if (HasControlCharacter(key) || HasControlCharacter(secret)) {
-    return TokenError{"the key or secret contains control characters"};
+  if (secret.empty()) return TokenError{"the secret (after ':') is empty", true};
+  if (HasControlCharacter(key)) return TokenError{"the key contains control characters"};
+  if (HasControlCharacter(secret)) {
+    return TokenError{"the secret contains control characters", true};
   }
   std::string credentials(key);
   credentials.append(":").append(secret);

@@ -10,6 +10,7 @@ namespace punt::xapi {
 
 struct TokenError {
   std::string message;
+  bool in_secret = false;  // the secret (after ':') is at fault, not the key
 };
 
 struct NormalisedToken {

@@ -386,46 +386,121 @@ describe('subscriptions', () => {
 
   it('refuses invalid subscriptions with 422 and the field\'s path', async () => {
     const cases = [
-      [{ url: HOOK_URL, events: ['*'] }, '/kind'],
-      [{ kind: 'carrier-pigeon', url: HOOK_URL, events: ['*'] }, '/kind'],
-      [{ kind: 'webhook', events: ['*'] }, '/url'],
-      [{ kind: 'webhook', url: HOOK_URL }, '/events'],
-      [{ kind: 'webhook', url: 'ftp://127.0.0.1/hook', events: ['*'] }, '/url'],
-      [{ kind: 'webhook', url: 'not a url', events: ['*'] }, '/url'],
+      [{url: HOOK_URL, events: ['*']}, '/kind'],
+      [{kind: 'carrier-pigeon', url: HOOK_URL, events: ['*']}, '/kind'],
+      [{kind: 'webhook', events: ['*']}, '/url'],
+      [{kind: 'webhook', url: HOOK_URL}, '/events'],
+      [{kind: 'webhook', url: 'ftp://127.0.0.1/hook', events: ['*']}, '/url'],
+      [{kind: 'webhook', url: 'not a url', events: ['*']}, '/url'],
       // http:// only inside --allow-destination ranges; .invalid never resolves.
-      [{ kind: 'webhook', url: 'http://punt-test.invalid/hook', events: ['*'] }, '/url'],
-      [{ kind: 'xapi', url: 'http://punt-test.invalid/xapi', token: TOKEN_URLSAFE,
-        events: ['lesson.completed'] }, '/url'],
-      [{ kind: 'webhook', url: 'http://user:pw@127.0.0.1:9/hook', events: ['*'] }, '/url'],
-      [{ kind: 'webhook', url: HOOK_URL, events: ['lesson.exploded'] }, '/events/0'],
-      [{ kind: 'webhook', url: HOOK_URL, events: [] }, '/events'],
-      [{ kind: 'webhook', url: HOOK_URL, events: 'user.created' }, '/events'],
-      [{ kind: 'webhook', url: HOOK_URL, events: ['user.created', 7] }, '/events/1'],
-      [{ kind: 'webhook', url: HOOK_URL, events: ['*', 'user.created'] }, '/events/0'],
-      [{ kind: 'xapi', url: XAPI_URL, token: TOKEN_URLSAFE, events: ['user.created'] }, '/events/0'],
-      [{ kind: 'xapi', url: XAPI_URL, events: ['lesson.completed'] }, '/token'],
+      [{kind: 'webhook', url: 'http://punt-test.invalid/hook', events: ['*']}, '/url'],
+      [
+        {
+          kind: 'xapi',
+          url: 'http://punt-test.invalid/xapi',
+          token: TOKEN_URLSAFE,
+          events: ['lesson.completed']
+        },
+        '/url'
+      ],
+      [{kind: 'webhook', url: 'http://user:pw@127.0.0.1:9/hook', events: ['*']}, '/url'],
+      [{kind: 'webhook', url: HOOK_URL, events: ['lesson.exploded']}, '/events/0'],
+      [{kind: 'webhook', url: HOOK_URL, events: []}, '/events'],
+      [{kind: 'webhook', url: HOOK_URL, events: 'user.created'}, '/events'],
+      [{kind: 'webhook', url: HOOK_URL, events: ['user.created', 7]}, '/events/1'],
+      [{kind: 'webhook', url: HOOK_URL, events: ['*', 'user.created']}, '/events/0'],
+      [{kind: 'xapi', url: XAPI_URL, token: TOKEN_URLSAFE, events: ['user.created']}, '/events/0'],
+      [{kind: 'xapi', url: XAPI_URL, events: ['lesson.completed']}, '/token'],
       // base64 of "no-colon-here": not key:secret.
-      [{ kind: 'xapi', url: XAPI_URL, token: Buffer.from('no-colon-here').toString('base64'),
-        events: ['lesson.completed'] }, '/token'],
-      [{ kind: 'xapi', url: XAPI_URL, token: '!!not base64!!', events: ['lesson.completed'] },
-        '/token'],
-      [{ kind: 'xapi', url: XAPI_URL, lrs_key: 'lrs_key', events: ['lesson.completed'] },
-        '/lrs_secret'],
-      [{ kind: 'xapi', url: XAPI_URL, token: TOKEN_URLSAFE, xapi_version: '0.9',
-        events: ['lesson.completed'] }, '/xapi_version'],
-      [{ kind: 'xapi', url: `${XAPI_URL}?a=b`, token: TOKEN_URLSAFE, events: ['lesson.completed'] },
-        '/url'],
-      [{ kind: 'webhook', url: HOOK_URL, events: ['*'], lrs_key: 'k', lrs_secret: 's' }, '/lrs_key'],
-      [{ kind: 'webhook', url: HOOK_URL, events: ['*'], enabled: 'yes' }, '/enabled'],
-      [{ kind: 'webhook', url: HOOK_URL, events: ['*'], colour: 'red' }, '/colour'],
-      [{ kind: 'webhook', url: HOOK_URL, events: ['*'], description: 42 }, '/description'],
-      [{ kind: 'webhook', url: HOOK_URL, events: ['*'], max_in_flight: 0 }, '/max_in_flight'],
-      [{ kind: 'webhook', url: HOOK_URL, events: ['*'], max_in_flight: 65 }, '/max_in_flight'],
-      [{ kind: 'webhook', url: HOOK_URL, events: ['*'], batch_size: 10 }, '/batch_size'],
-      [{ kind: 'xapi', url: XAPI_URL, token: TOKEN_URLSAFE, batch_size: 101,
-        events: ['lesson.completed'] }, '/batch_size'],
-      [{ kind: 'xapi', url: XAPI_URL, token: TOKEN_URLSAFE, batch_size: 2.5,
-        events: ['lesson.completed'] }, '/batch_size'],
+      [
+        {
+          kind: 'xapi',
+          url: XAPI_URL,
+          token: Buffer.from('no-colon-here').toString('base64'),
+          events: ['lesson.completed']
+        },
+        '/token'
+      ],
+      [
+        {kind: 'xapi', url: XAPI_URL, token: '!!not base64!!', events: ['lesson.completed']},
+        '/token'
+      ],
+      [
+        {kind: 'xapi', url: XAPI_URL, lrs_key: 'lrs_key', events: ['lesson.completed']},
+        '/lrs_secret'
+      ],
+      // The part at fault is named: these pointed at /lrs_key.
+      [
+        {
+          kind: 'xapi',
+          url: XAPI_URL,
+          lrs_key: 'lrs_key',
+          lrs_secret: '',
+          events: ['lesson.completed']
+        },
+        '/lrs_secret'
+      ],
+      [
+        {
+          kind: 'xapi',
+          url: XAPI_URL,
+          lrs_key: 'lrs_key',
+          lrs_secret: 'p\u0001w',
+          events: ['lesson.completed']
+        },
+        '/lrs_secret'
+      ],
+      [
+        {
+          kind: 'xapi',
+          url: XAPI_URL,
+          lrs_key: 'k\u0001',
+          lrs_secret: 'pw',
+          events: ['lesson.completed']
+        },
+        '/lrs_key'
+      ],
+      [
+        {
+          kind: 'xapi',
+          url: XAPI_URL,
+          token: TOKEN_URLSAFE,
+          xapi_version: '0.9',
+          events: ['lesson.completed']
+        },
+        '/xapi_version'
+      ],
+      [
+        {kind: 'xapi', url: `${XAPI_URL}?a=b`, token: TOKEN_URLSAFE, events: ['lesson.completed']},
+        '/url'
+      ],
+      [{kind: 'webhook', url: HOOK_URL, events: ['*'], lrs_key: 'k', lrs_secret: 's'}, '/lrs_key'],
+      [{kind: 'webhook', url: HOOK_URL, events: ['*'], enabled: 'yes'}, '/enabled'],
+      [{kind: 'webhook', url: HOOK_URL, events: ['*'], colour: 'red'}, '/colour'],
+      [{kind: 'webhook', url: HOOK_URL, events: ['*'], description: 42}, '/description'],
+      [{kind: 'webhook', url: HOOK_URL, events: ['*'], max_in_flight: 0}, '/max_in_flight'],
+      [{kind: 'webhook', url: HOOK_URL, events: ['*'], max_in_flight: 65}, '/max_in_flight'],
+      [{kind: 'webhook', url: HOOK_URL, events: ['*'], batch_size: 10}, '/batch_size'],
+      [
+        {
+          kind: 'xapi',
+          url: XAPI_URL,
+          token: TOKEN_URLSAFE,
+          batch_size: 101,
+          events: ['lesson.completed']
+        },
+        '/batch_size'
+      ],
+      [
+        {
+          kind: 'xapi',
+          url: XAPI_URL,
+          token: TOKEN_URLSAFE,
+          batch_size: 2.5,
+          events: ['lesson.completed']
+        },
+        '/batch_size'
+      ],
     ];
     const before = (await srv.request('GET', '/v1/subscriptions', { key: org.key })).json.data.length;
     for (const [json, path] of cases) {
