@@ -33,7 +33,8 @@ void PrintUsage(std::ostream& out) {
   for (const auto& c : kCommands) {
     out << "  " << c.name << std::string(16 - c.name.size(), ' ') << c.summary << "\n";
   }
-  out << "\nRun `punt COMMAND --help` for a command's options.\n";
+  out << "\nRun `punt COMMAND --help` for a command's options; `punt --version` prints the "
+         "version.\n";
 }
 
 }  // namespace
