@@ -1,8 +1,15 @@
 #include "server/app.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <optional>
+#include <utility>
 
 #include "api/context.h"
 #include "api/http/router.h"
@@ -23,24 +30,58 @@ delivery::RetryPolicy MakeRetryPolicy(const Config& config) {
   return delivery::RetryPolicy(config.retry_schedule, 0.2);
 }
 
+// One punt serve a data dir: a second would claim and send the same
+// deliveries (each keeps its claims in memory). An flock on DIR/punt.lock,
+// held while the process lives; the kernel lets go of it when the process
+// ends, however it ends.
+class DataDirLock {
+ public:
+  static std::optional<DataDirLock> Take(const std::filesystem::path& dir, std::string* error) {
+    const std::string path = (dir / "punt.lock").string();
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      *error = "cannot open " + path + ": " + std::strerror(errno);
+      return std::nullopt;
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd);
+      *error = err == EWOULDBLOCK ? "another punt serve is using the data dir " + dir.string() +
+                                        " (it holds " + path + ")"
+                                  : "cannot lock " + path + ": " + std::strerror(err);
+      return std::nullopt;
+    }
+    return DataDirLock(fd);
+  }
+  DataDirLock(DataDirLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  DataDirLock& operator=(DataDirLock&&) = delete;
+  ~DataDirLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 class AppImpl final : public App {
  public:
-  AppImpl(const Config& config, security::Sealer sealer, security::AdminKey admin,
+  AppImpl(const Config& config, DataDirLock lock, security::Sealer sealer, security::AdminKey admin,
           std::unique_ptr<store::Store> store)
-      : sealer_(std::move(sealer)),
+      : lock_(std::move(lock)),
+        sealer_(std::move(sealer)),
         admin_(std::move(admin)),
         store_(std::move(store)),
         context_{*store_, sealer_, clock_, admin_.key,
                  api::DestinationPolicy{config.allowed_destinations, config.allow_http}},
         guard_(config.allowed_destinations),
-        dispatcher_(*store_, sealer_, clock_, MakeRetryPolicy(config),
-                    delivery::DispatcherOptions{
-                        .max_in_flight = config.max_in_flight,
-                        .transport = {.ca_file = config.ca_file, .guard = &guard_},
-                        .disable_after = config.disable_after_ms}),
-        server_(router_, http::Server::Options{.host = config.host,
-                                               .port = config.port,
-                                               .threads = config.threads}) {
+        dispatcher_(
+            *store_, sealer_, clock_, MakeRetryPolicy(config),
+            delivery::DispatcherOptions{.max_in_flight = config.max_in_flight,
+                                        .transport = {.ca_file = config.ca_file, .guard = &guard_},
+                                        .disable_after = config.disable_after_ms}),
+        server_(router_, http::Server::Options{
+                             .host = config.host, .port = config.port, .threads = config.threads}) {
     store_->SetStatementBuilder(api::MakeStatementBuilder());
     context_.guard = &guard_;  // guard_ is made after context_
     context_.ca_file = config.ca_file;
@@ -72,6 +113,7 @@ class AppImpl final : public App {
   }
 
  private:
+  DataDirLock lock_;  // first made, last let go: after the store is closed
   SystemClock clock_;
   security::Sealer sealer_;
   security::AdminKey admin_;
@@ -94,6 +136,8 @@ std::unique_ptr<App> App::Start(const Config& config, std::string* error) {
     return nullptr;
   }
   ::chmod(dir.c_str(), 0700);
+  auto lock = DataDirLock::Take(dir, error);
+  if (!lock) return nullptr;
   auto sealer = security::Sealer::FromEnvironmentOrKeyFile(dir, error);
   if (!sealer) return nullptr;
   auto admin = security::LoadOrCreateAdminKey(dir, config.admin_key, error);
@@ -101,8 +145,8 @@ std::unique_ptr<App> App::Start(const Config& config, std::string* error) {
   static const SystemClock kClock;
   auto store = store::OpenSqliteStore((dir / "punt.db").string(), kClock, error);
   if (!store) return nullptr;
-  auto app = std::make_unique<AppImpl>(config, std::move(*sealer), std::move(*admin),
-                                       std::move(store));
+  auto app = std::make_unique<AppImpl>(config, std::move(*lock), std::move(*sealer),
+                                       std::move(*admin), std::move(store));
   if (!app->StartDelivery(error) || !app->Listen(error)) return nullptr;
   return app;
 }
