@@ -27,8 +27,14 @@ json::value EventTypesDocument() {
 
 }  // namespace
 
-void AddMetaRoutes(http::Router& router, Context&) {
-  router.Add("GET", "/healthz", [](auto&, auto done) {
+void AddMetaRoutes(http::Router& router, Context& ctx) {
+  // Unhealthy once the store refuses writes: nothing is accepted until punt
+  // restarts, which is what a supervisor does on a failing health check.
+  router.Add("GET", "/healthz", [&ctx](auto&, auto done) {
+    std::string refusal = ctx.store.WriteRefusal();
+    if (!refusal.empty()) {
+      return done(http::Json(503, json::object{{"status", "failing"}, {"error", refusal}}));
+    }
     done(http::Json(200, json::object{{"status", "ok"}}));
   });
   // The catalog never changes while punt runs: build the answer once.

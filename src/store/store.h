@@ -174,6 +174,10 @@ class Store {
   // how many it released or moved; -1 on failure. Also finishes the slices
   // of subscriptions enabled or deleted before a stop.
   virtual int ResetInFlight() = 0;
+  // Why the store refuses every write from now on (a commit or a WAL sync
+  // failed: what it should have made durable may be lost); empty while it
+  // takes writes. Only a restart clears it.
+  virtual std::string WriteRefusal() const = 0;
   // The earliest next_attempt_at later than `after` among pending and
   // retrying deliveries of enabled subscriptions; nullopt when there is
   // none. Claimed deliveries were due when claimed, so a caller that passes

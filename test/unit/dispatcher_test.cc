@@ -30,6 +30,7 @@
 #include "api/views.h"
 #include "delivery/destination_guard.h"
 #include "delivery/outcome.h"
+#include "log_capture.h"
 #include "net/cidr.h"
 #include "security/sealer.h"
 #include "store/sqlite/sqlite_store.h"
@@ -1099,6 +1100,7 @@ TEST_F(DispatcherTest, AGoneFromTheFormerUrlDoesNotDisableTheMovedSubscription) 
 }
 
 TEST_F(DispatcherTest, GoneDisablesTheSubscriptionAndHoldsItsDelivery) {
+  LogCapture log;
   Create(Webhook("hook"));
   receiver_.Script("hook", {{.status = 410}});
   StartDispatcher();
@@ -1109,6 +1111,11 @@ TEST_F(DispatcherTest, GoneDisablesTheSubscriptionAndHoldsItsDelivery) {
   store::Subscription sub = Sub("sub_hook");
   EXPECT_FALSE(sub.enabled);
   EXPECT_NE(sub.disabled_reason.find("410"), std::string::npos) << sub.disabled_reason;
+  // The operator sees it in the log too, once.
+  auto told = log.With("\"subscription disabled\"");
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_NE(told[0].find("sub_hook"), std::string::npos) << told[0];
+  EXPECT_NE(told[0].find("410"), std::string::npos) << told[0];
 }
 
 // After a 410 nothing claimed ahead is sent: the plain client's lane starts

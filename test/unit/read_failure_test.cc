@@ -111,5 +111,35 @@ TEST_F(ReadFailureTest, TheApiAnswersAnUnreadableStoreWith503) {
   EXPECT_EQ(call("/v1/subscriptions/sub_1", key), 200u);
 }
 
+// Once a commit failed the store refuses every write until a restart:
+// /healthz says so (a supervisor restarts a punt that fails it), where it
+// answered 200 while every ingest got 503.
+TEST_F(ReadFailureTest, HealthzFailsOnceTheStoreRefusesWrites) {
+  std::optional<security::Sealer> sealer = security::Sealer::FromKey(std::string(32, 'k'));
+  ASSERT_TRUE(sealer);
+  api::Context ctx{*store_, *sealer, clock_, "admin-key", {}};
+  http::Router router;
+  api::AddMetaRoutes(router, ctx);
+  auto healthz = [&] {
+    http::Request request;
+    request.method = "GET";
+    request.path = "/healthz";
+    http::Response answer;
+    router.Dispatch(request, request.path, [&](http::Response r) { answer = std::move(r); });
+    return answer;
+  };
+  EXPECT_EQ(healthz().status, 200u);
+  EXPECT_EQ(store_->WriteRefusal(), "");
+
+  CreateOrg("acme");
+  static_cast<sqlite::SqliteStore&>(*store_).writer_for_test().FailNextCommitForTest();
+  EXPECT_FALSE(store_->UpdateOrg(*store_->GetOrg("acme")).ok());
+  http::Response failing = healthz();
+  EXPECT_EQ(failing.status, 503u);
+  EXPECT_NE(failing.body.find("\"failing\""), std::string::npos) << failing.body;
+  EXPECT_NE(failing.body.find("injected commit failure"), std::string::npos) << failing.body;
+  EXPECT_EQ(store_->WriteRefusal(), "injected commit failure");
+}
+
 }  // namespace
 }  // namespace punt::store::testing

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "log_capture.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_store.h"
@@ -1845,6 +1846,7 @@ TEST_F(SqliteStoreTest, FailedSyncFailsWhatWaitedForItAndRefusesEveryLaterWrite)
     EXPECT_TRUE(IngestSync("org_a", {Event("e0")}).ok);
     return store_->ClaimDue(clock_.Now(), 1, kUnlimited).at(0);
   }();
+  LogCapture log;
   impl().writer_for_test().FailNextSyncForTest();
   IngestResult unsynced = IngestSync("org_a", {Event("e1")});
   EXPECT_FALSE(unsynced.ok);
@@ -1861,10 +1863,16 @@ TEST_F(SqliteStoreTest, FailedSyncFailsWhatWaitedForItAndRefusesEveryLaterWrite)
   delivered.new_state = DeliveryState::kDelivered;
   store_->RecordAttempts({delivered});
   EXPECT_EQ(store_->GetDelivery("org_a", due.delivery_id)->state, DeliveryState::kInFlight);
+  // The operator hears of it once, not at every refused write.
+  auto told = log.With("refuses every write until punt restarts");
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_NE(told[0].find("a sync of the WAL failed"), std::string::npos) << told[0];
+  EXPECT_NE(told[0].find("injected sync failure"), std::string::npos) << told[0];
 }
 
 TEST_F(SqliteStoreTest, FailedCommitRefusesEveryLaterWrite) {
   CreateOrg("org_a");
+  LogCapture log;
   impl().writer_for_test().FailNextCommitForTest();
   IngestResult lost = IngestSync("org_a", {Event("e1")});
   EXPECT_FALSE(lost.ok);
@@ -1876,6 +1884,9 @@ TEST_F(SqliteStoreTest, FailedCommitRefusesEveryLaterWrite) {
   EXPECT_FALSE(IngestSync("org_a", {Event("e2")}).ok);
   EXPECT_TRUE(store_->ClaimDue(clock_.Now(), 10, kUnlimited).empty());
   EXPECT_EQ(store_->ResetInFlight(), -1);
+  auto told = log.With("refuses every write until punt restarts");
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_NE(told[0].find("a commit failed"), std::string::npos) << told[0];
 }
 
 // Subscription health, kept from attempt outcomes (DESIGN.md section 3).

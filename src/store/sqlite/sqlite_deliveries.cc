@@ -240,6 +240,8 @@ struct RecordContext {
   // change nothing.
   std::unordered_set<std::string> healthy;
   std::vector<std::string> disabled;  // the subscriptions disabled
+  // Those this commit turned off, and why: logged once it commits.
+  std::vector<std::pair<std::string, std::string>> turned_off;
 };
 
 // Disables the subscription: its waiting deliveries read as held from now.
@@ -252,6 +254,7 @@ Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Milli
   if (!off.BindText(1, sub_id).BindText(2, reason).BindInt(3, now).Run()) {
     return QueryStatus(off, "cannot disable subscription");
   }
+  if (db.Changes() > 0) ctx.turned_off.emplace_back(sub_id, reason);
   return Status::Ok();
 }
 
@@ -522,6 +525,7 @@ std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
 void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
   if (outcomes.empty()) return;
   std::vector<std::string> disabled;
+  std::vector<std::pair<std::string, std::string>> turned_off;
   Status recorded = writer_.RunSync(
       [&](Db& db, bool* made_due) {
         Millis now = clock_.Now();
@@ -535,10 +539,14 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
         }
         if (!ctx.disabled.empty()) ingest_subscriptions_.clear();
         disabled = ctx.disabled;  // the writer may run this twice
+        turned_off = ctx.turned_off;
         return status;
       },
       /*durable=*/false);
   if (!recorded.ok()) return;  // they stay claimed, as in flight, until ResetInFlight
+  for (const auto& [sub_id, reason] : turned_off) {
+    LogWarn("subscription disabled", {{"subscription_id", sub_id}, {"reason", reason}});
+  }
   // Only now, after the commit: a claim that no longer finds a delivery
   // claimed finds its new state.
   for (const AttemptOutcome& outcome : outcomes) {

@@ -95,6 +95,7 @@ class SqliteStore final : public Store {
   void RecordAttempts(std::vector<AttemptOutcome> outcomes) override;
   void ReleaseClaims(const std::vector<DueDelivery>& deliveries) override;
   int ResetInFlight() override;
+  std::string WriteRefusal() const override { return writer_.refusal(); }
   std::optional<Millis> NextDueTime(Millis after) override;
 
   // sqlite_operations.cc

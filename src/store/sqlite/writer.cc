@@ -1,11 +1,13 @@
 #include "store/sqlite/writer.h"
-#include "util/thread_name.h"
 
 #include <algorithm>
 #include <future>
 #include <memory>
 #include <utility>
 #include <vector>
+
+#include "util/log.h"
+#include "util/thread_name.h"
 
 namespace punt::store::sqlite {
 namespace {
@@ -83,6 +85,11 @@ Status Writer::RunSync(std::function<Status(Db& db, bool* made_due)> run, bool d
 bool Writer::failed() const {
   std::lock_guard lock(mu_);
   return !bg_error_.empty();
+}
+
+std::string Writer::refusal() const {
+  std::lock_guard lock(mu_);
+  return bg_error_;
 }
 
 WriterStats Writer::stats() const {
@@ -205,9 +212,15 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
   if (!committed) {
     if (db_->InTransaction()) db_->Exec("ROLLBACK", nullptr);
     if (rolled_back_) rolled_back_();
+    bool first = false;
     {
       std::lock_guard lock(mu_);
+      first = bg_error_.empty();
       bg_error_ = error;
+    }
+    if (first) {
+      LogError("a commit failed: the store refuses every write until punt restarts",
+               {{"error", error}});
     }
     Fail(group, "commit failed: " + error);
     return;
@@ -260,6 +273,7 @@ void Writer::SyncLoop() {
     if (fail && error.empty()) error = "injected sync failure";
     if (!fail && !wal_->Sync(&error)) fail = true;
     bool wake_writer = false;
+    bool first_failure = false;
     {
       std::lock_guard lock(mu_);
       syncing_ = false;
@@ -267,11 +281,16 @@ void Writer::SyncLoop() {
       if (fail) {
         // What the failed sync should have made durable may be lost, and a
         // later sync cannot tell: refuse every write from now on.
+        first_failure = sync_error_.empty();
         sync_error_ = error;
         if (bg_error_.empty()) bg_error_ = error;
       } else {
         ++stats_.syncs;
       }
+    }
+    if (first_failure) {
+      LogError("a sync of the WAL failed: the store refuses every write until punt restarts",
+               {{"error", error}});
     }
     if (wake_writer) work_.notify_one();  // commit the group it held open
     for (Committed& job : batch) {

@@ -94,6 +94,8 @@ class Writer {
   WriterStats stats() const;
   // True once a commit or a sync failed: every later job is refused.
   bool failed() const;
+  // That failure's error; empty while the writer takes jobs.
+  std::string refusal() const;
 
   // Test hooks. While paused, jobs queue up without running, so a test can
   // put chosen jobs into one group.
