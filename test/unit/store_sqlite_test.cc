@@ -2011,11 +2011,19 @@ TEST_F(SqliteHealthTest, EnablingRequeuesWhatDiedWhileFailing) {
 
   sub.enabled = true;
   ASSERT_TRUE(store_->UpdateSubscription(sub).ok());
-  EXPECT_EQ(List("org_a", "hook", DeliveryState::kPending).size(), 2u);  // e1 and e2
+  auto pending = List("org_a", "hook", DeliveryState::kPending);
+  ASSERT_EQ(pending.size(), 2u);  // e1 and e2
   ASSERT_EQ(List("org_a", "hook", DeliveryState::kDead).size(), 1u);
   EXPECT_EQ(List("org_a", "hook", DeliveryState::kDead)[0].event_id, "e0");
   EXPECT_EQ(HealthState(Sub()), "healthy");
   EXPECT_EQ(Sub().disabled_reason, "");
+  // Re-queued, e1 starts the schedule afresh (it kept its used-up count, so
+  // one more failure ended it), its attempt still in its log.
+  for (const Delivery& d : pending) EXPECT_EQ(d.attempt_count, 0) << d.event_id;
+  auto e1 = std::find_if(pending.begin(), pending.end(),
+                         [](const Delivery& d) { return d.event_id == "e1"; });
+  ASSERT_NE(e1, pending.end());
+  EXPECT_EQ(store_->GetDelivery("org_a", e1->id)->attempts.size(), 1u);
 }
 
 // Many deliveries died while failing: enabling re-queues them a slice per

@@ -116,10 +116,14 @@ Status RequeueDeadSlice(Db& db, const std::string& sub_id, Millis now, int slice
                         bool* more) {
   // Dead (5) written out: deliveries_in_flight_held_dead (schema step 2).
   // When done the window goes, unless the subscription was disabled
-  // meanwhile: then it stays for the next enabling.
+  // meanwhile: then it stays for the next enabling. A re-queued delivery
+  // starts the schedule afresh (attempt_count 0; its attempts stay in its
+  // log): most died of retries used up, and with their old count one failed
+  // attempt in the recovery (a 429 under the backlog) would end them again.
   return MarkedSlice(
       db, sub_id, now, slice,
-      "UPDATE deliveries SET state = 0, next_attempt_at = ?2, updated_at = ?2 WHERE id IN "
+      "UPDATE deliveries SET state = 0, attempt_count = 0, next_attempt_at = ?2, "
+      "updated_at = ?2 WHERE id IN "
       "(SELECT d.id FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
       "WHERE d.subscription_id = ?1 AND d.state = 5 AND s.enabled = 1 "
       "AND d.updated_at >= s.requeue_since AND d.updated_at <= s.requeue_until LIMIT ?3)",
