@@ -1,15 +1,19 @@
 // Baseline for xAPI delivery: a bare SQLite program making the state changes
 // punt makes to deliver N deliveries in batches (store/sqlite/
 // sqlite_deliveries.cc), with nothing sent over the network:
-//   claim:  one transaction: read the batch's due deliveries with their
-//           statement bodies, set each to in_flight;
-//   record: one transaction: set each to delivered (attempt_count + 1,
+//   claim:  a read transaction: the batch's due deliveries, earliest first,
+//           from punt's partial index deliveries_waiting_by_subscription
+//           (the state written into the SQL, as punt does, so SQLite can
+//           use it), with their event ids and statement bodies. Nothing is
+//           written: punt keeps its claims in memory (ClaimedSet) and writes
+//           no in_flight state;
+//   record: one write transaction: set each to delivered (attempt_count + 1,
 //           next_attempt_at, updated_at, and the delivering attempt in the
 //           row's ok_ columns, schema step 6), and update the subscription's
 //           health once.
 // Same schema (punt's migration), WAL, and by default synchronous=NORMAL,
-// which is what punt's writer uses for claims and attempt records (they are
-// not durable jobs: losing one only repeats a delivery).
+// which is what punt's writer uses for attempt records (they are not durable
+// jobs: losing one only repeats a delivery).
 //
 //   bench_sqlite_xapi_delivery --db PATH [--deliveries 200000] [--batch 100]
 //       [--statement-bytes 1500] [--webhook-bytes 1024] [--synchronous NORMAL]
@@ -57,6 +61,7 @@ void WriteBacklog(sqlite3* db, const bench::Tenant& tenant, int64_t count, size_
 
 struct Claimed {
   int64_t id;
+  std::string event_id;
   int64_t attempt_count;
   std::string body;
 };
@@ -77,13 +82,16 @@ int main(int argc, char** argv) {
   WriteBacklog(db, tenant, deliveries, static_cast<size_t>(flags.Int("webhook-bytes", 1024)),
                static_cast<size_t>(flags.Int("statement-bytes", 1500)));
 
+  // Punt's claim: the due ids from the partial index alone, then the rows
+  // and bodies by id (FindDueSql and LoadDue in sqlite_deliveries.cc).
+  static_assert(Value(DeliveryState::kPending) == 0);
   bench::Stmt find(db,
-                   "SELECT d.id, e.event_id, d.attempt_count, b.body FROM deliveries d "
+                   "SELECT id FROM deliveries WHERE subscription_id = ?1 AND state = 0 "
+                   "AND next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3");
+  bench::Stmt load(db,
+                   "SELECT e.event_id, d.attempt_count, b.body FROM deliveries d "
                    "JOIN events e ON e.seq = d.event_seq "
-                   "JOIN bodies b ON b.event_seq = d.event_seq AND b.format = 1 "
-                   "WHERE d.subscription_id = ?1 AND d.state = ?2 AND d.next_attempt_at <= ?3 "
-                   "ORDER BY d.next_attempt_at LIMIT ?4");
-  bench::Stmt claim(db, "UPDATE deliveries SET state = ?2, updated_at = ?3 WHERE id = ?1");
+                   "JOIN bodies b ON b.event_seq = d.event_seq AND b.format = 1 WHERE d.id = ?1");
   bench::Stmt deliver(db,
                       "UPDATE deliveries SET state = ?2, attempt_count = attempt_count + 1, "
                       "next_attempt_at = ?3, updated_at = ?3, ok_at = ?3, ok_status = 204, "
@@ -95,16 +103,20 @@ int main(int argc, char** argv) {
   const auto begin = std::chrono::steady_clock::now();
   int64_t delivered = 0, batches = 0;
   std::vector<Claimed> claimed;
+  std::vector<int64_t> due;
   for (;;) {
     claimed.clear();
+    due.clear();
     int64_t now = bench::NowMs();
-    bench::Exec(db, "BEGIN IMMEDIATE");
-    find.Text(1, tenant.sub_id).Int(2, Value(DeliveryState::kPending)).Int(3, now).Int(4, batch);
-    while (find.Step()) {
-      claimed.push_back({find.ColumnInt(0), find.ColumnInt(2), std::string(find.ColumnBlob(3))});
-    }
-    for (const Claimed& c : claimed) {
-      claim.Int(1, c.id).Int(2, Value(DeliveryState::kInFlight)).Int(3, now).Run();
+    bench::Exec(db, "BEGIN");  // a read transaction: the claim writes nothing
+    find.Text(1, tenant.sub_id).Int(2, now).Int(3, batch);
+    while (find.Step()) due.push_back(find.ColumnInt(0));
+    for (int64_t id : due) {
+      load.Int(1, id);
+      while (load.Step()) {
+        claimed.push_back({id, std::string(load.ColumnBlob(0)), load.ColumnInt(1),
+                           std::string(load.ColumnBlob(2))});
+      }
     }
     bench::Exec(db, "COMMIT");
     if (claimed.empty()) break;
