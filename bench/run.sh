@@ -309,11 +309,13 @@ measure_receiver() {
   local worker cpu_before
   worker=$(pgrep -P "$nginx_pid" | head -1) || worker=""
   cpu_before=$(thread_cpu "$worker")
-  json=$(run_wrk receiver "$CONNS" "$receiver_url/" static POST /webhook "$tmp/webhook-body.json")
+  json=$(run_wrk receiver "$CONNS" "$receiver_url/" static POST /webhook "$tmp/webhook-body.json" \
+    "" "$tmp/webhook-headers.txt")
   result receiver_wrk_rate "$(wrk_rate "$json")"
   cpu_record receiver request "$cpu_before" "$(thread_cpu "$worker")" "$(field "$json" requests)"
   out=$(timeout -k 5 $((TIMEOUT + 10)) "$build/bench_curl_post" "$receiver_url/webhook" \
-    "$tmp/webhook-body.json" "$BACKLOG" "$CONNS" "$TIMEOUT") || die "bench_curl_post: $out"
+    "$tmp/webhook-body.json" "$BACKLOG" "$CONNS" "$TIMEOUT" "$tmp/webhook-headers.txt") ||
+    die "bench_curl_post: $out"
   result receiver_curl_rate "$(kv "$out" rate)"
 }
 
@@ -330,7 +332,8 @@ measure_webhook() {
   # of percent within minutes, and the ratio uses the mean of both (report.js).
   if wants receiver && [[ -z ${BENCH_RECEIVER_URL:-} ]]; then
     local json
-    json=$(run_wrk receiver_after "$CONNS" "$receiver_url/" static POST /webhook "$tmp/webhook-body.json")
+    json=$(run_wrk receiver_after "$CONNS" "$receiver_url/" static POST /webhook \
+      "$tmp/webhook-body.json" "" "$tmp/webhook-headers.txt")
     result receiver_wrk_rate_after "$(wrk_rate "$json")"
   fi
 }
@@ -544,6 +547,7 @@ log "event mix: $TYPES; webhook body ${webhook_bytes} B, statement ${statement_b
 result webhook_bytes "$webhook_bytes"
 result statement_bytes "$statement_bytes"
 result event_bytes "$(field "$sizes" event_bytes)"
+result webhook_header_bytes "$(field "$sizes" webhook_header_bytes)"  # punt's, sent by wrk and the curl loop too
 result idle_at_start "$(idle_percent)"
 
 if [[ -n ${BENCH_RECEIVER_URL:-} ]]; then

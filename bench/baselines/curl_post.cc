@@ -1,8 +1,11 @@
 // Baseline: a bare libcurl-multi loop POSTing one body N times over C
 // keep-alive connections, as fast as the receiver answers. It is the ceiling
 // for punt's dispatcher (also libcurl multi) on the same machine and receiver.
+// HEADERS_FILE's "Name: value" lines are sent as headers too (bench/run.sh
+// gives it punt's User-Agent and webhook headers, so the request is as long
+// as punt's); libcurl's own Accept header is left out, as punt sends none.
 //
-//   bench_curl_post URL BODY_FILE REQUESTS CONNECTIONS [MAX_SECONDS]
+//   bench_curl_post URL BODY_FILE REQUESTS CONNECTIONS [MAX_SECONDS] [HEADERS_FILE]
 //
 // Prints one line: requests=N ok=N failed=N seconds=S rate=R (R counts 2xx
 // answers per second). Stops after MAX_SECONDS (default 300) whatever is left.
@@ -43,7 +46,8 @@ CURL* MakeHandle(const std::string& url, const std::string& body, curl_slist* he
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: %s URL BODY_FILE REQUESTS CONNECTIONS [MAX_SECONDS]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s URL BODY_FILE REQUESTS CONNECTIONS [MAX_SECONDS] [HEADERS_FILE]\n",
+                 argv[0]);
     return 2;
   }
   const std::string url = argv[1];
@@ -65,6 +69,17 @@ int main(int argc, char** argv) {
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, connections);
   curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+  headers = curl_slist_append(headers, "Accept:");
+  if (argc > 6) {
+    std::ifstream in(argv[6]);
+    if (!in) {
+      std::fprintf(stderr, "cannot read %s\n", argv[6]);
+      return 2;
+    }
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) headers = curl_slist_append(headers, line.c_str());
+    }
+  }
 
   std::vector<CURL*> handles;
   long started = 0;

@@ -1,7 +1,8 @@
 -- wrk script for bench/run.sh. Two modes, chosen by the first argument:
 --
---   wrk ... -s wrk.lua URL -- static METHOD PATH [BODY_FILE|-] [API_KEY]
---       the same request every time (a GET, or a POST of BODY_FILE's bytes)
+--   wrk ... -s wrk.lua URL -- static METHOD PATH [BODY_FILE|-] [API_KEY] [HEADERS_FILE]
+--       the same request every time (a GET, or a POST of BODY_FILE's bytes),
+--       with the "Name: value" lines of HEADERS_FILE as headers too
 --   wrk ... -s wrk.lua URL -- events TEMPLATES PER_REQUEST ID_PREFIX API_KEY
 --       POST /v1/events with PER_REQUEST events from the templates of
 --       events.js (one object when 1, else an array), every id unique:
@@ -34,6 +35,12 @@ function init(args)
       wrk.headers["Content-Type"] = "application/json"
     end
     if args[5] and args[5] ~= "" then wrk.headers["Authorization"] = "Bearer " .. args[5] end
+    if args[6] and args[6] ~= "" then
+      for line in io.lines(args[6]) do
+        local name, value = line:match("^([^:]+):%s*(.*)$")
+        if name then wrk.headers[name] = value end
+      end
+    end
     request = nil  -- wrk then sends the one prebuilt request
     return
   end
