@@ -490,6 +490,17 @@ measure_goals() {
   # its backlog stays pending while punt keeps delivering.
   api patch "$base" "$key" "$sub_a" "{\"url\":\"http://127.0.0.1:$rport/slow/a\",\"max_in_flight\":1}" ||
     die "could not slow subscription A down"
+  # A delivered part of its backlog to nginx during the fairness runs: top it
+  # up, so the soak and the restart have BENCH_FAIRNESS_BACKLOG pending (the
+  # figures' rows name the pending counts measured, not this parameter).
+  local pending c
+  c=$(counts "$sub_a")
+  pending=$(($(field "$c" pending) + $(field "$c" in_flight) + $(field "$c" retrying)))
+  if ((pending < FAIRNESS_BACKLOG)); then
+    out=$(timeout -k 5 "$TIMEOUT" node "$lib/ingest.js" "$base" "$key" "$tmp/templates.ndjson" \
+      $((FAIRNESS_BACKLOG - pending)) "$per" 4 big2 "$TIMEOUT") || die "topping the backlog up failed"
+  fi
+  result goals_backlog_topped_up $((pending < FAIRNESS_BACKLOG ? FAIRNESS_BACKLOG - pending : 0))
   result goals_soak_pending_start "$(field "$(counts "$sub_a")" pending)"
   local end=$(($(date +%s) + SOAK_SECONDS)) rss first="" max=0 last="" samples=0 left
   log "  sampling punt's RSS every 10 s for $SOAK_SECONDS s"

@@ -17,7 +17,8 @@
 //   node goals.js fairness BASE KEY TEMPLATES SUB_A REPEATS [TIMEOUT_S]
 //     SUB_A holds a backlog (disabled). Creates subscription B -> this receiver,
 //     enables SUB_A (timing the PATCH), and once the PATCH has answered POSTs
-//     one event (REPEATS times, one after another) and times each until B got it.
+//     one event (REPEATS times, one after another) and times each until B got it;
+//     then deletes B (its receiver ends with this process).
 //
 // Prints one JSON line of figures (milliseconds).
 'use strict';
@@ -184,7 +185,7 @@ async function fairness([base, key, tplFile, subA, repeats, timeoutS = '120']) {
     if (id === current && arrival === null) arrival = at;
   } });
   const port = await receiver.listen();
-  await webhookSub(base, key, `http://127.0.0.1:${port}/fair`);
+  const subB = await webhookSub(base, key, `http://127.0.0.1:${port}/fair`);
   const p0 = now();
   await expect(200, 'PATCH', `${base}/v1/subscriptions/${subA}`, { key, json: { enabled: true }, timeoutMs: 600000 });
   const out = { patch_ms: Math.round(now() - p0) };
@@ -199,6 +200,9 @@ async function fairness([base, key, tplFile, subA, repeats, timeoutS = '120']) {
     out[`b_ms_${r}`] = arrival === null ? null : r2(arrival - t0);
     await sleep(500);
   }
+  // B's receiver goes with this process: B goes too, so the events run.sh
+  // adds to A's backlog next are not also retried against a closed port.
+  await expect(204, 'DELETE', `${base}/v1/subscriptions/${subB}`, { key });
   receiver.close();
   return out;
 }

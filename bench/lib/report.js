@@ -90,6 +90,9 @@ function goalRows(r, env) {
   if (!wanted && !Object.keys(r).some((k) => k.startsWith('latency_'))) return [];
   const rate = n(env.BENCH_LATENCY_RATE);
   const backlog = n(env.BENCH_FAIRNESS_BACKLOG);
+  // The pending counts measured at the soak's start and end (A's backlog,
+  // topped up to BENCH_FAIRNESS_BACKLOG after the fairness runs).
+  const pendingAt = (v) => (Number.isFinite(v) ? n(v) : `${backlog} (not measured)`);
   const fan = [1, 2, 3].map((i) => r[`fanout_last_ms_${i}`]);
   const fair = [1, 2, 3].map((i) => r[`fairness_b_ms_${i}`]);
   const list = (v) => (v.some(Number.isFinite)
@@ -136,7 +139,7 @@ function goalRows(r, env) {
       goal: '-'
     },
     {
-      what: `punt RSS with ${backlog} pending, ${
+      what: `punt RSS with ${pendingAt(r.goals_soak_pending_start)} pending, ${
           n(env.BENCH_SOAK_SECONDS)} s soak while delivering: first / max / last`,
       figure: [r.rss_first_mb, r.rss_max_mb, r.rss_last_mb].every(Number.isFinite) ?
           `${r.rss_first_mb} / ${r.rss_max_mb} / ${r.rss_last_mb} MB` :
@@ -145,7 +148,7 @@ function goalRows(r, env) {
     },
     {
       what:
-          `time to first delivery after a restart with ${backlog} pending (spawn -> first request)`,
+          `time to first delivery after a restart with ${pendingAt(r.goals_soak_pending_end)} pending (spawn -> first request)`,
       figure: ms(r.restart_first_delivery_ms) + busy(r.goals_restart_idle_before),
       goal: '<= 2,000 ms'
     },
@@ -193,6 +196,8 @@ function goalsMarkdown(goals, r, env) {
   d('backlog: deliveries held', r.goals_backlog_held);
   d('punt RSS with the backlog held (A disabled)', r.goals_rss_held_mb, ' MB');
   for (const i of [1, 2, 3]) d(`fairness event ${i}: its POST answered in`, r[`fairness_post_ms_${i}`], ' ms');
+  d('soak: deliveries added to A\'s backlog after the fairness runs (A delivered them meanwhile)',
+    r.goals_backlog_topped_up);
   d('soak: A\'s pending deliveries at its start / end', r.goals_soak_pending_start, ` / ${n(r.goals_soak_pending_end)}`);
   d('soak: RSS samples', r.rss_samples);
   d('restart: SIGTERM until punt exited', r.restart_stop_ms, ' ms');
@@ -320,8 +325,11 @@ function markdown(table, goals, r, env) {
       '  BENCH_FAIRNESS_BACKLOG events are ingested (up to 1,000 a request, 4 connections);',
       '  subscription B (-> the node receiver) is created, A is enabled (the PATCH is timed),',
       '  and after it answered one event is POSTed and timed to B\'s arrival (three times, in',
-      '  turn). A is then pointed at a slow receiver (lib/receiver.js, 50 ms an answer,',
-      '  max_in_flight 1), so its backlog stays pending while punt delivers, and punt\'s VmRSS',
+      '  turn); B is then deleted. A is then pointed at a slow receiver (lib/receiver.js, 50 ms an',
+      '  answer, max_in_flight 1) and, as it delivered part of its backlog to nginx meanwhile,',
+      '  topped up to BENCH_FAIRNESS_BACKLOG waiting deliveries (the RSS and restart rows name the',
+      '  pending counts measured at the soak\'s start and end), so its backlog stays pending while',
+      '  punt delivers, and punt\'s VmRSS',
       '  (/proc/PID/status) is sampled every 10 s for BENCH_SOAK_SECONDS. Then punt is stopped',
       '  (SIGTERM) and restarted on the same data dir; the figure runs from the spawn to the first',
       '  request at that receiver (wall clock of both processes).',
