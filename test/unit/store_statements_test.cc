@@ -57,6 +57,15 @@ class StatementsTest : public testing::StoreFixture {
     return out;
   }
 
+  // Waits (bounded: about 10 s, longer on a slow machine, never for ever)
+  // until the paused writer holds `n` jobs.
+  static bool WaitQueued(sqlite::Writer& writer, size_t n) {
+    for (int i = 0; i < 5000 && writer.QueuedForTest() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return writer.QueuedForTest() == n;
+  }
+
   std::atomic<int> built_{0};
 };
 
@@ -120,10 +129,10 @@ TEST_F(StatementsTest, TheBuilderStaysWhenItsJobRunsTwice) {
   sqlite::Writer& writer = impl.writer_for_test();
   writer.PauseForTest();  // the builder's job and a failing one form one group
   std::thread setter([this] { SetBuilder(); });
-  while (writer.QueuedForTest() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(WaitQueued(writer, 1)) << "the builder's job never reached the writer";
   std::promise<IngestResult> failed;
   store_->Ingest("no_such_org", {Event("x")}, [&](IngestResult r) { failed.set_value(r); });
-  while (writer.QueuedForTest() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(WaitQueued(writer, 2)) << "the failing job never reached the writer";
   const int64_t again_before = impl.writer_stats().groups_run_again;
   writer.ResumeForTest();
   setter.join();
