@@ -16,7 +16,6 @@
 namespace punt::delivery {
 namespace {
 
-constexpr Millis kIdlePoll = 1000;  // longest sleep with nothing due
 constexpr Millis kNever = std::numeric_limits<Millis>::max();
 constexpr size_t kMaxBatchBytes = 1u << 20;  // an xAPI batch's body stays under 1 MiB
 // Claims fetch up to kClaimAhead times a subscription's request slots, so
@@ -171,8 +170,8 @@ void Dispatcher::Run() {
     slot_freed = CompletePlain() || slot_freed;
     HandOverRecords();
 
-    Millis wait = std::clamp<Millis>(next_due_at_ - clock_.Now(), 0, kIdlePoll);
-    if (claim_outstanding_) wait = kIdlePoll;  // the claimer's answer wakes us
+    Millis wait = std::clamp<Millis>(next_due_at_ - clock_.Now(), 0, options_.idle_poll);
+    if (claim_outstanding_) wait = options_.idle_poll;  // the claimer's answer wakes us
     if (!stopping_ && (woken_ || refill_ || (slot_freed && waiting_count_ > 0) ||
                        (want_claim_ && !claim_outstanding_))) {
       wait = 0;
@@ -211,7 +210,7 @@ void Dispatcher::RequestClaim(Millis now) {
   for (const auto& [sub, queue] : waiting_) request->used[sub] += static_cast<int>(queue.size());
   request->drained = drained_;
   request->subscription_changes = store_.SubscriptionChanges();
-  next_due_at_ = now + kIdlePoll;  // the answer sets it
+  next_due_at_ = now + options_.idle_poll;  // the answer sets it
   {
     std::lock_guard lock(claim_mutex_);
     claim_request_ = std::move(request);
@@ -291,7 +290,7 @@ void Dispatcher::TakeClaim(Millis now) {
   // Deliveries due later, or due now but waiting for a busy subscription's
   // slot (a finished request claims again), wake us by the clock.
   const auto& next = result->next_due;
-  next_due_at_ = next && *next > now ? *next : now + kIdlePoll;
+  next_due_at_ = next && *next > now ? *next : now + options_.idle_poll;
   // A retry this dispatcher scheduled may not be committed yet, so the store
   // cannot know it: wake for it too.
   if (soonest_retry_ > now) {

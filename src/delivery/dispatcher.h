@@ -41,6 +41,10 @@ struct DispatcherOptions {
   TransportOptions transport;
   // A subscription failing this long without a success is disabled.
   Millis disable_after = 5LL * 24 * 3600 * 1000;
+  // The longest real-time sleep with nothing due. Commits, finished requests
+  // and the claimer's answers wake the dispatcher at once; tests make this
+  // long so that a missed wake-up shows as a hang, not as a slow test.
+  Millis idle_poll = 1000;
 };
 
 class Dispatcher {

@@ -241,6 +241,14 @@ class DispatcherTest : public ::testing::Test {
     options.transport.guard = &loopback_allowed_;
     return options;
   }
+  // The same with an idle poll far longer than any wait in these tests: a
+  // wake-up the dispatcher misses shows as a bounded wait running out, so
+  // a test can pin "at once" without timing anything.
+  DispatcherOptions WithoutIdlePoll() {
+    DispatcherOptions options = Options();
+    options.idle_poll = 10 * 60 * 1000;
+    return options;
+  }
 
   void StartDispatcher(DispatcherOptions options, RetryPolicy policy = TestPolicy()) {
     auto dispatcher = std::make_unique<Dispatcher>(*store_, sealer_, clock_, std::move(policy),
@@ -882,17 +890,17 @@ TEST_F(DispatcherTest, RequestsWaitingInALaneLeaveTheTotalToOthers) {
 
 // Also a regression: a finished request freed its slot but the dispatcher
 // slept up to a second before claiming the backlog behind it.
+// With no idle poll to fall back on, only claiming as a request ends gets
+// the three waves out within the bound.
 TEST_F(DispatcherTest, SlowReceiverSeesMaxInFlightRequestsAndNoMore) {
   Create(Webhook("slow", /*max_in_flight=*/2));
   receiver_.Script("slow", {{.status = 200, .delay = 100ms}});
-  StartDispatcher();
+  StartDispatcher(WithoutIdlePoll());
   std::vector<store::NewEvent> events;
   for (int i = 0; i < 6; ++i) events.push_back(Event("evt-" + std::to_string(i)));
-  Steady::time_point ingested = Ingest(events);
+  Ingest(events);
 
-  ASSERT_TRUE(receiver_.WaitForCount("slow", 6));
-  auto took = receiver_.Requests("slow").back().at - ingested;
-  EXPECT_LT(took, 1000ms);  // three waves of 100 ms, each claimed as the last one ends
+  ASSERT_TRUE(receiver_.WaitForCount("slow", 6, 60s)) << receiver_.Count("slow");
   for (const store::Delivery& d : Deliveries("sub_slow")) {
     WaitForState(d.id, DeliveryState::kDelivered);
   }
@@ -900,24 +908,18 @@ TEST_F(DispatcherTest, SlowReceiverSeesMaxInFlightRequestsAndNoMore) {
   EXPECT_EQ(receiver_.MaxOpen("slow"), 2);  // in parallel, and no more than allowed
 }
 
+// Without an idle poll, a dispatcher the commit did not wake would wait ten
+// minutes: each event arriving within the bound shows the commit woke it.
 TEST_F(DispatcherTest, CommitWakesAnIdleDispatcherWithoutTheClockMoving) {
   Create(Webhook("hook"));
-  StartDispatcher();
-  std::this_thread::sleep_for(100ms);  // idle: it has claimed nothing and waits
+  StartDispatcher(WithoutIdlePoll());
+  std::this_thread::sleep_for(100ms);  // most likely idle: it has claimed nothing and waits
 
-  std::vector<long long> latencies_us;
   for (int i = 0; i < 5; ++i) {
-    Steady::time_point committed = Ingest({Event("evt-" + std::to_string(i))});
-    ASSERT_TRUE(receiver_.WaitForCount("hook", i + 1, 2s)) << i;
-    auto waited = receiver_.Requests("hook")[i].at - committed;
-    latencies_us.push_back(std::chrono::duration_cast<std::chrono::microseconds>(waited).count());
-    EXPECT_LT(waited, 500ms) << i;
-    std::this_thread::sleep_for(50ms);  // idle again
+    Ingest({Event("evt-" + std::to_string(i))});
+    ASSERT_TRUE(receiver_.WaitForCount("hook", i + 1, 60s)) << i;
+    std::this_thread::sleep_for(50ms);  // most likely idle again
   }
-  std::sort(latencies_us.begin(), latencies_us.end());
-  std::printf("[ info     ] commit -> receiver: min %.2f ms, median %.2f ms, max %.2f ms\n",
-              latencies_us.front() / 1000.0, latencies_us[2] / 1000.0,
-              latencies_us.back() / 1000.0);
 }
 
 TEST_F(DispatcherTest, DisabledSubscriptionHoldsItsDeliveriesUntilEnabled) {
