@@ -804,23 +804,23 @@ TEST_F(DispatcherTest, DestinationGuardRefusesLoopbackUnlessARangeAllowsIt) {
   EXPECT_EQ(receiver_.Count("hook"), 1u);
 }
 
+// The stuck receiver's requests hang for as long as the test runs (their
+// timeout is ten minutes): whatever the fine one gets, it got while they
+// hung, however slow the machine.
 TEST_F(DispatcherTest, HungReceiverCostsOnlyItsOwnSubscriptionsSlots) {
   Create(Webhook("stuck", /*max_in_flight=*/2));
   Create(Webhook("fine", /*max_in_flight=*/2));
   receiver_.Script("stuck", {{.hang = true}});
   DispatcherOptions options = Options();
-  options.transport.total_timeout_ms = 2000;
+  options.transport.total_timeout_ms = 10 * 60 * 1000;
   StartDispatcher(options);
   std::vector<store::NewEvent> events;
   for (int i = 0; i < 20; ++i) events.push_back(Event("evt-" + std::to_string(i)));
-  Steady::time_point ingested = Ingest(events);
+  Ingest(events);
 
   // The fine one gets all twenty while the stuck one's first two hang and
   // its other eighteen wait for a slot.
-  ASSERT_TRUE(receiver_.WaitForCount("fine", 20, 1500ms));
-  auto fine_took = std::chrono::duration_cast<std::chrono::milliseconds>(
-      receiver_.Requests("fine").back().at - ingested);
-  EXPECT_LT(fine_took, 500ms);  // far below the 2 s the stuck ones wait
+  ASSERT_TRUE(receiver_.WaitForCount("fine", 20, 60s)) << receiver_.Count("fine");
   EXPECT_EQ(receiver_.Count("stuck"), 2u);
   for (const store::Delivery& d : Deliveries("sub_fine")) {
     WaitForState(d.id, DeliveryState::kDelivered);
@@ -835,32 +835,37 @@ TEST_F(DispatcherTest, HungReceiverCostsOnlyItsOwnSubscriptionsSlots) {
   // the dispatcher for a slot), four left pending.
   EXPECT_EQ(in_flight, 16);
   EXPECT_EQ(pending, 4);
+}
 
-  // The hung two time out, free their slots, and the next two go (and hang).
-  // A hung request is open until its 2 s timeout, so no third may arrive
-  // within 2 s of the one two before it.
-  ASSERT_TRUE(receiver_.WaitForCount("stuck", 4, 5s));
-  auto stuck = receiver_.Requests("stuck");
-  for (size_t k = 2; k < stuck.size(); ++k) {
-    EXPECT_GT(stuck[k].at - stuck[k - 2].at, 1900ms) << k;
-  }
-  // The two that timed out wait for their retry, the error saying why.
+// The hung two time out, free their slots, and the next two go (and hang).
+TEST_F(DispatcherTest, HungRequestsTimeOutAndFreeTheirSlots) {
+  Create(Webhook("stuck", /*max_in_flight=*/2));
+  receiver_.Script("stuck", {{.hang = true}});
+  DispatcherOptions options = Options();
+  options.transport.total_timeout_ms = 2000;
+  StartDispatcher(options);
+  Ingest(Events(20));
+
+  ASSERT_TRUE(receiver_.WaitForCount("stuck", 4, 60s)) << receiver_.Count("stuck");
+  // The two that timed out wait for their retry, the error saying why; each
+  // was open its whole timeout (measured by the client that timed it out).
   std::vector<store::Delivery> retrying;
-  EXPECT_TRUE(WaitUntil([&] {
-    retrying.clear();
-    for (const store::Delivery& d : Deliveries("sub_stuck")) {
-      if (d.state != DeliveryState::kRetrying) continue;
-      retrying.push_back(store_->GetDelivery(kOrg, d.id).value_or(d));
-    }
-    return retrying.size() == 2;
-  }));
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        retrying.clear();
+        for (const store::Delivery& d : Deliveries("sub_stuck")) {
+          if (d.state != DeliveryState::kRetrying) continue;
+          retrying.push_back(store_->GetDelivery(kOrg, d.id).value_or(d));
+        }
+        return retrying.size() >= 2;
+      },
+      60s));
   for (const store::Delivery& d : retrying) {
     ASSERT_EQ(d.attempts.size(), 1u);
     EXPECT_EQ(d.attempts[0].status, 0);
     EXPECT_NE(d.attempts[0].error.find("timed out"), std::string::npos) << d.attempts[0].error;
+    EXPECT_GE(d.attempts[0].latency_ms, 2000);
   }
-  std::printf("[ info     ] the fine receiver had all 20 after %lld ms\n",
-              static_cast<long long>(fine_took.count()));
 }
 
 // --max-in-flight bounds the requests open at the receivers: those waiting
