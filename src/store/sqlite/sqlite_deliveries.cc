@@ -239,22 +239,21 @@ struct RecordContext {
   // Subscriptions already marked healthy at `now`: marking them again would
   // change nothing.
   std::unordered_set<std::string> healthy;
-  std::vector<std::string> disabled;  // the subscriptions disabled
-  // Those this commit turned off, and why: logged once it commits.
-  std::vector<std::pair<std::string, std::string>> turned_off;
+  // The subscriptions this commit disabled (one already disabled is not
+  // here), and why: noted as changed and logged once it commits.
+  std::vector<std::pair<std::string, std::string>> disabled;
 };
 
 // Disables the subscription: its waiting deliveries read as held from now.
 Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Millis now,
                RecordContext& ctx) {
-  ctx.disabled.push_back(sub_id);
   Query off = db.Prepare(
       "UPDATE subscriptions SET enabled = 0, disabled_reason = ?2, updated_at = ?3 "
       "WHERE id = ?1 AND enabled = 1");
   if (!off.BindText(1, sub_id).BindText(2, reason).BindInt(3, now).Run()) {
     return QueryStatus(off, "cannot disable subscription");
   }
-  if (db.Changes() > 0) ctx.turned_off.emplace_back(sub_id, reason);
+  if (db.Changes() > 0) ctx.disabled.emplace_back(sub_id, reason);
   return Status::Ok();
 }
 
@@ -524,8 +523,7 @@ std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
 
 void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
   if (outcomes.empty()) return;
-  std::vector<std::string> disabled;
-  std::vector<std::pair<std::string, std::string>> turned_off;
+  std::vector<std::pair<std::string, std::string>> disabled;
   Status recorded = writer_.RunSync(
       [&](Db& db, bool* made_due) {
         Millis now = clock_.Now();
@@ -539,13 +537,14 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
         }
         if (!ctx.disabled.empty()) ingest_subscriptions_.clear();
         disabled = ctx.disabled;  // the writer may run this twice
-        turned_off = ctx.turned_off;
         return status;
       },
       /*durable=*/false);
   if (!recorded.ok()) return;  // they stay claimed, as in flight, until ResetInFlight
-  for (const auto& [sub_id, reason] : turned_off) {
+  std::vector<std::string> changed;
+  for (const auto& [sub_id, reason] : disabled) {
     LogWarn("subscription disabled", {{"subscription_id", sub_id}, {"reason", reason}});
+    changed.push_back(sub_id);
   }
   // Only now, after the commit: a claim that no longer finds a delivery
   // claimed finds its new state.
@@ -563,7 +562,7 @@ void SqliteStore::RecordAttempts(std::vector<AttemptOutcome> outcomes) {
       }
     }
   }
-  NoteSubscriptionsChanged(disabled);
+  NoteSubscriptionsChanged(changed);
 }
 
 // Nothing was written for a claim, so nothing is written to give one back.
