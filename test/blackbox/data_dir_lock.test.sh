@@ -4,24 +4,14 @@
 # once the first has stopped, even when it was killed.
 set -euo pipefail
 punt=${1:?usage: data_dir_lock.test.sh PATH_TO_PUNT}
-tmp=$(mktemp -d)
-pid=""
-cleanup() {
-  if [[ -n "$pid" ]]; then
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$root/test/blackbox/lib/serve.sh"
 
-# Starts punt serve on $tmp/data in the background, waits (at most 10 s) until it listens.
+# Starts punt serve on $tmp/data in the background and waits until it listens.
 start() {
   "$punt" serve --listen 127.0.0.1:0 --data-dir "$tmp/data" 2> "$tmp/log" &
   pid=$!
-  for _ in $(seq 100); do grep -q '"punt listening"' "$tmp/log" && return; sleep 0.1; done
-  fail "punt did not start: $(cat "$tmp/log")"
+  wait_listening "$tmp/log" > /dev/null
 }
 
 start

@@ -6,17 +6,7 @@
 set -euo pipefail
 punt=${1:?usage: run_script.test.sh PATH_TO_PUNT}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-pid=""
-cleanup() {
-  if [[ -n "$pid" ]]; then
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$root/test/blackbox/lib/serve.sh"
 
 # Starts scripts/run.sh with ARGS, waits (at most 10 s) for "punt listening",
 # checks /healthz at the logged address, and stops it.
@@ -25,18 +15,10 @@ start_and_check() {
   PUNT_LISTEN=127.0.0.1:0 PUNT_DATA_DIR="$tmp/data" "$root/scripts/run.sh" "$punt" "$@" \
     > "$tmp/out" 2> "$tmp/log" &
   pid=$!
-  for _ in $(seq 100); do
-    grep -q '"punt listening"' "$tmp/log" && break
-    kill -0 "$pid" 2>/dev/null || fail "run.sh exited: $(cat "$tmp/out" "$tmp/log")"
-    sleep 0.1
-  done
   local address
-  address=$(grep -o '"address":"[^"]*"' "$tmp/log" | head -1 | cut -d'"' -f4)
-  [[ -n "$address" ]] || fail "punt did not start: $(cat "$tmp/log")"
+  address=$(wait_listening "$tmp/log")
   [[ $(curl -s --max-time 5 "$address/healthz") == *ok* ]] || fail "no /healthz at $address"
-  kill "$pid"
-  wait "$pid" || true
-  pid=""
+  stop_punt
   grep -q '"punt stopped"' "$tmp/log" || fail "punt did not stop cleanly: $(cat "$tmp/log")"
 }
 
