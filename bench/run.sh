@@ -375,15 +375,18 @@ measure_ingest() {
 measure_batch() {
   log "batched ingest: $BATCH events a request over $BATCH_CONNS connections"
   start_punt batch
-  local sub json stored out
+  local sub json stored out cpu_before cpu_after
   sub=$(disabled_sub webhook '["*"]')
   result batch_idle_before "$(idle_percent)"
+  cpu_before=$(thread_cpu "$punt_pid")
   json=$(run_wrk batch "$BATCH_CONNS" "$base" events "$tmp/templates.ndjson" "$BATCH" b1 "$key")
+  cpu_after=$(thread_cpu "$punt_pid")
   result batch_rate "$(wrk_rate "$json" "$BATCH")"
   result batch_non2xx "$(field "$json" non2xx)"
   result batch_p99_ms "$(awk -v us="$(field "$json" p99_us)" 'BEGIN { printf "%.1f", us / 1000 }')"
   stored=$(field "$(counts "$sub")" held)
   result batch_stored "$stored"
+  cpu_record batch event "$cpu_before" "$cpu_after" "$stored"
   stop_punt
   # The same rows, as many as punt stored (at least 10,000).
   result batch_sqlite_idle_before "$(idle_percent)"
