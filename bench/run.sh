@@ -438,6 +438,28 @@ goals_run() {
 }
 
 # The issue's absolute goals: figures against fixed goals, not ratios.
+# punt_latency DB: punt's own record of the latency run's deliveries, read
+# from its database: from storing the event (events.accepted_at, stamped by
+# the writer) to the start of the request that delivered it
+# (deliveries.ok_at), p50 / p99 / max in whole milliseconds. Beside the node
+# harness's figures it shows whether a tail is punt's delivery path or not.
+punt_latency() {
+  local out p50 p99 max
+  out=$(sqlite3 "file:$1?mode=ro" "
+    CREATE TEMP TABLE l AS SELECT d.ok_at - e.accepted_at AS ms FROM deliveries d
+      JOIN events e ON e.seq = d.event_seq WHERE d.ok_at IS NOT NULL ORDER BY 1;
+    SELECT (SELECT ms FROM l LIMIT 1 OFFSET (SELECT count(*) / 2 FROM l)),
+           (SELECT ms FROM l LIMIT 1 OFFSET (SELECT count(*) * 99 / 100 FROM l)),
+           (SELECT max(ms) FROM l);" 2>&1) || {
+    log "  cannot read punt's record of the latency run: $out"
+    return 0
+  }
+  IFS='|' read -r p50 p99 max <<<"$out"
+  result latency_punt_p50_ms "$p50"
+  result latency_punt_p99_ms "$p99"
+  result latency_punt_max_ms "$max"
+}
+
 measure_goals() {
   local out f r
   log "goals: end-to-end latency at $LATENCY_RATE events/s for $LATENCY_SECONDS s; fan-out to $FANOUT_SUBS subscriptions"
@@ -450,6 +472,7 @@ measure_goals() {
     steady_p50_ms steady_p90_ms steady_p99_ms steady_max_ms; do
     result "latency_$f" "$(field "$out" "$f")"
   done
+  punt_latency "$tmp/punt-goals/data/punt.db"
   result goals_fanout_idle_before "$(idle_percent)"
   out=$(goals_run fanout 900 fanout "$base" "$admin_key" "$tmp/templates.ndjson" "$FANOUT_SUBS" 3 60)
   result fanout_subs "$(field "$out" subs)"

@@ -13,8 +13,9 @@ build_pkgs=(g++ cmake make pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev libgtest-dev)
 test_pkgs=(googletest nodejs npm python3 openssl curl)
-# The benchmarks' receiver and load tool, and Google Benchmark.
-bench_pkgs=(libbenchmark-dev nginx wrk)
+# The benchmarks' receiver and load tool, Google Benchmark, and the sqlite3
+# shell (the latency goal reads punt's own record from its database).
+bench_pkgs=(libbenchmark-dev nginx wrk sqlite3)
 
 mode=${1:-}
 want=("${build_pkgs[@]}")

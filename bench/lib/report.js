@@ -185,6 +185,8 @@ function goalsMarkdown(goals, r, env) {
   d('latency, steady state: events / p90 / max', r.latency_steady_received,
     ` / ${n(r.latency_steady_p90_ms)} ms / ${n(r.latency_steady_max_ms)} ms`);
   d('latency: the POST\'s own answer time p50 / p99', r.latency_ingest_p50_ms, ` ms / ${n(r.latency_ingest_p99_ms)} ms`);
+  d('latency, punt\'s own record: event stored -> its delivering request started, p50 / p99 / max (whole ms)',
+    r.latency_punt_p50_ms, ` ms / ${n(r.latency_punt_p99_ms)} ms / ${n(r.latency_punt_max_ms)} ms`);
   d('latency: most POSTs in flight at once (the pacer does not wait for answers)', r.latency_max_posts_in_flight);
   d('latency: CPU of the node sender+receiver process (% of one core)', r.latency_node_cpu_percent, '%');
   d('fan-out: creating the subscriptions took', r.fanout_create_subs_ms, ' ms');
@@ -319,6 +321,8 @@ function markdown(table, goals, r, env) {
       '  BENCH_LATENCY_SECONDS; latency = arrival of the event\'s id (data.id) - its POST\'s send.',
       '  The steady-state figures leave out events sent in the first BENCH_LATENCY_WARMUP_SECONDS,',
       '  while the sender and punt still open their connections to punt and to the receiver.',
+      '  Punt\'s own record of the same deliveries comes from its database (sqlite3, read-only):',
+      '  deliveries.ok_at (the delivering request\'s start) - events.accepted_at (stored), in ms.',
       '  Fan-out: a new org with BENCH_FANOUT_SUBS webhook subscriptions to /fan/N; one POST, then',
       '  the last of the N arrivals; three times. Fairness, RSS, restart share one punt and data',
       '  dir: subscription A (-> nginx, max_in_flight BENCH_CONNECTIONS) is created disabled and',
