@@ -74,11 +74,12 @@ class PuntServer {
 
   async launch() {
     if (this.child) throw new Error('already running');
-    const env = { ...process.env, ...this.env };
-    for (const k of ['PUNT_LISTEN', 'PUNT_DATA_DIR', 'PUNT_ALLOW_DESTINATION', 'PUNT_ALLOW_HTTP',
-                     'PUNT_ADMIN_KEY']) {
-      if (!(k in this.env)) delete env[k];
-    }
+    // punt reads PUNT_* settings (threads, retry schedule, master key...):
+    // only the ones this test sets reach it, not the caller's.
+    const env = {...process.env};
+    for (const k of Object.keys(env))
+      if (k.startsWith('PUNT_')) delete env[k];
+    Object.assign(env, this.env);
     const child = spawn(bin(), this.args(), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     running.add(child);
