@@ -137,6 +137,17 @@ void ApplyCredentials(Reader& in, bool creating, store::Subscription& sub,
   auto key = in.String("lrs_key", false, kMaxToken);
   auto secret = in.String("lrs_secret", false, kMaxToken);
   bool xapi = sub.kind == store::SubscriptionKind::kXapi;
+  // A PATCH's "token": null removes a webhook's token (null on a create is
+  // the same as leaving it out); an xAPI subscription cannot go without.
+  const json::value* given = in.body().if_contains("token");
+  if (!creating && given && given->is_null()) {
+    if (xapi) {
+      return in.Add("token",
+                    "an xAPI subscription needs credentials: give a new token, or "
+                    "lrs_key and lrs_secret");
+    }
+    secrets.remove_token = true;
+  }
   if (!xapi && (key || secret)) {
     return in.Add(key ? "lrs_key" : "lrs_secret", "is for xAPI subscriptions only");
   }

@@ -17,6 +17,7 @@ namespace punt::api {
 // Plaintext credentials found in the body, for the caller to seal.
 struct SubscriptionSecrets {
   std::optional<std::string> token;  // xAPI: normalised Basic token; webhook: verbatim
+  bool remove_token = false;         // a webhook's PATCH with "token": null: send none from now
 };
 
 // Applies `body` to `sub`. Creating: kind, url and events are required and

@@ -92,6 +92,10 @@ void Patch(Context& ctx, http::Request& req, http::Respond respond) {
         ApplySubscriptionJson(std::get<json::object>(body), false, ctx.destinations, *sub, secrets);
     if (!problems.empty()) return respond(Invalid(problems));
     if (secrets.token) SetToken(ctx, *sub, *secrets.token);
+    if (secrets.remove_token) {
+      sub->token_sealed.clear();
+      sub->token_hint.clear();
+    }
     sub->updated_at = ctx.clock.Now();
     auto status = ctx.store.UpdateSubscription(*sub, &as_read);
     if (status.code == store::Status::Code::kConflict) {

@@ -40,6 +40,8 @@ constexpr const char* kSubUsage =
     "       punt sub update ID [--url URL] [--events a,b] [--token TOKEN] [--description TEXT]\n"
     "                          [--lrs-key KEY --lrs-secret SECRET] [--xapi-version V]\n"
     "                          [--enabled true|false] [--max-in-flight N] [--batch-size N]\n"
+    "                          [--no-token]\n"
+    "           --no-token: a webhook sends no Authorization header from now on\n"
     "           --max-in-flight: requests open at once (1-64, default 4); --batch-size: xAPI\n"
     "           statements per POST (1-100, default 100)\n"
     "       punt sub delete ID\n"
@@ -170,7 +172,7 @@ const std::map<std::string, std::set<std::string>> kSubOptions = {
       "--xapi-version", "--disabled", "--max-in-flight", "--batch-size"}},
     {"update",
      {"--kind", "--url", "--events", "--token", "--lrs-key", "--lrs-secret", "--description",
-      "--xapi-version", "--enabled", "--max-in-flight", "--batch-size"}},
+      "--xapi-version", "--enabled", "--max-in-flight", "--batch-size", "--no-token"}},
     {"deliveries", {"--state", "--since", "--until", "--limit", "--cursor"}},
     {"replay", {"--since", "--until", "--wait-seconds"}},
 };
@@ -215,6 +217,10 @@ int Sub(const ClientOptions& client, const ParsedFlags& f) {
       if (!b) return Usage(kSubUsage, "--enabled takes true or false");
       body["enabled"] = *b;
     }
+    if (f.switches.count("--no-token")) {
+      if (f.Get("--token")) return Usage(kSubUsage, "give --token or --no-token, not both");
+      body["token"] = nullptr;
+    }
     return Report(CallApi(client, "PATCH", path, ToJson(body)), "sub update");
   }
   if (verb == "replay") return SubReplay(client, f);
@@ -253,12 +259,12 @@ int RunOrg(Args args) {
 }
 
 int RunSub(Args args) {
-  return RunClient(args, kSubUsage,
-                   {"--kind", "--url", "--events", "--token", "--lrs-key", "--lrs-secret",
-                    "--description", "--xapi-version", "--enabled", "--state", "--limit",
-                    "--cursor", "--since", "--until", "--wait-seconds", "--max-in-flight",
-                    "--batch-size"},
-                   {"--disabled"}, &Sub);
+  return RunClient(
+      args, kSubUsage,
+      {"--kind", "--url", "--events", "--token", "--lrs-key", "--lrs-secret", "--description",
+       "--xapi-version", "--enabled", "--state", "--limit", "--cursor", "--since", "--until",
+       "--wait-seconds", "--max-in-flight", "--batch-size"},
+      {"--disabled", "--no-token"}, &Sub);
 }
 
 int RunEmit(Args args) {

@@ -371,6 +371,30 @@ describe('subscriptions', () => {
     assert.equal(res.json.max_in_flight, 8);
   });
 
+  it('PATCH with "token": null removes a webhook\'s token; an xAPI one must keep credentials',
+     async () => {
+       const sub = await createSub(
+           org.key,
+           {kind: 'webhook', url: HOOK_URL, events: ['*'], token: 'Bearer remove-me-later'});
+       assert.ok(sub.token, 'the token is shown masked');
+       let res = await srv.request(
+           'PATCH', `/v1/subscriptions/${sub.id}`, {key: org.key, json: {token: null}});
+       expectStatus(res, 200);
+       assert.equal(res.json.token, undefined, res.text);
+       res = await srv.request('GET', `/v1/subscriptions/${sub.id}`, {key: org.key});
+       assert.equal(res.json.token, undefined, 'removed for good');
+       res = await srv.request(
+           'PATCH', `/v1/subscriptions/${sub.id}`, {key: org.key, json: {token: 'Bearer again'}});
+       expectStatus(res, 200);
+       assert.ok(res.json.token, 'a token can be set again');
+       expectError(
+           await srv.request(
+               'PATCH', `/v1/subscriptions/${xapi.id}`, {key: org.key, json: {token: null}}),
+           422, {path: '/token'});
+       res = await srv.request('GET', `/v1/subscriptions/${xapi.id}`, {key: org.key});
+       assert.ok(res.json.token, 'the xAPI subscription kept its credentials');
+     });
+
   it('DELETE removes a subscription: 204, then 404', async () => {
     const sub = await createSub(org.key, { kind: 'webhook', url: HOOK_URL, events: ['user.created'] });
     const res = await srv.request('DELETE', `/v1/subscriptions/${sub.id}`, { key: org.key });

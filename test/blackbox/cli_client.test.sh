@@ -93,6 +93,19 @@ delivery=$(field '["data"][0]["id"]' < "$tmp/deliveries")
 "$punt" sub update "$sub" --batch-size 20 --max-in-flight 2 > "$tmp/updated"
 [[ $(field '["batch_size"]' < "$tmp/updated") == 20 && $(field '["max_in_flight"]' < "$tmp/updated") == 2 ]] \
   || fail "sub update --batch-size --max-in-flight: $(cat "$tmp/updated")"
+hook=$("$punt" sub create --kind webhook --url https://hooks.example/hook --events '*' \
+  --token 'Bearer cli-token' | field '["id"]')
+[[ -n $("$punt" sub get "$hook" | field '.get("token", "")') ]] || fail "webhook token not set"
+[[ -z $("$punt" sub update "$hook" --no-token | field '.get("token", "")') ]] \
+  || fail "sub update --no-token kept the token"
+[[ -z $("$punt" sub get "$hook" | field '.get("token", "")') ]] || fail "--no-token not stored"
+set +e
+"$punt" sub update "$hook" --no-token --token x > /dev/null 2> "$tmp/err"
+status=$?
+set -e
+[[ $status -eq 2 ]] && grep -q 'not both' "$tmp/err" || fail "--token with --no-token: $(cat "$tmp/err")"
+"$punt" sub delete "$hook" > /dev/null
+echo "ok: sub update --no-token removes a webhook's token"
 set +e
 "$punt" sub update "$sub" --batch-size lots > /dev/null 2> "$tmp/err"
 status=$?
