@@ -125,6 +125,29 @@ class AppImpl final : public App {
   http::Server server_;
 };
 
+// The database holds the events, learners' data among them: only punt's user
+// may read it, whatever the umask. The file is made (empty: SQLite takes it as
+// a new database) or set to 0600 before SQLite opens it, and SQLite gives the
+// WAL and its index the database file's mode when it makes them; ones an older
+// punt left are set too.
+bool RestrictDatabaseFiles(const std::filesystem::path& db, std::string* error) {
+  int fd = ::open(db.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
+    *error = "cannot open " + db.string() + ": " + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
+  ::close(fd);
+  for (const char* suffix : {"-wal", "-shm"}) {
+    std::string path = db.string() + suffix;
+    if (::chmod(path.c_str(), 0600) != 0 && errno != ENOENT) {
+      *error = "cannot make " + path + " private: " + std::strerror(errno);
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::unique_ptr<App> App::Start(const Config& config, std::string* error) {
@@ -142,8 +165,10 @@ std::unique_ptr<App> App::Start(const Config& config, std::string* error) {
   if (!sealer) return nullptr;
   auto admin = security::LoadOrCreateAdminKey(dir, config.admin_key, error);
   if (!admin) return nullptr;
+  const std::filesystem::path db = dir / "punt.db";
+  if (!RestrictDatabaseFiles(db, error)) return nullptr;
   static const SystemClock kClock;
-  auto store = store::OpenSqliteStore((dir / "punt.db").string(), kClock, error);
+  auto store = store::OpenSqliteStore(db.string(), kClock, error);
   if (!store) return nullptr;
   auto app = std::make_unique<AppImpl>(config, std::move(*lock), std::move(*sealer),
                                        std::move(*admin), std::move(store));
