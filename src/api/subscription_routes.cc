@@ -91,6 +91,11 @@ void Patch(Context& ctx, http::Request& req, http::Respond respond) {
     auto problems =
         ApplySubscriptionJson(std::get<json::object>(body), false, ctx.destinations, *sub, secrets);
     if (!problems.empty()) return respond(Invalid(problems));
+    // A body that changes nothing ({}, or the values it has) writes nothing:
+    // updated_at stays, and no change goes out to the dispatcher.
+    if (!secrets.token && !secrets.remove_token && *sub == as_read) {
+      return respond(http::Json(200, SubscriptionView(as_read)));
+    }
     if (secrets.token) SetToken(ctx, *sub, *secrets.token);
     if (secrets.remove_token) {
       sub->token_sealed.clear();

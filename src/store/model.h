@@ -59,6 +59,8 @@ struct Subscription {
   int consecutive_failures = 0;
   bool credentials_refused = false;  // the receiver answered 401/403 last
   std::string disabled_reason;       // why it is disabled, when !enabled
+
+  bool operator==(const Subscription&) const = default;
 };
 
 // "healthy", "failing", "credentials_refused" or "disabled".

@@ -395,6 +395,22 @@ describe('subscriptions', () => {
        assert.ok(res.json.token, 'the xAPI subscription kept its credentials');
      });
 
+  it('PATCH that changes nothing writes nothing: updated_at stays', async () => {
+    const sub = await createSub(
+        org.key, {kind: 'webhook', url: HOOK_URL, events: ['*'], description: 'as it was'});
+    await new Promise((r) => setTimeout(r, 5));  // a write now would move updated_at
+    for (const json of [{}, {description: 'as it was', enabled: true, events: ['*']}]) {
+      const res = await srv.request('PATCH', `/v1/subscriptions/${sub.id}`, {key: org.key, json});
+      expectStatus(res, 200);
+      assert.equal(res.json.updated_at, sub.updated_at, JSON.stringify(json));
+      assert.equal(res.json.description, 'as it was');
+    }
+    const res = await srv.request(
+        'PATCH', `/v1/subscriptions/${sub.id}`, {key: org.key, json: {description: 'changed'}});
+    expectStatus(res, 200);
+    assert.notEqual(res.json.updated_at, sub.updated_at, 'a change moves it');
+  });
+
   it('DELETE removes a subscription: 204, then 404', async () => {
     const sub = await createSub(org.key, { kind: 'webhook', url: HOOK_URL, events: ['user.created'] });
     const res = await srv.request('DELETE', `/v1/subscriptions/${sub.id}`, { key: org.key });
