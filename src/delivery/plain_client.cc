@@ -542,7 +542,9 @@ void PlainClient::Impl::OnDeadline() {
 
 void PlainClient::Impl::Begin(Call call) {
   if (call.lane.empty()) return Launch(std::move(call), nullptr);
-  if (stopped_.count(call.lane)) return Finish(call.tag, {}, /*withdrawn=*/true);
+  if (stopped_.count(call.lane)) {
+    return Finish(call.tag, {}, /*withdrawn=*/true, std::move(call.request.body));
+  }
   auto [it, added] = lanes_.try_emplace(call.lane);
   Lane& lane = it->second;
   if (added) lane.key = call.lane;

@@ -612,5 +612,51 @@ TEST(PlainClient, ALaneAStopAnswerStoppedStartsNothingUntilTheCallerWithdrawsIt)
   client.Stop();
 }
 
+// Regression: a call handed to a lane a stop answer had stopped came back
+// withdrawn without its body, although a withdrawn call hands its body back
+// (the dispatcher builds a batch of one anew from it: when the 410 came
+// from a URL the subscription has since left, it sends it again, and sent
+// an empty body).
+TEST(PlainClient, ACallHandedToAStoppedLaneComesBackWithItsBody) {
+  ScriptedReceiver receiver([](int, int, const std::string&) { return Answer{Raw(410, "")}; });
+  std::mutex mu;
+  std::condition_variable cv;
+  int wakes = 0;
+  std::vector<PlainClient::Finished> finished;
+  const TransportOptions options = LoopbackAllowed();  // the client keeps a reference
+  PlainClient client(
+      options,
+      [&] {
+        std::lock_guard lock(mu);
+        ++wakes;
+        cv.notify_all();
+      },
+      [](int status) { return status == 410; });
+  client.Start();
+  auto wait_for = [&](uint64_t tag) {
+    std::unique_lock lock(mu);
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (true) {
+      int seen = wakes;
+      for (auto& done : client.TakeFinished()) finished.push_back(std::move(done));
+      for (const auto& done : finished) {
+        if (done.tag == tag) return done;
+      }
+      if (!cv.wait_until(lock, deadline, [&] { return wakes != seen; })) {
+        ADD_FAILURE() << "no answer for " << tag;
+        return PlainClient::Finished{};
+      }
+    }
+  };
+  client.Submit({{1, Request(receiver.Url(), {}, R"({"n":1})"), "sub", 1}});
+  EXPECT_EQ(wait_for(1).result.status, 410);  // the lane is stopped
+  client.Submit({{2, Request(receiver.Url(), {}, R"({"n":2})"), "sub", 1}});
+  PlainClient::Finished second = wait_for(2);
+  EXPECT_TRUE(second.withdrawn);
+  EXPECT_EQ(second.body, R"({"n":2})");
+  EXPECT_EQ(receiver.requests(), 1);
+  client.Stop();
+}
+
 }  // namespace
 }  // namespace punt::delivery
