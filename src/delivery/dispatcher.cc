@@ -188,6 +188,7 @@ void Dispatcher::Run() {
              {"waiting", static_cast<int64_t>(waiting_count_)}});
   }
   transfers_.clear();
+  curl_by_subscription_.clear();
   plain_open_.clear();
   waiting_.clear();
   waiting_count_ = 0;
@@ -348,7 +349,9 @@ int Dispatcher::OpenAtReceivers() const {
   for (const auto& [sub_id, n] : in_flight_by_subscription_) {
     auto target = targets_.find(sub_id);
     if (target == targets_.end() || !target->second.plain_http) continue;
-    waiting_in_lanes += std::max(0, n - target->second.max_in_flight);
+    auto curl = curl_by_subscription_.find(sub_id);
+    const int handed = n - (curl == curl_by_subscription_.end() ? 0 : curl->second);
+    waiting_in_lanes += std::max(0, handed - target->second.max_in_flight);
   }
   return OpenRequests() - waiting_in_lanes;
 }
@@ -371,6 +374,10 @@ void Dispatcher::StartWaiting(Millis now) {
       drained_.insert(sub_id);
     }
     while (!queue.empty() && target != targets_.end()) {
+      // What libcurl still has open for it (sent before its URL moved to
+      // http://) is not in its lane, which would open max_in_flight more
+      // beside it: the lane gets nothing until that has ended.
+      if (target->second.plain_http && curl_by_subscription_.count(sub_id)) break;
       const int in_flight = InFlight(sub_id);
       if (in_flight >= StartLimit(target->second)) break;
       const bool opens = in_flight < target->second.max_in_flight;
@@ -509,6 +516,7 @@ void Dispatcher::StartTransfer(const Target& target, Batch batch, Millis now) {
     reuse = idle_handles_.back();
     idle_handles_.pop_back();
   }
+  ++curl_by_subscription_[target.id];
   auto transfer =
       std::make_unique<Transfer>(target, std::move(batch), options_.transport, now, reuse);
   CURL* handle = transfer->handle();
@@ -529,6 +537,7 @@ bool Dispatcher::CompleteFinished() {
     finished = true;
     TransferResult result = transfer->Finish(msg->data.result);
     std::string sub_id = transfer->subscription_id();
+    if (--curl_by_subscription_[sub_id] <= 0) curl_by_subscription_.erase(sub_id);
     Complete(sub_id, transfer->TakeBatch(), transfer->started_at(), transfer->is_xapi(),
              transfer->destination(), std::move(result));
     if (idle_handles_.size() < static_cast<size_t>(options_.max_in_flight)) {

@@ -148,6 +148,9 @@ class Dispatcher {
   uint64_t next_tag_ = 1;
   std::vector<CURL*> idle_handles_;  // finished easy handles, reused by the next transfers
   std::unordered_map<std::string, int> in_flight_by_subscription_;
+  // Of those, libcurl's (transfers_): a subscription moved from https:// to
+  // http:// may have some open beside its plain-client lane.
+  std::unordered_map<std::string, int> curl_by_subscription_;
   // Claimed batches waiting for one of their subscription's slots: the
   // halves of a split batch, and what a claim brought beyond the free slots.
   std::unordered_map<std::string, std::deque<Batch>> waiting_;

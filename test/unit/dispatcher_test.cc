@@ -5,7 +5,10 @@
 // calling Wake(), never by sleeping. Every wait polls with a bound.
 #include "delivery/dispatcher.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -195,6 +198,59 @@ class Receiver {
   std::map<std::string, Site> sites_;  // guarded by mu_
   std::vector<std::thread> timers_;    // guarded by mu_
   std::vector<http::Respond> hung_;    // guarded by mu_
+};
+
+// A port on 127.0.0.1 that takes connections and never answers: an
+// https:// request to it stays open in its TLS handshake until Close.
+class SilentPort {
+ public:
+  SilentPort() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), length) != 0 || ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      ADD_FAILURE() << "cannot listen on 127.0.0.1";
+      return;
+    }
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] {
+      int connection;
+      while ((connection = ::accept(fd_, nullptr, nullptr)) >= 0) {
+        std::lock_guard lock(mu_);
+        connections_.push_back(connection);
+      }
+    });
+  }
+  ~SilentPort() { Close(); }
+
+  // Closes the connections (their requests fail) and the port.
+  void Close() {
+    if (fd_ < 0) return;
+    ::shutdown(fd_, SHUT_RDWR);  // wakes the blocking accept
+    if (thread_.joinable()) thread_.join();
+    ::close(std::exchange(fd_, -1));
+    std::lock_guard lock(mu_);
+    for (int connection : connections_) ::close(connection);
+    connections_.clear();
+  }
+
+  std::string Url(const std::string& name) const {
+    return "https://127.0.0.1:" + std::to_string(port_) + "/" + name;
+  }
+  size_t Count() {
+    std::lock_guard lock(mu_);
+    return connections_.size();
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<int> connections_;  // guarded by mu_
 };
 
 class DispatcherTest : public ::testing::Test {
@@ -1020,6 +1076,32 @@ TEST_F(DispatcherTest, AChangedUrlTakesWhatWasClaimedAheadAndWhatComesAfter) {
   EXPECT_EQ(receiver_.Count("old"), 1u);
   EXPECT_EQ(SignedEventIds("new"), (std::set<std::string>{"evt-1", "evt-2", "evt-3", "later-0",
                                                           "later-1", "later-2", "later-3"}));
+}
+
+// Regression: a move from https:// to http:// left the requests still open
+// at the old URL (libcurl's) out of the plain client's lane, which opened
+// max_in_flight more at once: two requests of a subscription of one slot
+// were open together.
+TEST_F(DispatcherTest, AMoveFromHttpsToHttpKeepsMaxInFlightWhileTheOldRequestIsOpen) {
+  SilentPort tls;
+  store::Subscription sub = Webhook("new", /*max_in_flight=*/1);
+  sub.url = tls.Url("hook");
+  Create(sub);
+  DispatcherOptions options = Options();
+  options.transport.connect_timeout_ms = 60'000;
+  options.transport.total_timeout_ms = 60'000;
+  StartDispatcher(options);
+  Ingest(Events(3));
+  ASSERT_TRUE(WaitUntil([&] { return tls.Count() >= 1; }));
+
+  store::Subscription moved = Sub("sub_new");
+  moved.url = receiver_.Url("new");
+  ASSERT_TRUE(store_->UpdateSubscription(moved).ok());
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(receiver_.Count("new"), 0u);  // the request open at the old URL holds the slot
+  tls.Close();                            // it fails, and frees the slot
+  EXPECT_TRUE(receiver_.WaitForCount("new", 2)) << receiver_.Count("new");
+  EXPECT_EQ(tls.Count(), 0u);
 }
 
 // Regression: a claim that filled the total (--max-in-flight) asked the
