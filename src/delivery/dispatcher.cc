@@ -189,6 +189,7 @@ void Dispatcher::Run() {
   }
   transfers_.clear();
   curl_by_subscription_.clear();
+  lane_open_limit_.clear();
   plain_open_.clear();
   waiting_.clear();
   waiting_count_ = 0;
@@ -197,6 +198,16 @@ void Dispatcher::Run() {
 int Dispatcher::InFlight(const std::string& subscription_id) const {
   auto it = in_flight_by_subscription_.find(subscription_id);
   return it == in_flight_by_subscription_.end() ? 0 : it->second;
+}
+
+int Dispatcher::HandedToLane(const std::string& subscription_id) const {
+  auto curl = curl_by_subscription_.find(subscription_id);
+  return InFlight(subscription_id) - (curl == curl_by_subscription_.end() ? 0 : curl->second);
+}
+
+int Dispatcher::LaneLimit(const Target& target) const {
+  auto lowered = lane_open_limit_.find(target.id);
+  return lowered == lane_open_limit_.end() ? target.max_in_flight : lowered->second;
 }
 
 // Asks the claimer thread for due deliveries, with a snapshot of what each
@@ -349,9 +360,7 @@ int Dispatcher::OpenAtReceivers() const {
   for (const auto& [sub_id, n] : in_flight_by_subscription_) {
     auto target = targets_.find(sub_id);
     if (target == targets_.end() || !target->second.plain_http) continue;
-    auto curl = curl_by_subscription_.find(sub_id);
-    const int handed = n - (curl == curl_by_subscription_.end() ? 0 : curl->second);
-    waiting_in_lanes += std::max(0, handed - target->second.max_in_flight);
+    waiting_in_lanes += std::max(0, HandedToLane(sub_id) - LaneLimit(target->second));
   }
   return OpenRequests() - waiting_in_lanes;
 }
@@ -425,6 +434,14 @@ const Target* Dispatcher::TargetFor(const store::DueDelivery& due, std::string* 
 // rest when it no longer takes them.
 void Dispatcher::Replace(Target& current, Target fresh) {
   if (current.plain_http && !SendsAlike(current, fresh)) plain_.Withdraw(current.id);
+  // The lane's requests already open go on under a lower max_in_flight: they
+  // stay counted as open (OpenAtReceivers) until they end.
+  const int open = current.plain_http ? std::min(HandedToLane(current.id), LaneLimit(current)) : 0;
+  if (fresh.plain_http && open > fresh.max_in_flight) {
+    lane_open_limit_[current.id] = open;
+  } else {
+    lane_open_limit_.erase(current.id);
+  }
   fresh.destination = current.destination + (current.url == fresh.url ? 0 : 1);
   current = std::move(fresh);
 }
@@ -568,6 +585,12 @@ bool Dispatcher::CompletePlain() {
         store_.ReleaseClaims(request.batch);
       }
     } else {
+      auto lowered = lane_open_limit_.find(request.subscription_id);
+      if (lowered != lane_open_limit_.end()) {
+        auto target = targets_.find(request.subscription_id);
+        const int limit = target == targets_.end() ? 0 : target->second.max_in_flight;
+        if (--lowered->second <= limit) lane_open_limit_.erase(lowered);
+      }
       Complete(request.subscription_id, std::move(request.batch), request.started_at, request.xapi,
                request.destination, std::move(done.result));
     }

@@ -116,6 +116,10 @@ class Dispatcher {
   // again, at the front of its queue, in their order.
   void Requeue(std::unordered_map<std::string, std::vector<Batch>> withdrawn);
   int InFlight(const std::string& subscription_id) const;
+  // Requests handed to the subscription's plain-client lane, open or not.
+  int HandedToLane(const std::string& subscription_id) const;
+  // How many of those the lane may have open.
+  int LaneLimit(const Target& target) const;
   void RecorderLoop();
 
   store::Store& store_;
@@ -151,6 +155,10 @@ class Dispatcher {
   // Of those, libcurl's (transfers_): a subscription moved from https:// to
   // http:// may have some open beside its plain-client lane.
   std::unordered_map<std::string, int> curl_by_subscription_;
+  // Plain http:// subscriptions whose max_in_flight was lowered while their
+  // lane had more requests open than it now allows: how many it may still
+  // have open (each that ends takes one off, down to max_in_flight).
+  std::unordered_map<std::string, int> lane_open_limit_;
   // Claimed batches waiting for one of their subscription's slots: the
   // halves of a split batch, and what a claim brought beyond the free slots.
   std::unordered_map<std::string, std::deque<Batch>> waiting_;

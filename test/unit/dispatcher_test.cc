@@ -1104,6 +1104,37 @@ TEST_F(DispatcherTest, AMoveFromHttpsToHttpKeepsMaxInFlightWhileTheOldRequestIsO
   EXPECT_EQ(tls.Count(), 0u);
 }
 
+// Regression: a lane's requests still open when an admin lowered its
+// subscription's max_in_flight were counted as waiting in the lane beyond
+// the new max_in_flight, not as open: --max-in-flight let that many more
+// open for other subscriptions.
+TEST_F(DispatcherTest, ALoweredMaxInFlightKeepsTheTotalWhileTheOldRequestsAreOpen) {
+  Create(Webhook("a", /*max_in_flight=*/4));
+  receiver_.Script("a", {{.hang = true}});
+  receiver_.Script("b", {{.hang = true}});
+  DispatcherOptions options = Options();
+  options.max_in_flight = 4;
+  options.transport.total_timeout_ms = 5000;
+  StartDispatcher(options);
+  Ingest(Events(8));
+  ASSERT_TRUE(receiver_.WaitForCount("a", 4)) << receiver_.Count("a");
+  store::Subscription lowered = Sub("sub_a");
+  lowered.max_in_flight = 1;
+  ASSERT_TRUE(store_->UpdateSubscription(lowered).ok());
+  Create(Webhook("b", /*max_in_flight=*/4));
+  Ingest({Event("b-0"), Event("b-1"), Event("b-2")});
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(receiver_.Count("a"), 4u);
+  EXPECT_EQ(receiver_.Count("b"), 0u);  // a's four still open hold the whole total
+
+  // They time out: a opens one (its new max_in_flight), b the rest.
+  EXPECT_TRUE(receiver_.WaitForCount("b", 3, 60s)) << receiver_.Count("b");
+  EXPECT_TRUE(receiver_.WaitForCount("a", 5, 60s)) << receiver_.Count("a");
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(receiver_.Count("a"), 5u);
+  EXPECT_EQ(receiver_.Count("b"), 3u);
+}
+
 // Regression: a claim that filled the total (--max-in-flight) asked the
 // subscription for less than its slots, and the shortfall marked it as
 // having nothing more due: no claim visited it again until a commit or the
