@@ -238,6 +238,33 @@ class PlainClient::Impl {
     if (pool.size() >= kMaxIdlePerHost) return;
     conn->idle_since = std::chrono::steady_clock::now();
     pool.push_back(std::move(conn));
+    if (!reaper_armed_) ArmReaper();
+  }
+
+  // Idle connections not taken again within options_.keep_idle_ms are
+  // closed: a receiver no subscription sends to any more (moved, deleted)
+  // would otherwise keep its connections, and their file descriptors, open
+  // for good, half-closed once the receiver times them out. A pool is in the
+  // order its connections went idle, the oldest first.
+  void ArmReaper() {
+    reaper_armed_ = !idle_.empty();
+    if (!reaper_armed_) return;
+    reaper_.expires_after(std::chrono::milliseconds(options_.keep_idle_ms));
+    reaper_.async_wait([this](const error_code& ec) {
+      if (!ec) Reap();
+    });
+  }
+  void Reap() {
+    const auto oldest_kept =
+        std::chrono::steady_clock::now() - std::chrono::milliseconds(options_.keep_idle_ms);
+    for (auto it = idle_.begin(); it != idle_.end();) {
+      auto& pool = it->second;
+      auto kept = std::find_if(pool.begin(), pool.end(),
+                               [&](const auto& conn) { return conn->idle_since > oldest_kept; });
+      pool.erase(pool.begin(), kept);
+      it = pool.empty() ? idle_.erase(it) : std::next(it);
+    }
+    ArmReaper();
   }
 
   // A lane's open requests and those waiting for one of its slots.
@@ -298,6 +325,8 @@ class PlainClient::Impl {
   std::vector<Finished> finished_;
   asio::steady_timer deadline_{io_};  // armed for oldest_'s deadline, while any is open
   bool deadline_armed_ = false;
+  asio::steady_timer reaper_{io_};  // armed while idle_ holds a connection
+  bool reaper_armed_ = false;
   std::unordered_map<std::string, Lane> lanes_;  // pointers to them stay valid
   // Lanes a stop answer stopped, until the caller's Withdraw: kept apart
   // from lanes_, which forgets an idle lane.

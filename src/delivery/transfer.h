@@ -22,6 +22,7 @@ struct TransportOptions {
   long connect_timeout_ms = 5000;
   long total_timeout_ms = 15000;
   size_t response_keep = 4096;  // bytes of the answer kept for the attempt log
+  long keep_idle_ms = 30000;    // the plain client closes a connection idle this long
   std::string ca_file = {};     // an extra trusted CA (PEM), if any
   const DestinationGuard* guard = nullptr;
 };

@@ -66,6 +66,8 @@ class ScriptedReceiver {
   }
   int connections() const { return connection_count_; }
   int requests() const { return request_count_; }
+  // Connections the client closed between requests.
+  int closed_by_client() const { return closed_by_client_; }
   std::vector<std::string> heads() {
     std::lock_guard lock(mu_);
     return heads_;
@@ -93,6 +95,7 @@ class ScriptedReceiver {
     boost::system::error_code ec;
     while (!stopping_) {
       size_t n = asio::read_until(socket, buffer, "\r\n\r\n", ec);
+      if (ec == asio::error::eof && buffer.size() == 0) ++closed_by_client_;
       if (ec) break;
       std::string head(asio::buffers_begin(buffer.data()), asio::buffers_begin(buffer.data()) + n);
       buffer.consume(n);
@@ -128,6 +131,7 @@ class ScriptedReceiver {
   std::atomic<bool> stopping_{false};
   std::atomic<int> connection_count_{0};
   std::atomic<int> request_count_{0};
+  std::atomic<int> closed_by_client_{0};
   std::thread thread_;
   std::vector<std::thread> connections_;  // accept thread only, joined after it
   std::mutex mu_;
@@ -269,6 +273,23 @@ TEST(PlainClient, ReusesOneKeptAliveConnection) {
   EXPECT_NE(head.find("webhook-id: msg_1\r\n"), std::string::npos) << head;
   EXPECT_NE(head.find("Content-Length: 7\r\n"), std::string::npos) << head;
   EXPECT_NE(head.find("User-Agent: punt/"), std::string::npos) << head;
+}
+
+// An idle connection not taken again within keep_idle_ms is closed: one to a
+// receiver no subscription sends to any more stayed open for good.
+TEST(PlainClient, ClosesAConnectionLeftIdleForKeepIdleMs) {
+  ScriptedReceiver receiver([](int, int, const std::string&) { return Answer{Raw(204, "")}; });
+  TransportOptions options = LoopbackAllowed();
+  options.keep_idle_ms = 200;
+  Client client(options);
+  EXPECT_EQ(client.Send(receiver.Url()).status, 204);
+  for (int i = 0; i < 200 && receiver.closed_by_client() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(receiver.closed_by_client(), 1);
+  TransferResult r = client.Send(receiver.Url());
+  EXPECT_EQ(r.status, 204) << r.error;
+  EXPECT_EQ(receiver.connections(), 2);  // the next request opened a new one
 }
 
 // The receiver closes each connection after its answer without saying so:
