@@ -125,6 +125,9 @@ void Dispatcher::Complete(const std::string& subscription_id, Batch batch, Milli
     // One request is one signal about the subscription's health.
     if (i == 0) outcome.signal = HealthSignal(verdict);
     outcome.disable_if_failing_since_before = now - options_.disable_after;
+    // A 410 disables the subscription as this dispatcher sent to it; the
+    // store leaves one an admin changed since (not seen here yet) enabled.
+    if (target != targets_.end()) outcome.subscription_updated_at = target->second.updated_at;
     if (verdict.verdict == Verdict::kDelivered) {
       outcome.new_state = store::DeliveryState::kDelivered;
     } else if (verdict.verdict == Verdict::kDead) {

@@ -146,8 +146,12 @@ struct AttemptOutcome {
   enum class Signal { kNone, kSuccess, kFailure, kCredentialsRefused, kGone };
   Signal signal = Signal::kNone;
   // A failing subscription whose failing_since is before this is disabled
-  // (0: never). kGone disables it at once, with `attempt.error` as reason.
+  // (0: never). kGone disables it at once, with `attempt.error` as reason,
+  // if it is still as the request was sent (its updated_at then, 0: as it
+  // is): one an admin changed meanwhile, most often its URL, is not
+  // disabled for the old receiver's answer.
   Millis disable_if_failing_since_before = 0;
+  Millis subscription_updated_at = 0;
 };
 
 struct DeliveryQuery {

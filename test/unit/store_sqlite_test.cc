@@ -1909,8 +1909,9 @@ class SqliteHealthTest : public SqliteStoreTest {
   }
 
   void Record(const DueDelivery& due, DeliveryState state, Signal signal, int status,
-              Millis disable_before = 0) {
+              Millis disable_before = 0, Millis sent_to_version = 0) {
     AttemptOutcome outcome;
+    outcome.subscription_updated_at = sent_to_version;
     outcome.delivery_id = due.delivery_id;
     outcome.attempt.at = clock_.Now();
     outcome.attempt.status = status;
@@ -1964,6 +1965,28 @@ TEST_F(SqliteHealthTest, GoneDisablesAndHoldsTheRest) {
   EXPECT_EQ(sub.disabled_reason, "the receiver answered 410 Gone");
   EXPECT_EQ(List("org_a", "hook", DeliveryState::kHeld).size(), 3u);
   EXPECT_TRUE(store_->ClaimDue(clock_.Now() + 10000, 10, kUnlimited).empty());
+}
+
+// Regression: a 410 from the URL a subscription had before a PATCH (the
+// dispatcher had not seen the PATCH yet) disabled the moved subscription.
+// A 410 disables only the subscription as the request was sent to it.
+TEST_F(SqliteHealthTest, GoneDisablesOnlyTheSubscriptionAsTheRequestWasSentToIt) {
+  const Millis sent_to = Sub().updated_at;
+  DueDelivery gone = IngestAndClaim("e1");
+  clock_.Advance(1000);
+  Subscription moved = Sub();
+  moved.url = "https://moved.example/hook";
+  moved.updated_at = clock_.Now();
+  ASSERT_TRUE(store_->UpdateSubscription(moved).ok());
+  Record(gone, DeliveryState::kRetrying, Signal::kGone, 410, 0, sent_to);
+  Subscription after = Sub();
+  EXPECT_TRUE(after.enabled) << after.disabled_reason;
+  EXPECT_EQ(after.consecutive_failures, 1);  // a failed attempt all the same
+
+  // A 410 from the subscription as it is now disables it.
+  Record(IngestAndClaim("e2"), DeliveryState::kRetrying, Signal::kGone, 410, 0, after.updated_at);
+  EXPECT_FALSE(Sub().enabled);
+  EXPECT_EQ(Sub().disabled_reason, "the receiver answered 410 Gone");
 }
 
 // A 410 holds a large backlog slice by slice, after the record's commit.

@@ -260,11 +260,13 @@ Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Milli
 // The subscription of a delivery, and when it started failing; false when
 // the delivery no longer exists.
 bool SubscriptionOf(Db& db, const AttemptOutcome& outcome, std::string* sub_id,
-                    Millis* failing_since) {
-  Query q = outcome.subscription_id.empty()
-                ? db.Prepare("SELECT s.id, s.failing_since FROM deliveries d JOIN subscriptions s "
-                             "ON s.id = d.subscription_id WHERE d.id = ?1")
-                : db.Prepare("SELECT id, failing_since FROM subscriptions WHERE id = ?2");
+                    Millis* failing_since, Millis* updated_at) {
+  Query q =
+      outcome.subscription_id.empty()
+          ? db.Prepare(
+                "SELECT s.id, s.failing_since, s.updated_at FROM deliveries d "
+                "JOIN subscriptions s ON s.id = d.subscription_id WHERE d.id = ?1")
+          : db.Prepare("SELECT id, failing_since, updated_at FROM subscriptions WHERE id = ?2");
   if (outcome.subscription_id.empty()) {
     q.BindInt(1, outcome.delivery_id);
   } else {
@@ -273,6 +275,7 @@ bool SubscriptionOf(Db& db, const AttemptOutcome& outcome, std::string* sub_id,
   if (!q.Step()) return false;
   *sub_id = q.Text(0);
   *failing_since = q.Int(1);
+  *updated_at = q.Int(2);
   return true;
 }
 
@@ -287,7 +290,8 @@ Status UpdateHealth(Db& db, const AttemptOutcome& outcome, Millis now, RecordCon
   }
   std::string sub_id;
   Millis failing_since = 0;
-  if (!SubscriptionOf(db, outcome, &sub_id, &failing_since)) return Status::Ok();
+  Millis updated_at = 0;
+  if (!SubscriptionOf(db, outcome, &sub_id, &failing_since, &updated_at)) return Status::Ok();
   if (outcome.signal == Signal::kSuccess) {
     if (!healthy.insert(sub_id).second) return Status::Ok();
     Query q = db.Prepare(
@@ -307,6 +311,9 @@ Status UpdateHealth(Db& db, const AttemptOutcome& outcome, Millis now, RecordCon
       .BindInt(4, outcome.signal == Signal::kCredentialsRefused ? 1 : 0);
   if (!q.Run()) return QueryStatus(q, "cannot keep health");
   if (outcome.signal == Signal::kGone) {
+    const bool changed_since =
+        outcome.subscription_updated_at != 0 && outcome.subscription_updated_at != updated_at;
+    if (changed_since) return Status::Ok();  // a failed attempt; the next goes as it is now
     return Disable(db, sub_id, outcome.attempt.error, now, ctx);
   }
   if (outcome.disable_if_failing_since_before > 0 &&
