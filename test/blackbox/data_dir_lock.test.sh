@@ -7,14 +7,7 @@ punt=${1:?usage: data_dir_lock.test.sh PATH_TO_PUNT}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/test/blackbox/lib/serve.sh"
 
-# Starts punt serve on $tmp/data in the background and waits until it listens.
-start() {
-  "$punt" serve --listen 127.0.0.1:0 --data-dir "$tmp/data" 2> "$tmp/log" &
-  pid=$!
-  wait_listening "$tmp/log" > /dev/null
-}
-
-start
+start_serve
 set +e
 timeout 10 "$punt" serve --listen 127.0.0.1:0 --data-dir "$tmp/data" 2> "$tmp/second"
 status=$?
@@ -27,5 +20,5 @@ echo "ok: a second punt serve on the same data dir is refused"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 pid=""
-start
+start_serve
 echo "ok: the dir is free again once the first is gone, even killed"

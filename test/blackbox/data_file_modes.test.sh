@@ -6,13 +6,6 @@ punt=${1:?usage: data_file_modes.test.sh PATH_TO_PUNT}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/test/blackbox/lib/serve.sh"
 
-# Starts punt serve on $tmp/data in the background and waits until it listens.
-start() {
-  "$punt" serve --listen 127.0.0.1:0 --data-dir "$tmp/data" 2> "$tmp/log" &
-  pid=$!
-  wait_listening "$tmp/log" > /dev/null
-}
-
 # check_modes: every database file (the WAL and its index exist while punt runs) is 0600.
 check_modes() {
   local f mode
@@ -24,12 +17,12 @@ check_modes() {
 }
 
 umask 022
-start
+start_serve
 check_modes "a new data dir, umask 022"
 echo "ok: a new database's files are 0600"
 
 stop_punt
 chmod 0644 "$tmp/data"/punt.db*
-start
+start_serve
 check_modes "files left 0644 by an older punt"
 echo "ok: database files left readable by others are made 0600 at start"

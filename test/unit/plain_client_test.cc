@@ -577,6 +577,57 @@ TEST(PlainClient, AWithdrawnLaneHandsBackItsQueuedCallsWithTheirBodies) {
   EXPECT_EQ(receiver.requests(), 1);
 }
 
+// A PlainClient whose lanes a 410 stops (as the dispatcher's), with a wait
+// for each call's Finished.
+class StoppingClient {
+ public:
+  StoppingClient()
+      : client_(
+            options_,
+            [this] {
+              std::lock_guard lock(mu_);
+              ++wakes_;
+              cv_.notify_all();
+            },
+            [](int status) { return status == 410; }) {
+    client_.Start();
+  }
+  ~StoppingClient() { client_.Stop(); }
+
+  void Submit(uint64_t tag, const std::string& url, std::string body = "{}") {
+    client_.Submit({{tag, Request(url, {}, std::move(body)), "sub", 1}});
+  }
+  void Withdraw() { client_.Withdraw("sub"); }
+  // True once the client has woken its caller (an answer is in).
+  bool WaitForAWake() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 5s, [&] { return wakes_ > 0; });
+  }
+  PlainClient::Finished WaitFor(uint64_t tag) {
+    std::unique_lock lock(mu_);
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (true) {
+      int seen = wakes_;
+      for (auto& done : client_.TakeFinished()) finished_.push_back(std::move(done));
+      for (const auto& done : finished_) {
+        if (done.tag == tag) return done;
+      }
+      if (!cv_.wait_until(lock, deadline, [&] { return wakes_ != seen; })) {
+        ADD_FAILURE() << "no answer for " << tag;
+        return PlainClient::Finished{};
+      }
+    }
+  }
+
+ private:
+  const TransportOptions options_ = LoopbackAllowed();  // the client keeps a reference
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int wakes_ = 0;                                // guarded by mu_
+  std::vector<PlainClient::Finished> finished_;  // guarded by mu_
+  PlainClient client_;                           // last: it stops first
+};
+
 // Regression: a stop answer (the dispatcher's 410) withdrew what the lane
 // queued at that moment, but a call handed to the lane after the answer and
 // before the caller had seen it still started, in the slot the answer
@@ -585,52 +636,20 @@ TEST(PlainClient, ALaneAStopAnswerStoppedStartsNothingUntilTheCallerWithdrawsIt)
   ScriptedReceiver receiver([](int request, int, const std::string&) {
     return Answer{Raw(request == 1 ? 410 : 204, "")};
   });
-  std::mutex mu;
-  std::condition_variable cv;
-  int wakes = 0;
-  std::vector<PlainClient::Finished> finished;
-  const TransportOptions options = LoopbackAllowed();  // the client keeps a reference
-  PlainClient client(
-      options,
-      [&] {
-        std::lock_guard lock(mu);
-        ++wakes;
-        cv.notify_all();
-      },
-      [](int status) { return status == 410; });
-  client.Start();
-  auto wait_for = [&](uint64_t tag) {
-    std::unique_lock lock(mu);
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (true) {
-      int seen = wakes;
-      for (auto& done : client.TakeFinished()) finished.push_back(std::move(done));
-      for (const auto& done : finished) {
-        if (done.tag == tag) return done;
-      }
-      if (!cv.wait_until(lock, deadline, [&] { return wakes != seen; })) {
-        ADD_FAILURE() << "no answer for " << tag;
-        return PlainClient::Finished{};
-      }
-    }
-  };
-  client.Submit({{1, Request(receiver.Url(), {}, "{}"), "sub", 1}});
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, 5s, [&] { return wakes > 0; }));  // the 410 is in
-  }
-  client.Submit({{2, Request(receiver.Url(), {}, "{}"), "sub", 1}});  // not yet seen
-  EXPECT_EQ(wait_for(1).result.status, 410);
-  EXPECT_TRUE(wait_for(2).withdrawn);
+  StoppingClient client;
+  client.Submit(1, receiver.Url());
+  ASSERT_TRUE(client.WaitForAWake());  // the 410 is in
+  client.Submit(2, receiver.Url());    // not yet seen
+  EXPECT_EQ(client.WaitFor(1).result.status, 410);
+  EXPECT_TRUE(client.WaitFor(2).withdrawn);
   EXPECT_EQ(receiver.requests(), 1);
 
-  client.Withdraw("sub");  // the caller saw the 410
-  client.Submit({{3, Request(receiver.Url(), {}, "{}"), "sub", 1}});
-  PlainClient::Finished third = wait_for(3);
+  client.Withdraw();  // the caller saw the 410
+  client.Submit(3, receiver.Url());
+  PlainClient::Finished third = client.WaitFor(3);
   EXPECT_FALSE(third.withdrawn);
   EXPECT_EQ(third.result.status, 204) << third.result.error;
   EXPECT_EQ(receiver.requests(), 2);
-  client.Stop();
 }
 
 // Regression: a call handed to a lane a stop answer had stopped came back
@@ -640,43 +659,14 @@ TEST(PlainClient, ALaneAStopAnswerStoppedStartsNothingUntilTheCallerWithdrawsIt)
 // an empty body).
 TEST(PlainClient, ACallHandedToAStoppedLaneComesBackWithItsBody) {
   ScriptedReceiver receiver([](int, int, const std::string&) { return Answer{Raw(410, "")}; });
-  std::mutex mu;
-  std::condition_variable cv;
-  int wakes = 0;
-  std::vector<PlainClient::Finished> finished;
-  const TransportOptions options = LoopbackAllowed();  // the client keeps a reference
-  PlainClient client(
-      options,
-      [&] {
-        std::lock_guard lock(mu);
-        ++wakes;
-        cv.notify_all();
-      },
-      [](int status) { return status == 410; });
-  client.Start();
-  auto wait_for = [&](uint64_t tag) {
-    std::unique_lock lock(mu);
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (true) {
-      int seen = wakes;
-      for (auto& done : client.TakeFinished()) finished.push_back(std::move(done));
-      for (const auto& done : finished) {
-        if (done.tag == tag) return done;
-      }
-      if (!cv.wait_until(lock, deadline, [&] { return wakes != seen; })) {
-        ADD_FAILURE() << "no answer for " << tag;
-        return PlainClient::Finished{};
-      }
-    }
-  };
-  client.Submit({{1, Request(receiver.Url(), {}, R"({"n":1})"), "sub", 1}});
-  EXPECT_EQ(wait_for(1).result.status, 410);  // the lane is stopped
-  client.Submit({{2, Request(receiver.Url(), {}, R"({"n":2})"), "sub", 1}});
-  PlainClient::Finished second = wait_for(2);
+  StoppingClient client;
+  client.Submit(1, receiver.Url(), R"({"n":1})");
+  EXPECT_EQ(client.WaitFor(1).result.status, 410);  // the lane is stopped
+  client.Submit(2, receiver.Url(), R"({"n":2})");
+  PlainClient::Finished second = client.WaitFor(2);
   EXPECT_TRUE(second.withdrawn);
   EXPECT_EQ(second.body, R"({"n":2})");
   EXPECT_EQ(receiver.requests(), 1);
-  client.Stop();
 }
 
 }  // namespace

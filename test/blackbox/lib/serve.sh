@@ -1,6 +1,6 @@
 # Sourced by the shell tests that start punt themselves: a temp dir ($tmp),
-# one background process ($pid) stopped and waited for on exit, fail, and
-# the wait for "punt listening" in a log.
+# one background process ($pid) stopped and waited for on exit, fail, the
+# wait for "punt listening" in a log, and start_serve (needs $punt).
 tmp=$(mktemp -d)
 pid=""
 stop_punt() {  # stops $pid (if any) and waits for it
@@ -25,4 +25,12 @@ wait_listening() {
   address=$(grep -o '"address":"[^"]*"' "$1" | head -1 | cut -d'"' -f4)
   [[ -n "$address" ]] || fail "punt did not start: $(cat "$1")"
   echo "$address"
+}
+
+# start_serve: starts "$punt" serve on $tmp/data in the background ($pid,
+# its log in $tmp/log) and waits until it listens.
+start_serve() {
+  "$punt" serve --listen 127.0.0.1:0 --data-dir "$tmp/data" 2> "$tmp/log" &
+  pid=$!
+  wait_listening "$tmp/log" > /dev/null
 }
