@@ -382,11 +382,12 @@ void Dispatcher::StartWaiting(Millis now) {
       // which the store then shows), so a claim does not bring them back.
       drained_.insert(sub_id);
     }
-    while (!queue.empty() && target != targets_.end()) {
-      // What libcurl still has open for it (sent before its URL moved to
-      // http://) is not in its lane, which would open max_in_flight more
-      // beside it: the lane gets nothing until that has ended.
-      if (target->second.plain_http && curl_by_subscription_.count(sub_id)) break;
+    // What libcurl still has open for it (sent before its URL moved to
+    // http://) is not in its lane, which would open max_in_flight more beside
+    // it: the lane gets nothing until that has ended.
+    const bool curl_still_open = target != targets_.end() && target->second.plain_http &&
+                                 curl_by_subscription_.count(sub_id) > 0;
+    while (!queue.empty() && target != targets_.end() && !curl_still_open) {
       const int in_flight = InFlight(sub_id);
       if (in_flight >= StartLimit(target->second)) break;
       const bool opens = in_flight < target->second.max_in_flight;

@@ -245,11 +245,18 @@ class PlainClient::Impl {
   // closed: a receiver no subscription sends to any more (moved, deleted)
   // would otherwise keep its connections, and their file descriptors, open
   // for good, half-closed once the receiver times them out. A pool is in the
-  // order its connections went idle, the oldest first.
+  // order its connections went idle, the oldest first: the timer is armed
+  // for the oldest of all.
   void ArmReaper() {
-    reaper_armed_ = !idle_.empty();
+    std::optional<std::chrono::steady_clock::time_point> oldest;
+    for (const auto& [key, pool] : idle_) {  // TakeIdle may leave a pool empty
+      if (!pool.empty() && (!oldest || pool.front()->idle_since < *oldest)) {
+        oldest = pool.front()->idle_since;
+      }
+    }
+    reaper_armed_ = oldest.has_value();
     if (!reaper_armed_) return;
-    reaper_.expires_after(std::chrono::milliseconds(options_.keep_idle_ms));
+    reaper_.expires_at(*oldest + std::chrono::milliseconds(options_.keep_idle_ms));
     reaper_.async_wait([this](const error_code& ec) {
       if (!ec) Reap();
     });

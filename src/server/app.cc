@@ -132,12 +132,17 @@ class AppImpl final : public App {
 // punt left are set too.
 bool RestrictDatabaseFiles(const std::filesystem::path& db, std::string* error) {
   int fd = ::open(db.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
+  if (fd < 0) {
     *error = "cannot open " + db.string() + ": " + std::strerror(errno);
-    if (fd >= 0) ::close(fd);
     return false;
   }
+  const bool made_private = ::fchmod(fd, 0600) == 0;
+  const int err = errno;
   ::close(fd);
+  if (!made_private) {
+    *error = "cannot make " + db.string() + " private: " + std::strerror(err);
+    return false;
+  }
   for (const char* suffix : {"-wal", "-shm"}) {
     std::string path = db.string() + suffix;
     if (::chmod(path.c_str(), 0600) != 0 && errno != ENOENT) {
