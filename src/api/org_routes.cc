@@ -14,11 +14,13 @@ namespace {
 namespace json = boost::json;
 using catalog::Problem;
 
+// The base of every statement's actor homePage and activity ids, so it goes
+// to every LRS: no credentials (user:password@) in it.
 bool IsPlatformUrl(const json::value& value) {
   if (!value.is_string() || value.get_string().size() > 2048) return false;
   auto url = boost::urls::parse_absolute_uri(value.get_string());
   return url && (url->scheme() == "http" || url->scheme() == "https") &&
-         !url->encoded_host().empty() && !url->has_query();
+         !url->encoded_host().empty() && !url->has_query() && !url->has_userinfo();
 }
 
 // Applies the fields of `body` to `org`; every problem is returned.
@@ -35,7 +37,8 @@ std::vector<Problem> ApplyOrgJson(const json::object& body, bool creating, store
       }
     } else if (key == "platform_url") {
       if (!IsPlatformUrl(value)) {
-        problems.push_back({path, "must be the platform's http(s) URL, without a query"});
+        problems.push_back(
+            {path, "must be the platform's http(s) URL, without a query or credentials"});
       } else {
         org.platform_url = value.get_string();
       }

@@ -252,6 +252,18 @@ describe('organisations', () => {
       }
       expectError(await srv.request('PATCH', `/v1/orgs/${org.id}`, { key: admin,
         json: { mbox_opt_in: 'yes' } }), 422, { path: '/mbox_opt_in' });
+      // platform_url goes into every statement (actor homePage, activity ids):
+      // credentials in it would go to every LRS.
+      for (const url of ['https://user:pw@acme.example', 'https://user@acme.example/']) {
+        expectError(
+            await srv.request(
+                'PATCH', `/v1/orgs/${org.id}`, {key: admin, json: {platform_url: url}}),
+            422, {path: '/platform_url'});
+        expectError(
+            await srv.request(
+                'POST', '/v1/orgs', {key: admin, json: {name: 'x', platform_url: url}}),
+            422, {path: '/platform_url'});
+      }
       const res = await srv.request('GET', `/v1/orgs/${org.id}`, { key: admin });
       assert.equal(res.json.mbox_opt_in, true, 'a refused PATCH changed nothing');
     });
