@@ -153,9 +153,26 @@ bool RestrictDatabaseFiles(const std::filesystem::path& db, std::string* error) 
   return true;
 }
 
+// libcurl opens --ca-file only at each HTTPS request: one it cannot read
+// would fail every HTTPS delivery while punt looked healthy.
+bool CheckCaFile(const std::string& path, std::string* error) {
+  if (path.empty()) return true;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    *error = "cannot read the --ca-file " + path + ": " +
+             (fd < 0 ? std::strerror(errno) : "not a regular file");
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
+  ::close(fd);
+  return true;
+}
+
 }  // namespace
 
 std::unique_ptr<App> App::Start(const Config& config, std::string* error) {
+  if (!CheckCaFile(config.ca_file, error)) return nullptr;
   std::error_code ec;
   std::filesystem::path dir(config.data_dir);
   std::filesystem::create_directories(dir, ec);
