@@ -1461,6 +1461,29 @@ TEST_F(SqliteStoreTest, AnUpdateFromAStaleReadIsAConflict) {
   EXPECT_FALSE(store_->GetSubscription("org_a", "hook")->enabled);
 }
 
+// Regression: the stale-read check compared updated_at, which has
+// millisecond resolution: two PATCHes read in the same millisecond as the
+// last change both passed it, and the second wrote the first's field back
+// (a lost update). Every change now moves updated_at on.
+TEST_F(SqliteStoreTest, TwoUpdatesFromOneReadInTheSameMillisecondConflict) {
+  CreateOrg("org_a");
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  std::optional<Subscription> read = store_->GetSubscription("org_a", "hook");
+  ASSERT_TRUE(read);
+
+  Subscription described = *read;  // the clock does not move: the same millisecond
+  described.description = "first";
+  ASSERT_TRUE(store_->UpdateSubscription(described, &*read).ok());
+
+  Subscription moved = *read;
+  moved.url = "https://receiver.example/moved";
+  Status stale = store_->UpdateSubscription(moved, &*read);
+  EXPECT_EQ(stale.code, Status::Code::kConflict) << stale.message;
+  std::optional<Subscription> now = store_->GetSubscription("org_a", "hook");
+  EXPECT_EQ(now->description, "first");
+  EXPECT_GT(now->updated_at, read->updated_at);
+}
+
 TEST_F(SqliteStoreTest, DeleteSubscriptionRemovesItsDeliveriesAndAttempts) {
   CreateOrg("org_a");
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});

@@ -248,7 +248,8 @@ struct RecordContext {
 Status Disable(Db& db, const std::string& sub_id, std::string_view reason, Millis now,
                RecordContext& ctx) {
   Query off = db.Prepare(
-      "UPDATE subscriptions SET enabled = 0, disabled_reason = ?2, updated_at = ?3 "
+      "UPDATE subscriptions SET enabled = 0, disabled_reason = ?2, "
+      "updated_at = max(?3, updated_at + 1) "
       "WHERE id = ?1 AND enabled = 1");
   if (!off.BindText(1, sub_id).BindText(2, reason).BindInt(3, now).Run()) {
     return QueryStatus(off, "cannot disable subscription");

@@ -1,6 +1,7 @@
 // Opening the store; organisations, keys and subscriptions.
 #include "store/sqlite/sqlite_store.h"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -405,6 +406,7 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub, const Subscripti
     enabling = more = false;  // the writer may run this twice
     ingest_subscriptions_.erase(sub.org_id);
     bool was_enabled = false;
+    Millis last_updated_at = 0;
     {
       Query current = db.Prepare(
           "SELECT enabled, updated_at FROM subscriptions "
@@ -414,13 +416,17 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub, const Subscripti
         return Status::NotFound("no subscription " + sub.id);
       }
       was_enabled = current.Int(0) != 0;
+      last_updated_at = current.Int(1);
       if (as_read && (as_read->enabled != was_enabled || as_read->updated_at != current.Int(1))) {
         return Status::Conflict("subscription " + sub.id + " changed since it was read");
       }
     }
     now = clock_.Now();
     Subscription row = sub;
-    row.updated_at = now;
+    // Always later than the last change, even in the same millisecond: a
+    // stale read (and a 410 to a request built before this change) is told
+    // by updated_at.
+    row.updated_at = std::max(now, last_updated_at + 1);
     Query update = db.Prepare(
         "UPDATE subscriptions SET url = ?4, description = ?5, events = ?6, enabled = ?7, "
         "xapi_version = ?8, token_sealed = ?9, secret_sealed = ?10, token_hint = ?11, "
