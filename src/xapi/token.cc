@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "util/base64.h"
+#include "util/text.h"
 
 namespace punt::xapi {
 namespace {
@@ -63,9 +64,20 @@ std::variant<NormalisedToken, TokenError> TokenFromKeySecret(std::string_view ke
 }
 
 std::string MaskToken(std::string_view header_value) {
-  if (header_value.size() <= 8) return "****";
-  std::string out(header_value.substr(0, 4));
-  out.append("****").append(header_value.substr(header_value.size() - 2));
+  // Characters, not bytes: a webhook's token is any text, and a hint cut
+  // inside a UTF-8 character is not text.
+  if (CodePoints(header_value) <= 8) return "****";
+  auto starts_character = [](char c) { return (c & 0xC0) != 0x80; };
+  size_t head = 0;  // where the 5th character starts
+  for (int n = 0; head < header_value.size(); ++head) {
+    if (starts_character(header_value[head]) && n++ == 4) break;
+  }
+  size_t tail = header_value.size();  // where the last but one starts
+  for (int n = 0; n < 2;) {
+    if (starts_character(header_value[--tail])) ++n;
+  }
+  std::string out(header_value.substr(0, head));
+  out.append("****").append(header_value.substr(tail));
   return out;
 }
 

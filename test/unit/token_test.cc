@@ -68,5 +68,15 @@ TEST(Token, MasksAllButAFewCharacters) {
   EXPECT_EQ(MaskToken(""), "****");
 }
 
+// Regression: a webhook's token (any text) was cut by bytes, so its hint
+// could end or start inside a UTF-8 character: the API showed invalid
+// UTF-8. The hint keeps the first 4 and the last 2 characters.
+TEST(Token, MasksByCharactersNotBytes) {
+  EXPECT_EQ(MaskToken("a\u00e9\u00e9\u00e9\u00e9"), "****");  // 5 characters, 9 bytes
+  EXPECT_EQ(MaskToken("Bearer \u00e9t\u00e9"), "Bear****t\u00e9");
+  EXPECT_EQ(MaskToken("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"),
+            "\u00e9\u00e9\u00e9\u00e9****\u00e9\u00e9");
+}
+
 }  // namespace
 }  // namespace punt::xapi
