@@ -156,8 +156,13 @@ void ApplyCredentials(Reader& in, bool creating, store::Subscription& sub,
     return in.Add("token", "give either token, or lrs_key and lrs_secret, not both");
   }
   if (!xapi) {
-    if (token && HasLineBreak(*token)) {
-      return in.Add("token", "must not contain line breaks");
+    // Sent verbatim as a header value: no control character but a tab
+    // (RFC 9110 section 5.5), or it cannot go as given.
+    if (token && std::any_of(token->begin(), token->end(), [](char c) {
+          auto u = static_cast<unsigned char>(c);
+          return (u < 0x20 && u != '\t') || u == 0x7f;
+        })) {
+      return in.Add("token", "must not contain line breaks or other control characters");
     }
     if (token) secrets.token = *token;
     return;

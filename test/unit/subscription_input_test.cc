@@ -1,0 +1,46 @@
+// ApplySubscriptionJson: a POST or PATCH body applied to a subscription.
+#include "api/subscription_input.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+namespace punt::api {
+namespace {
+
+namespace json = boost::json;
+
+DestinationPolicy Policy() {
+  DestinationPolicy policy;
+  policy.resolve = [](const std::string&) { return std::vector<boost::asio::ip::address>{}; };
+  return policy;
+}
+
+std::vector<catalog::Problem> Create(const std::string& body, store::Subscription& sub) {
+  SubscriptionSecrets secrets;
+  return ApplySubscriptionJson(json::parse(body).as_object(), true, Policy(), sub, secrets);
+}
+
+// Regression: a webhook's token was refused only for CR and LF, so one
+// holding a NUL or another control character was accepted and could never
+// go verbatim: the plain client sent it raw (a header HTTP forbids, which
+// receivers answer 400, on every retry) and libcurl cut it at the NUL.
+TEST(SubscriptionInput, AWebhookTokenWithAControlCharacterIsRefused) {
+  for (const char* token :
+       {R"(Bearer ab\u0000cd)", R"(Bearer ab\u0001cd)", R"(Bearer \u007f)", R"(Bearer ab\ncd)"}) {
+    store::Subscription sub;
+    auto problems = Create(std::string(R"({"kind":"webhook","url":"https://hooks.example/x",)") +
+                               R"("events":["*"],"token":")" + token + R"("})",
+                           sub);
+    ASSERT_EQ(problems.size(), 1u) << token;
+    EXPECT_EQ(problems[0].path, "/token");
+  }
+  store::Subscription sub;  // a tab is allowed in a header value
+  EXPECT_TRUE(Create(R"({"kind":"webhook","url":"https://hooks.example/x","events":["*"],)"
+                     R"("token":"Bearer\tabc"})",
+                     sub)
+                  .empty());
+}
+
+}  // namespace
+}  // namespace punt::api
