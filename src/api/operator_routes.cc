@@ -19,6 +19,7 @@
 #include "api/views.h"
 #include "delivery/probe.h"
 #include "util/json.h"
+#include "util/json_pointer.h"
 #include "util/thread_name.h"
 #include "util/time.h"
 
@@ -146,7 +147,7 @@ void Replay(Context& ctx, http::Request& req, http::Respond respond) {
   std::vector<catalog::Problem> problems;
   for (const auto& [key, _] : body) {
     if (key != "since" && key != "until") {
-      problems.push_back({"/" + std::string(key), "is not a known field"});
+      problems.push_back({PointerToKey(key), "is not a known field"});
     }
   }
   bool has_since = body.if_contains("since") && !body.at("since").is_null();

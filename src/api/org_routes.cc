@@ -6,6 +6,7 @@
 #include "api/views.h"
 #include "security/api_keys.h"
 #include "security/random.h"
+#include "util/json_pointer.h"
 #include "util/text.h"
 
 namespace punt::api {
@@ -27,7 +28,7 @@ bool IsPlatformUrl(const json::value& value) {
 std::vector<Problem> ApplyOrgJson(const json::object& body, bool creating, store::Org& org) {
   std::vector<Problem> problems;
   for (const auto& [key, value] : body) {
-    std::string path = "/" + std::string(key);
+    std::string path = PointerToKey(key);
     if (key == "name") {
       if (!value.is_string() || value.get_string().empty() ||
           CodePoints(value.get_string()) > 200) {

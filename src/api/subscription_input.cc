@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "catalog/catalog.h"
+#include "util/json_pointer.h"
 #include "util/text.h"
 #include "xapi/statement.h"
 #include "xapi/token.h"
@@ -68,6 +69,10 @@ class Reader {
 
   void Add(std::string path, std::string message) {
     problems_.push_back({"/" + std::move(path), std::move(message)});
+  }
+  // At a JSON Pointer made already.
+  void AddAt(std::string pointer, std::string message) {
+    problems_.push_back({std::move(pointer), std::move(message)});
   }
 
   const json::object& body() const { return body_; }
@@ -201,7 +206,7 @@ std::vector<Problem> ApplySubscriptionJson(const json::object& body, bool creati
   std::vector<Problem> problems;
   Reader in(body, problems);
   for (const auto& [key, _] : body) {
-    if (!kKnownFields.count(std::string(key))) in.Add(std::string(key), "is not a known field");
+    if (!kKnownFields.count(std::string(key))) in.AddAt(PointerToKey(key), "is not a known field");
   }
   if (auto kind = in.String("kind", creating, 16)) {
     auto parsed = store::ParseKind(*kind);

@@ -21,6 +21,17 @@ std::vector<catalog::Problem> Create(const std::string& body, store::Subscriptio
   return ApplySubscriptionJson(json::parse(body).as_object(), true, Policy(), sub, secrets);
 }
 
+// Regression: an unknown field's path was "/" and its name as it is, not a
+// JSON Pointer: a name holding "/" or "~" pointed elsewhere ("/a/b" is b in a).
+TEST(SubscriptionInput, AnUnknownFieldsPathIsAJsonPointer) {
+  store::Subscription sub;
+  auto problems =
+      Create(R"({"kind":"webhook","url":"https://hooks.example/x","events":["*"],"a/b~c":1})", sub);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].path, "/a~1b~0c");
+  EXPECT_EQ(problems[0].message, "is not a known field");
+}
+
 // Regression: a webhook's token was refused only for CR and LF, so one
 // holding a NUL or another control character was accepted and could never
 // go verbatim: the plain client sent it raw (a header HTTP forbids, which
