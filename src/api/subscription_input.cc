@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/url/parse.hpp>
+#include <charconv>
 #include <set>
 #include <variant>
 
@@ -95,6 +96,15 @@ void ApplyUrl(Reader& in, const std::string& url, const DestinationPolicy& polic
   if (parsed->encoded_host().empty()) return in.Add("url", "must name a host");
   if (parsed->has_userinfo()) {
     return in.Add("url", "must not hold credentials; give them as the token");
+  }
+  // An empty port is the scheme's; any other must be one a connection can use.
+  if (parsed->has_port() && !parsed->port().empty()) {
+    std::string_view port = parsed->port();
+    unsigned long value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value < 1 || value > 65535) {
+      return in.Add("url", "must have a port from 1 to 65535");
+    }
   }
   if (auto refusal = policy.CheckScheme(scheme, std::string(parsed->encoded_host_address()))) {
     return in.Add("url", *refusal);

@@ -53,5 +53,26 @@ TEST(SubscriptionInput, AWebhookTokenWithAControlCharacterIsRefused) {
                   .empty());
 }
 
+// Regression: a port past 65535 (or 0) was accepted, and every delivery to
+// the URL then failed on a URL no client can use, until it died.
+TEST(SubscriptionInput, AUrlsPortMustBeFrom1To65535) {
+  for (const char* url : {"https://hooks.example:99999/x", "https://hooks.example:65536/x",
+                          "https://hooks.example:0/x"}) {
+    store::Subscription sub;
+    auto problems =
+        Create(std::string(R"({"kind":"webhook","url":")") + url + R"(","events":["*"]})", sub);
+    ASSERT_EQ(problems.size(), 1u) << url;
+    EXPECT_EQ(problems[0].path, "/url");
+  }
+  for (const char* url : {"https://hooks.example:65535/x", "https://hooks.example:/x",
+                          "https://hooks.example:8443/x"}) {
+    store::Subscription sub;
+    EXPECT_TRUE(
+        Create(std::string(R"({"kind":"webhook","url":")") + url + R"(","events":["*"]})", sub)
+            .empty())
+        << url;
+  }
+}
+
 }  // namespace
 }  // namespace punt::api
