@@ -32,10 +32,11 @@ class Reader {
       : body_(body), problems_(problems) {}
 
   // The string at `key`, or nullopt when absent (a problem when required or
-  // when present with another type).
+  // when present with another type, null included: only a token may be null,
+  // which ApplyCredentials reads itself).
   std::optional<std::string> String(const char* key, bool required, size_t max_length) {
     const json::value* v = body_.if_contains(key);
-    if (!v || v->is_null()) {
+    if (!v || (v->is_null() && std::string_view(key) == "token")) {
       if (required) Add(key, "is required");
       return std::nullopt;
     }
@@ -50,7 +51,7 @@ class Reader {
 
   std::optional<bool> Bool(const char* key) {
     const json::value* v = body_.if_contains(key);
-    if (!v || v->is_null()) return std::nullopt;
+    if (!v) return std::nullopt;
     if (!v->is_bool()) return Add(key, "must be true or false"), std::nullopt;
     return v->get_bool();
   }
@@ -59,7 +60,7 @@ class Reader {
   // problem when out of range or of another type).
   std::optional<int> Int(const char* key, int min, int max) {
     const json::value* v = body_.if_contains(key);
-    if (!v || v->is_null()) return std::nullopt;
+    if (!v) return std::nullopt;
     if (!v->is_int64() || v->get_int64() < min || v->get_int64() > max) {
       Add(key, "must be a whole number from " + std::to_string(min) + " to " +
                    std::to_string(max));

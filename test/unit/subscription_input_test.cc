@@ -32,6 +32,41 @@ TEST(SubscriptionInput, AnUnknownFieldsPathIsAJsonPointer) {
   EXPECT_EQ(problems[0].message, "is not a known field");
 }
 
+// Regression: a field given as null was taken as left out, so a PATCH
+// {"enabled": null} or {"description": null} answered 200 and changed
+// nothing, while {"events": null} was a 422: only a token may be null (a
+// PATCH's removes it; a create's is the same as none).
+TEST(SubscriptionInput, OnlyATokenMayBeNull) {
+  const std::string webhook = R"("kind":"webhook","url":"https://hooks.example/x","events":["*"])";
+  const std::string xapi =
+      R"("kind":"xapi","url":"https://lrs.example/xapi","events":["*"],"lrs_key":"k","lrs_secret":"s")";
+  struct Case {
+    std::string body;
+    std::string path;
+  };
+  for (
+      const Case& c : std::vector<Case>{
+          {R"({"kind":"webhook","url":null,"events":["*"]})", "/url"},
+          {R"({"kind":"webhook","url":"https://hooks.example/x","events":null})", "/events"},
+          {"{" + webhook + R"(,"description":null})", "/description"},
+          {"{" + webhook + R"(,"enabled":null})", "/enabled"},
+          {"{" + webhook + R"(,"max_in_flight":null})", "/max_in_flight"},
+          {R"({"kind":"xapi","url":"https://lrs.example/xapi","events":["*"],"lrs_key":null,"lrs_secret":"s"})",
+           "/lrs_key"},
+          {"{" + xapi + R"(,"batch_size":null})", "/batch_size"},
+          {"{" + xapi + R"(,"xapi_version":null})", "/xapi_version"},
+      }) {
+    store::Subscription sub;
+    auto problems = Create(c.body, sub);
+    ASSERT_FALSE(problems.empty()) << c.body;
+    EXPECT_EQ(problems[0].path, c.path) << c.body;
+  }
+  store::Subscription hook;
+  EXPECT_TRUE(Create("{" + webhook + R"(,"token":null})", hook).empty());
+  store::Subscription lrs;
+  EXPECT_TRUE(Create("{" + xapi + "}", lrs).empty());
+}
+
 // Regression: a webhook's token was refused only for CR and LF, so one
 // holding a NUL or another control character was accepted and could never
 // go verbatim: the plain client sent it raw (a header HTTP forbids, which
