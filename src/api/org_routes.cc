@@ -1,5 +1,8 @@
 // POST /v1/orgs, GET and PATCH /v1/orgs/{id}.
 #include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+#include <optional>
+#include <string>
 
 #include "api/request_helpers.h"
 #include "api/routes.h"
@@ -16,12 +19,23 @@ namespace json = boost::json;
 using catalog::Problem;
 
 // The base of every statement's actor homePage and activity ids, so it goes
-// to every LRS: no credentials (user:password@) in it.
-bool IsPlatformUrl(const json::value& value) {
-  if (!value.is_string() || value.get_string().size() > 2048) return false;
-  auto url = boost::urls::parse_absolute_uri(value.get_string());
-  return url && (url->scheme() == "http" || url->scheme() == "https") &&
-         !url->encoded_host().empty() && !url->has_query() && !url->has_userinfo();
+// to every LRS: no credentials (user:password@) in it. Scheme and host are
+// case-insensitive but IRIs are compared as text: they are kept in lower
+// case, so HTTPS://Acme.example and https://acme.example name the same ids.
+std::optional<std::string> PlatformUrl(const json::value& value) {
+  if (!value.is_string() || value.get_string().size() > 2048) return std::nullopt;
+  auto parsed = boost::urls::parse_absolute_uri(value.get_string());
+  if (!parsed || (parsed->scheme_id() != boost::urls::scheme::http &&
+                  parsed->scheme_id() != boost::urls::scheme::https)) {
+    return std::nullopt;
+  }
+  if (parsed->encoded_host().empty() || parsed->has_query() || parsed->has_userinfo()) {
+    return std::nullopt;
+  }
+  boost::urls::url url(*parsed);
+  url.normalize_scheme();
+  url.normalize_authority();
+  return std::string(url.buffer());
 }
 
 // Applies the fields of `body` to `org`; every problem is returned.
@@ -37,11 +51,11 @@ std::vector<Problem> ApplyOrgJson(const json::object& body, bool creating, store
         org.name = value.get_string();
       }
     } else if (key == "platform_url") {
-      if (!IsPlatformUrl(value)) {
+      if (auto url = PlatformUrl(value)) {
+        org.platform_url = std::move(*url);
+      } else {
         problems.push_back(
             {path, "must be the platform's http(s) URL, without a query or credentials"});
-      } else {
-        org.platform_url = value.get_string();
       }
     } else if (key == "mbox_opt_in") {
       if (!value.is_bool()) {

@@ -201,6 +201,17 @@ describe('organisations', () => {
     res = await srv.request('GET', `/v1/orgs/${org.id}`, { key: srv.adminKey });
     assert.equal(res.json.mbox_opt_in, true);
     assert.equal(res.json.name, 'Acme Learning EMEA');
+    // Scheme and host are case-insensitive (HTTPS:// was refused), and the
+    // URL is the base of statement ids compared as text: kept in lower case.
+    res = await srv.request(
+        'PATCH', `/v1/orgs/${org.id}`,
+        {key: org.key, json: {platform_url: 'HTTPS://Learn.Acme.example/Path'}});
+    expectStatus(res, 200);
+    assert.equal(res.json.platform_url, 'https://learn.acme.example/Path');
+    res = await srv.request(
+        'PATCH', `/v1/orgs/${org.id}`,
+        {key: org.key, json: {platform_url: 'https://learn.acme.example'}});
+    expectStatus(res, 200);
   });
 
   it('another org\'s key cannot read or change it (404); an unknown id is 404', async () => {
