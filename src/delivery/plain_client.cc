@@ -444,6 +444,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void OnWritten(const error_code& ec) {
     if (done_) return;
     if (ec) return RetryOrFail(ec, "sending the request failed: ");
+    ReadAnswer();
+  }
+
+  void ReadAnswer() {
     parser_.emplace(client_.options_.response_keep);
     http::async_read(conn_->socket, conn_->buffer, *parser_,
                      [self = shared_from_this()](const error_code& ec, size_t) {
@@ -454,11 +458,19 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void OnRead(const error_code& ec) {
     if (done_) return;
     if (ec) return RetryOrFail(ec, "reading the answer failed: ");
+    // An interim answer (100 Continue, 102, 103 Early Hints) is not the
+    // answer: the final one follows on this connection (as libcurl reads
+    // it). 101 Switching Protocols is final, and ends the connection's HTTP.
+    const int status = parser_->status();
+    if (status >= 100 && status < 200 && status != 101) {
+      interim_ = true;
+      return ReadAnswer();
+    }
     TransferResult result;
     result.status = parser_->status();
     result.retry_after = std::move(parser_->retry_after());
     result.response = std::move(parser_->body());
-    if (parser_->keep_alive() && !parser_->need_eof()) {
+    if (status != 101 && parser_->keep_alive() && !parser_->need_eof()) {
       conn_->buffer.consume(conn_->buffer.size());
       client_.KeepIdle(address_.key, std::move(conn_));
     }
@@ -468,7 +480,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // A reused connection the receiver closed before answering: once more on
   // a new one. Anything else is the attempt's failure.
   void RetryOrFail(const error_code& ec, const std::string& what) {
-    bool answered = parser_ && parser_->got_some();
+    bool answered = interim_ || (parser_ && parser_->got_some());
     if (reused_ && !answered && ClosedBeforeAnswer(ec)) {
       reused_ = false;
       conn_.reset();
@@ -525,6 +537,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::optional<asio::steady_timer> connect_deadline_;
   std::chrono::steady_clock::time_point start_;
   bool reused_ = false;
+  bool interim_ = false;  // an interim (1xx) answer came: the receiver has the request
   bool done_ = false;
 
   // Impl's list of open exchanges, oldest first.

@@ -373,6 +373,29 @@ TEST(PlainClient, ARedirectIsAnAnswerNotFollowed) {
   EXPECT_EQ(receiver.requests(), 1);
 }
 
+// An interim 1xx answer (100 Continue, 102 Processing, 103 Early Hints) is
+// not the answer: the final one follows on the same connection, and the next
+// request gets its own answer, not the one left behind.
+TEST(PlainClient, AnInterimAnswerIsSkippedForTheFinalOne) {
+  ScriptedReceiver receiver([](int request, int, const std::string&) {
+    if (request == 1) {
+      return Answer{
+          "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+          "HTTP/1.1 100 Continue\r\n\r\n" +
+          Raw(200, "first", "Retry-After: 5\r\n")};
+    }
+    return Answer{Raw(201, "second")};
+  });
+  Client client(LoopbackAllowed());
+  TransferResult first = client.Send(receiver.Url());
+  EXPECT_EQ(first.status, 200) << first.error;
+  EXPECT_EQ(first.response, "first");
+  TransferResult second = client.Send(receiver.Url());
+  EXPECT_EQ(second.status, 201) << second.error;
+  EXPECT_EQ(second.response, "second");
+  EXPECT_EQ(receiver.connections(), 1);
+}
+
 TEST(PlainClient, CarriesRetryAfterAndKeepsTheStartOfTheBody) {
   std::string body(10000, 'b');
   ScriptedReceiver receiver([&](int, int, const std::string&) {
