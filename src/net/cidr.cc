@@ -34,7 +34,6 @@ std::optional<Cidr> Cidr::Parse(std::string_view text) {
   boost::system::error_code ec;
   address base = boost::asio::ip::make_address(std::string(text.substr(0, slash)), ec);
   if (ec) return std::nullopt;
-  base = Unmapped(base);
   unsigned max = base.is_v4() ? 32 : 128;
   unsigned prefix = max;
   if (slash != std::string_view::npos) {
@@ -44,6 +43,14 @@ std::optional<Cidr> Cidr::Parse(std::string_view text) {
         prefix > max) {
       return std::nullopt;
     }
+  }
+  // An IPv4-mapped base is its IPv4 address; its prefix counts the 96 bits
+  // of ::ffff:0:0/96 too. A shorter one reaches past the mapped range (::/8
+  // holds ::1), which no IPv4 range says.
+  if (base.is_v6() && base.to_v6().is_v4_mapped()) {
+    if (prefix < 96) return std::nullopt;
+    base = Unmapped(base);
+    prefix -= 96;
   }
   Cidr cidr;
   cidr.base_ = base;

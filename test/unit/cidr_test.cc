@@ -42,5 +42,32 @@ TEST(Cidr, RejectsWhatIsNotARange) {
   }
 }
 
+// An IPv4-mapped base is judged as its IPv4 address, and its prefix counts
+// the 96 bits of ::ffff:0:0/96 before the IPv4 ones: ::ffff:127.0.0.0/104 is
+// 127.0.0.0/8. A shorter prefix reaches past the mapped range (::/8 holds
+// ::1), which no IPv4 range can say: refused, not read as an IPv4 prefix.
+TEST(Cidr, AMappedBaseCountsItsPrefixInIpv6Bits) {
+  auto mapped = Cidr::Parse("::ffff:127.0.0.0/104");
+  ASSERT_TRUE(mapped);
+  EXPECT_TRUE(mapped->Contains(make_address("127.0.0.1")));
+  EXPECT_TRUE(mapped->Contains(make_address("::ffff:127.9.9.9")));
+  EXPECT_FALSE(mapped->Contains(make_address("128.0.0.1")));
+  EXPECT_EQ(mapped->ToString(), "127.0.0.0/8");
+
+  auto all = Cidr::Parse("::ffff:0:0/96");
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(all->Contains(make_address("10.1.2.3")));
+  EXPECT_FALSE(all->Contains(make_address("::1")));
+
+  auto host = Cidr::Parse("::ffff:10.0.0.1/128");
+  ASSERT_TRUE(host);
+  EXPECT_TRUE(host->Contains(make_address("10.0.0.1")));
+  EXPECT_FALSE(host->Contains(make_address("10.0.0.2")));
+
+  for (const char* bad : {"::ffff:10.0.0.1/8", "::ffff:10.0.0.0/95", "::ffff:10.0.0.0/129"}) {
+    EXPECT_FALSE(Cidr::Parse(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace punt::net
