@@ -36,6 +36,8 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 constexpr uint32_t kHeaderLimit = 64u << 10;
+// A connection's read buffer: a head at the limit and the read after it.
+constexpr size_t kReadBufferLimit = 2 * kHeaderLimit;
 constexpr size_t kMaxIdlePerHost = 1024;
 constexpr size_t kMaxAddresses = 4096;  // parsed URLs kept; all are dropped when full
 // A connection idle for less than this is taken again without first asking
@@ -75,7 +77,11 @@ bool ClosedBeforeAnswer(const error_code& ec) {
 struct Connection {
   explicit Connection(asio::io_context& io) : socket(io) {}
   tcp::socket socket;
-  boost::beast::flat_buffer buffer;
+  // Bounded: a body streams through it, but the parser holds a head, a
+  // chunk-size line (extensions and all) or a trailer whole until it ends,
+  // and the parser's header_limit bounds only the head. An endless line
+  // would otherwise grow it until the total timeout.
+  boost::beast::flat_buffer buffer{kReadBufferLimit};
   std::chrono::steady_clock::time_point idle_since;  // when it was last put back in the pool
 
   // An idle connection the receiver has closed reads as end of file (or an

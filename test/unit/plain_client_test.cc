@@ -439,6 +439,33 @@ TEST(PlainClient, ReadsALargeOrChunkedAnswerWholeAndKeepsTheConnection) {
   EXPECT_EQ(receiver.connections(), 1);
 }
 
+// A chunked answer's body streams through, but a chunk-size line (with its
+// extensions) or a trailer is held whole until its line ends: without a
+// bound, a receiver sending one endless line would grow punt's memory until
+// the total timeout. Each is held to 128 KiB (twice the head limit).
+TEST(PlainClient, RefusesAChunkLineOrTrailerOverTheHeadLimit) {
+  const std::string big(16u << 20, 'a');  // 16 MiB
+  const std::string head = "HTTP/1.1 200 X\r\nTransfer-Encoding: chunked\r\n\r\n";
+  ScriptedReceiver receiver([&](int request, int, const std::string&) {
+    if (request == 1) return Answer{head + "5;ext=" + big + "\r\nhello\r\n0\r\n\r\n"};
+    if (request == 2) return Answer{head + "5\r\nhello\r\n0\r\nX-Trailer: " + big + "\r\n\r\n"};
+    return Answer{head + "5;e=" + std::string(1000, 'e') +
+                  "\r\nhello\r\n0\r\nX-T: " + std::string(60000, 't') + "\r\n\r\n"};
+  });
+  TransportOptions options = LoopbackAllowed();
+  options.total_timeout_ms = 10000;
+  Client client(options);
+  TransferResult extension = client.Send(receiver.Url());
+  EXPECT_EQ(extension.status, 0);
+  EXPECT_NE(extension.error, "");
+  TransferResult trailer = client.Send(receiver.Url());
+  EXPECT_EQ(trailer.status, 0);
+  EXPECT_NE(trailer.error, "");
+  TransferResult fits = client.Send(receiver.Url());  // under the limit: read as before
+  EXPECT_EQ(fits.status, 200) << fits.error;
+  EXPECT_EQ(fits.response, "hello");
+}
+
 TEST(PlainClient, TheDestinationGuardRefusesBeforeConnecting) {
   ScriptedReceiver receiver([](int, int, const std::string&) { return Answer{Raw(200, "")}; });
   static const DestinationGuard no_ranges({});
