@@ -449,7 +449,14 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void OnWritten(const error_code& ec) {
     if (done_) return;
-    if (ec) return RetryOrFail(ec, "sending the request failed: ");
+    if (ec) {
+      // The receiver may have answered before reading the whole body (a 413)
+      // and closed: that answer, if it came whole, counts, as libcurl reads
+      // it. Otherwise the write's error decides.
+      write_error_ = ec;
+      if (ClosedBeforeAnswer(ec)) return ReadAnswer();
+      return RetryOrFail(ec, "sending the request failed: ");
+    }
     ReadAnswer();
   }
 
@@ -463,6 +470,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void OnRead(const error_code& ec) {
     if (done_) return;
+    if (ec && write_error_) {
+      if (parser_->got_some()) return Fail("reading the answer failed: " + ec.message());
+      return RetryOrFail(write_error_, "sending the request failed: ");
+    }
     if (ec) return RetryOrFail(ec, "reading the answer failed: ");
     // An interim answer (100 Continue, 102, 103 Early Hints) is not the
     // answer: the final one follows on this connection (as libcurl reads
@@ -476,7 +487,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     result.status = parser_->status();
     result.retry_after = std::move(parser_->retry_after());
     result.response = std::move(parser_->body());
-    if (status != 101 && parser_->keep_alive() && !parser_->need_eof()) {
+    if (!write_error_ && status != 101 && parser_->keep_alive() && !parser_->need_eof()) {
       conn_->buffer.consume(conn_->buffer.size());
       client_.KeepIdle(address_.key, std::move(conn_));
     }
@@ -489,6 +500,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     bool answered = interim_ || (parser_ && parser_->got_some());
     if (reused_ && !answered && ClosedBeforeAnswer(ec)) {
       reused_ = false;
+      write_error_ = {};
       conn_.reset();
       parser_.reset();
       return Resolve();
@@ -543,6 +555,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::optional<asio::steady_timer> connect_deadline_;
   std::chrono::steady_clock::time_point start_;
   bool reused_ = false;
+  error_code write_error_;  // the request was not sent whole
   bool interim_ = false;  // an interim (1xx) answer came: the receiver has the request
   bool done_ = false;
 

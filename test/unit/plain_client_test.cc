@@ -466,6 +466,32 @@ TEST(PlainClient, RefusesAChunkLineOrTrailerOverTheHeadLimit) {
   EXPECT_EQ(fits.response, "hello");
 }
 
+// A receiver may answer before it has read the whole body (413 to a batch
+// too large for it) and close: the answer counts, as libcurl reads it,
+// not the failed write of the rest (an xAPI batch is halved on a 413).
+TEST(PlainClient, AnAnswerBeforeTheWholeBodyWasReadCounts) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::thread server([&] {
+    tcp::socket socket(io);
+    acceptor.accept(socket);
+    asio::streambuf buffer;
+    boost::system::error_code ec;
+    asio::read_until(socket, buffer, "\r\n\r\n", ec);
+    std::string answer =
+        "HTTP/1.1 413 Too Large\r\nContent-Length: 8\r\nConnection: close\r\n\r\ntoo big!";
+    asio::write(socket, asio::buffer(answer), ec);
+    socket.close(ec);  // the unread body makes this a reset
+  });
+  Client client(LoopbackAllowed());
+  TransferResult r = client.Send(
+      "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/statements",
+      std::string(1u << 20, 'x'));
+  server.join();
+  EXPECT_EQ(r.status, 413) << r.error;
+  EXPECT_EQ(r.response, "too big!");
+}
+
 TEST(PlainClient, TheDestinationGuardRefusesBeforeConnecting) {
   ScriptedReceiver receiver([](int, int, const std::string&) { return Answer{Raw(200, "")}; });
   static const DestinationGuard no_ranges({});
