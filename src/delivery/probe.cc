@@ -25,6 +25,7 @@ struct Exchange {
   size_t keep = 0;
   std::string body;
   bool refused = false;
+  bool opened = false;  // a socket for an allowed address
   std::string refused_address;
 };
 
@@ -38,6 +39,7 @@ curl_socket_t OpenSocket(void* data, curlsocktype, curl_sockaddr* address) {
     x->refused_address = resolved.to_string();
     return CURL_SOCKET_BAD;
   }
+  x->opened = true;
   return socket(address->family, address->socktype, address->protocol);
 }
 
@@ -131,7 +133,7 @@ ProbeResult Probe(const Target& target, const TransportOptions& options, Millis 
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     r.status = static_cast<int>(status);
     r.body = std::move(x.body);
-  } else if (x.refused) {
+  } else if (x.refused && !x.opened) {  // else what happened at an allowed address
     r.error = "destination refused: " + x.refused_address +
               " is not a public address and no --allow-destination range holds it";
   } else {

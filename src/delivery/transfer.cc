@@ -108,6 +108,7 @@ curl_socket_t Transfer::OnOpenSocket(void* self, curlsocktype, curl_sockaddr* ad
     t->refused_address_ = resolved.to_string();
     return CURL_SOCKET_BAD;
   }
+  t->opened_socket_ = true;
   return socket(address->family, address->socktype, address->protocol);
 }
 
@@ -128,7 +129,9 @@ TransferResult Transfer::Finish(CURLcode code) {
     r.retry_after = std::move(retry_after_);
     return r;
   }
-  if (destination_refused_) {
+  // A refused address explains the failure only when curl had no other to
+  // try: past one, what happened at an allowed address is the error.
+  if (destination_refused_ && !opened_socket_) {
     r.error = "destination refused: " + refused_address_ +
               " is not a public address and no --allow-destination range holds it";
   } else {

@@ -88,6 +88,7 @@ class Transfer {
   uint64_t destination_ = 0;
   bool xapi_ = false;
   bool destination_refused_ = false;
+  bool opened_socket_ = false;  // curl connected (or tried) to an allowed address
   std::string refused_address_;
   std::string response_;
   std::optional<std::string> retry_after_;

@@ -9,9 +9,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "delivery/transfer.h"
+#include "net/cidr.h"
 #include "util/event_id.h"
 #include "webhook/signature.h"
 
@@ -127,6 +129,37 @@ TEST(Transfer, ARefusedRequestEndsWithoutConnecting) {
   boost::asio::ip::tcp::socket peer(io);
   acceptor.accept(peer, ec);  // nothing connected: would block
   EXPECT_EQ(ec, boost::asio::error::would_block);
+}
+
+// A name with a refused address and an allowed one: curl goes on to the
+// allowed one, and what happens there is the attempt's error, not the
+// refusal of the address it skipped.
+TEST(Transfer, AnAllowedAddressAfterARefusedOneReportsItsOwnError) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const int port = acceptor.local_endpoint().port();
+  std::thread server([&] {
+    boost::asio::ip::tcp::socket socket(io);
+    acceptor.accept(socket);  // and closed at once, without an answer
+  });
+  const DestinationGuard guard({*net::Cidr::Parse("127.0.0.0/8")});
+  TransportOptions options;
+  options.guard = &guard;
+  CURL* easy = curl_easy_init();
+  const std::string twofold = "twofold.test:" + std::to_string(port) + ":[::1],127.0.0.1";
+  curl_slist* resolve = curl_slist_append(nullptr, twofold.c_str());
+  curl_easy_setopt(easy, CURLOPT_RESOLVE, resolve);
+  curl_easy_setopt(easy, CURLOPT_HAPPY_EYEBALLS_TIMEOUT_MS, 0L);
+  {
+    Transfer transfer(WebhookTarget("http://twofold.test:" + std::to_string(port) + "/in"),
+                      OneDelivery("{}"), options, 1'700'000'000'000, easy);
+    TransferResult r = transfer.Finish(curl_easy_perform(easy));
+    EXPECT_EQ(r.status, 0);
+    EXPECT_FALSE(r.error.empty());
+    EXPECT_EQ(r.error.find("destination refused"), std::string::npos) << r.error;
+  }
+  server.join();
+  curl_slist_free_all(resolve);
 }
 
 }  // namespace
