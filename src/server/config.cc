@@ -45,6 +45,9 @@ std::optional<std::string> AddDestinations(std::string_view list, Config& config
     auto comma = list.find(',');
     auto item = list.substr(0, comma);
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    // "a, b" as lists are written: the spaces around an item are not its.
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
     if (item.empty()) continue;
     auto cidr = net::Cidr::Parse(item);
     if (!cidr) return "--allow-destination: '" + std::string(item) + "' is not a CIDR range";

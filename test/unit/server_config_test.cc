@@ -62,6 +62,24 @@ TEST(ServeConfig, FlagsWinOverEnvironment) {
   EXPECT_EQ(flagged.admin_key, "flag-admin-key-0123456789");
 }
 
+// A list written with a space after each comma, as lists are, reads the
+// same as one without.
+TEST(ServeConfig, AllowDestinationListTakesSpacesAroundItsCommas) {
+  Env env{{{"PUNT_ALLOW_DESTINATION", "10.0.0.0/8, 127.0.0.0/8"}}};
+  Config config;
+  EXPECT_FALSE(Parse({}, env, config));
+  ASSERT_EQ(config.allowed_destinations.size(), 2u);
+  EXPECT_EQ(config.allowed_destinations[1].ToString(), "127.0.0.0/8");
+
+  Config flagged;
+  EXPECT_FALSE(Parse({"--allow-destination", " 127.0.0.0/8 , ::1 "}, {}, flagged));
+  ASSERT_EQ(flagged.allowed_destinations.size(), 2u);
+  EXPECT_EQ(flagged.allowed_destinations[1].ToString(), "::1/128");
+
+  Config bad;
+  EXPECT_TRUE(Parse({"--allow-destination", "127.0.0.0 /8"}, {}, bad));
+}
+
 TEST(ServeConfig, BadValuesAreErrors) {
   for (std::vector<std::string> args :
        {std::vector<std::string>{"--listen", "8080"}, {"--listen", "host:99999"},
