@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <cstdlib>
 #include <iostream>
 #include <utility>
@@ -42,6 +44,10 @@ std::optional<std::vector<std::string>> TakeClientOptions(Args args, ClientOptio
   }
   while (!options.server.empty() && options.server.back() == '/') options.server.pop_back();
   return rest;
+}
+
+std::string UrlEncoded(std::string_view text) {
+  return boost::urls::encode(text, boost::urls::unreserved_chars);
 }
 
 ApiAnswer CallApi(const ClientOptions& options, std::string_view method, std::string_view path,

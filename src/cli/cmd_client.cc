@@ -79,13 +79,6 @@ json::array SplitList(const std::string& text) {
   return out;
 }
 
-// A query value with '+' (a time zone offset) kept from turning into a space.
-std::string PlusEncoded(const std::string& text) {
-  std::string out;
-  for (char c : text) out += c == '+' ? std::string("%2B") : std::string(1, c);
-  return out;
-}
-
 std::optional<bool> ParseBool(const std::string& text) {
   if (text == "true") return true;
   if (text == "false") return false;
@@ -230,7 +223,7 @@ int Sub(const ClientOptions& client, const ParsedFlags& f) {
     for (auto [flag, key] : {std::pair{"--state", "state"}, {"--since", "since"},
                              {"--until", "until"}, {"--limit", "limit"}, {"--cursor", "cursor"}}) {
       if (auto v = f.Get(flag)) {
-        query += (query.empty() ? "?" : "&") + std::string(key) + "=" + PlusEncoded(*v);
+        query += (query.empty() ? "?" : "&") + std::string(key) + "=" + UrlEncoded(*v);
       }
     }
     return Report(CallApi(client, "GET", path + "/deliveries" + query), "sub deliveries");

@@ -88,6 +88,19 @@ set -e
   || fail "emit --key twice: exit $status2: $(cat "$tmp/err2")"
 "$punt" sub deliveries "$sub" --state held > "$tmp/deliveries"
 delivery=$(field '["data"][0]["id"]' < "$tmp/deliveries")
+# Regression: only '+' was encoded in a query value, so '&' added a parameter,
+# '#' cut the value short and a space made curl refuse the URL ("cannot reach").
+for state in 'held&limit=0' 'held#x' 'held x' 'held%'; do
+  set +e
+  "$punt" sub deliveries "$sub" --state "$state" > /dev/null 2> "$tmp/err"
+  status=$?
+  set -e
+  [[ $status -eq 1 ]] && grep -q '/state: must be' "$tmp/err" && ! grep -q '/limit' "$tmp/err" \
+    || fail "sub deliveries --state '$state': exit $status: $(cat "$tmp/err")"
+done
+[[ $("$punt" sub deliveries "$sub" --since 2000-01-01T01:00:00+01:00 | field '["data"][0]["id"]') \
+  == "$delivery" ]] || fail "sub deliveries --since with an offset"
+echo "ok: sub deliveries encodes its query values"
 [[ $("$punt" delivery get "$delivery" | field '["state"]') == held ]] || fail "delivery get"
 "$punt" sub update "$sub" --description "the LRS" | grep -q '"the LRS"' || fail "sub update"
 "$punt" sub update "$sub" --batch-size 20 --max-in-flight 2 > "$tmp/updated"
