@@ -28,8 +28,8 @@ struct ApiAnswer {
 };
 
 // `text` with every byte but RFC 3986's unreserved ones (A-Z a-z 0-9 - . _ ~)
-// percent-encoded: safe as a query value, where '&', '#', '+', '%' and a space
-// would otherwise split, cut or change it.
+// percent-encoded: safe as a query value or an ID in a path, where '&', '#',
+// '+', '/', '?', '%' and a space would otherwise split, cut or change it.
 std::string UrlEncoded(std::string_view text);
 
 ApiAnswer CallApi(const ClientOptions& options, std::string_view method, std::string_view path,

@@ -111,7 +111,7 @@ int Org(const ClientOptions& client, const ParsedFlags& f) {
   const auto& p = f.positional;
   if (p.empty()) return Usage(kOrgUsage, "which org command?");
   if (p[0] == "get" && p.size() == 2) {
-    return Report(CallApi(client, "GET", "/v1/orgs/" + p[1]), "org get");
+    return Report(CallApi(client, "GET", "/v1/orgs/" + UrlEncoded(p[1])), "org get");
   }
   const bool create = p[0] == "create" && p.size() == 1;
   if (!create && !(p[0] == "update" && p.size() == 2)) {
@@ -120,7 +120,8 @@ int Org(const ClientOptions& client, const ParsedFlags& f) {
   json::object body;
   if (!OrgBody(f, body)) return Usage(kOrgUsage, "--mbox takes true or false");
   if (create) return Report(CallApi(client, "POST", "/v1/orgs", ToJson(body)), "org create");
-  return Report(CallApi(client, "PATCH", "/v1/orgs/" + p[1], ToJson(body)), "org update");
+  return Report(CallApi(client, "PATCH", "/v1/orgs/" + UrlEncoded(p[1]), ToJson(body)),
+                "org update");
 }
 
 json::object SubscriptionBody(const ParsedFlags& f) {
@@ -200,7 +201,7 @@ int Sub(const ClientOptions& client, const ParsedFlags& f) {
     return Report(CallApi(client, "POST", "/v1/subscriptions", ToJson(body)), "sub create");
   }
   if (p.size() != 2) return Usage(kSubUsage, "unknown sub command or missing ID");
-  std::string path = "/v1/subscriptions/" + p[1];
+  std::string path = "/v1/subscriptions/" + UrlEncoded(p[1]);
   if (verb == "get") return Report(CallApi(client, "GET", path), "sub get");
   if (verb == "delete") return Report(CallApi(client, "DELETE", path), "sub delete");
   if (verb == "update") {
@@ -242,6 +243,10 @@ int RunClient(Args args, const char* usage, const std::set<std::string>& value_f
   if (!rest) return Usage(usage, error);
   auto flags = ParseFlags(*rest, value_flags, switch_flags, &error);
   if (!flags) return Usage(usage, error);
+  // An empty ID would name the collection ("/v1/subscriptions/"), not a resource.
+  for (size_t i = 1; i < flags->positional.size(); ++i) {
+    if (flags->positional[i].empty()) return Usage(usage, "the ID is empty");
+  }
   return body(client, *flags);
 }
 
@@ -285,7 +290,7 @@ int RunDelivery(Args args) {
                    [](const ClientOptions& client, const ParsedFlags& f) {
                      const auto& p = f.positional;
                      if (p.size() == 2 && p[0] == "get") {
-                       return Report(CallApi(client, "GET", "/v1/deliveries/" + p[1]),
+                       return Report(CallApi(client, "GET", "/v1/deliveries/" + UrlEncoded(p[1])),
                                      "delivery get");
                      }
                      if (p.size() == 2 && p[0] == "retry") return DeliveryRetry(client, f);

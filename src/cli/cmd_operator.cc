@@ -111,7 +111,7 @@ int SubReplay(const ClientOptions& client, const ParsedFlags& f) {
     }
     wait_seconds = *parsed;
   }
-  const std::string path = "/v1/subscriptions/" + id;
+  const std::string path = "/v1/subscriptions/" + UrlEncoded(id);
   auto before = ReadState(client, path);
   if (!before) return 1;
 
@@ -155,8 +155,8 @@ int SubReplay(const ClientOptions& client, const ParsedFlags& f) {
 }
 
 int SubTest(const ClientOptions& client, const ParsedFlags& f) {
-  ApiAnswer answer =
-      CallApi(client, "POST", "/v1/subscriptions/" + f.positional.at(1) + "/test", "{}");
+  ApiAnswer answer = CallApi(client, "POST",
+                             "/v1/subscriptions/" + UrlEncoded(f.positional.at(1)) + "/test", "{}");
   int exit = Report(answer, "sub test");
   if (exit != 0) return exit;
   // The receiver's verdict decides the exit status: 0 only for a 2xx.
@@ -170,8 +170,9 @@ int SubTest(const ClientOptions& client, const ParsedFlags& f) {
 }
 
 int DeliveryRetry(const ClientOptions& client, const ParsedFlags& f) {
-  return Report(CallApi(client, "POST", "/v1/deliveries/" + f.positional.at(1) + "/retry", "{}"),
-                "delivery retry");
+  return Report(
+      CallApi(client, "POST", "/v1/deliveries/" + UrlEncoded(f.positional.at(1)) + "/retry", "{}"),
+      "delivery retry");
 }
 
 }  // namespace punt::cli

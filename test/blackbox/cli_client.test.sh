@@ -117,6 +117,27 @@ set +e
 status=$?
 set -e
 [[ $status -eq 2 ]] && grep -q 'not both' "$tmp/err" || fail "--token with --no-token: $(cat "$tmp/err")"
+# Regression: an ID went into the path as given: `sub get ID/deliveries` printed
+# the delivery list (exit 0), `sub delete x/../ID` deleted ID, a space gave
+# "cannot reach the server" and an empty ID asked for the collection.
+set +e
+"$punt" sub get "$hook/deliveries" > /dev/null 2> "$tmp/err"
+s1=$?
+"$punt" sub delete "x/../$hook" > /dev/null 2>&1
+s2=$?
+"$punt" sub get 'a b' > /dev/null 2> "$tmp/err3"
+s3=$?
+"$punt" delivery get '' > /dev/null 2> "$tmp/err4"
+s4=$?
+set -e
+[[ $s1 -eq 1 ]] && grep -q 'subscription not found' "$tmp/err" \
+  || fail "sub get ID/deliveries: exit $s1: $(cat "$tmp/err")"
+[[ $s2 -eq 1 ]] && "$punt" sub get "$hook" > /dev/null || fail "sub delete x/../ID: exit $s2"
+[[ $s3 -eq 1 ]] && grep -q 'subscription not found' "$tmp/err3" \
+  || fail "sub get 'a b': exit $s3: $(cat "$tmp/err3")"
+[[ $s4 -eq 2 ]] && grep -q 'the ID is empty' "$tmp/err4" \
+  || fail "delivery get '': exit $s4: $(cat "$tmp/err4")"
+echo "ok: IDs are encoded in the path"
 "$punt" sub delete "$hook" > /dev/null
 echo "ok: sub update --no-token removes a webhook's token"
 set +e
