@@ -11,6 +11,7 @@
 
 #include "cli/api_client.h"
 #include "cli/commands.h"
+#include "cli/event_input.h"
 #include "cli/flags.h"
 #include "util/json.h"
 
@@ -268,14 +269,9 @@ int RunSub(Args args) {
 int RunEmit(Args args) {
   return RunClient(args, kEmitUsage, {}, {}, [](const ClientOptions& client, const ParsedFlags& f) {
     if (f.positional.size() > 1) return Usage(kEmitUsage, "give at most one FILE");
-    std::string text;
-    if (f.positional.empty() || f.positional[0] == "-") {
-      text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    } else {
-      std::ifstream in(f.positional[0], std::ios::binary);
-      if (!in) return Usage(kEmitUsage, "cannot read " + f.positional[0]);
-      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
+    auto input = ReadInput("emit", f.positional.empty() ? "" : f.positional[0], std::cerr);
+    if (!input) return 2;
+    const std::string& text = *input;
     // Sent empty, the server could only say what the request lacks (a JSON
     // Content-Type), not that no event was given.
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) {

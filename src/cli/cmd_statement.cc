@@ -55,7 +55,9 @@ int RunStatement(Args args) {
     std::cerr << "punt statement: --platform-url must be an http(s) URL\n";
     return 2;
   }
-  auto event = ReadEvent(std::cin, std::cerr);
+  auto text = ReadInput("statement", "", std::cerr);
+  if (!text) return 2;
+  auto event = ReadEvent(*text, std::cerr);
   if (!event) return 2;
   std::string_view type = event->at("type").as_string();
   if (!xapi::HasStatement(type)) {

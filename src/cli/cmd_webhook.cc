@@ -3,7 +3,6 @@
 #include <charconv>
 #include <chrono>
 #include <iostream>
-#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -67,10 +66,6 @@ int64_t NowSeconds() {
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string ReadAll(std::istream& in) {
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 std::string RandomMessageId() {
   unsigned char b[16];
   if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("RAND_bytes failed");
@@ -113,7 +108,9 @@ int RunWebhookBody(Args args) {
                         kBodyUsage);
     }
   }
-  auto event = ReadEvent(std::cin, std::cerr);
+  auto text = ReadInput("webhook-body", "", std::cerr);
+  if (!text) return 2;
+  auto event = ReadEvent(*text, std::cerr);
   if (!event) return 2;
   if (!HasEnvelopeFields(*event)) {
     std::cerr << "punt webhook-body: the event needs a string type and an RFC 3339 occurred_at\n";
@@ -165,8 +162,9 @@ int RunWebhookSign(Args args) {
   std::string msg_id = id         ? *id
                        : event_id ? webhook::MessageId(org_id, *event_id)
                                   : RandomMessageId();
-  std::string body = ReadAll(std::cin);
-  auto headers = webhook::MakeHeaders(keys, msg_id, timestamp, body);
+  auto body = ReadInput("webhook-sign", "", std::cerr);
+  if (!body) return 2;
+  auto headers = webhook::MakeHeaders(keys, msg_id, timestamp, *body);
   std::cout << "webhook-id: " << headers.id << "\nwebhook-timestamp: " << headers.timestamp
             << "\nwebhook-signature: " << headers.signature << "\n";
   return 0;
@@ -212,9 +210,10 @@ int RunWebhookVerify(Args args) {
   if (!webhook::DecodeSecret(*secret)) {
     return UsageError("webhook-verify", "--secret must be whsec_ + base64", kVerifyUsage);
   }
-  std::string body = ReadAll(std::cin);
+  auto body = ReadInput("webhook-verify", "", std::cerr);
+  if (!body) return 2;
   auto result =
-      webhook::Verify(*secret, *id, *timestamp, *signature, body, NowSeconds(), tolerance);
+      webhook::Verify(*secret, *id, *timestamp, *signature, *body, NowSeconds(), tolerance);
   if (result != webhook::VerifyResult::kOk) {
     std::cerr << "punt webhook-verify: " << webhook::Describe(result) << "\n";
     return 1;

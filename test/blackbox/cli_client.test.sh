@@ -86,6 +86,23 @@ set -e
   || fail "emit of nothing: exit $status: $(cat "$tmp/err")"
 [[ $status2 -eq 2 ]] && grep -q -- '--key given twice' "$tmp/err2" \
   || fail "emit --key twice: exit $status2: $(cat "$tmp/err2")"
+# Regression: a read that failed was taken for the input: `emit DIR` aborted
+# (an uncaught exception, exit 134), `webhook-sign < DIR` signed an empty body.
+set +e
+"$punt" emit "$tmp" > /dev/null 2> "$tmp/err"
+s1=$?
+"$punt" webhook-sign --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw < "$tmp" > "$tmp/out" 2> "$tmp/err2"
+s2=$?
+"$punt" statement < "$tmp" > /dev/null 2> "$tmp/err3"
+s3=$?
+set -e
+[[ $s1 -eq 2 ]] && grep -q "punt emit: cannot read $tmp: Is a directory" "$tmp/err" \
+  || fail "emit DIR: exit $s1: $(cat "$tmp/err")"
+[[ $s2 -eq 2 && ! -s "$tmp/out" ]] && grep -q 'cannot read standard input' "$tmp/err2" \
+  || fail "webhook-sign < DIR: exit $s2: $(cat "$tmp/out" "$tmp/err2")"
+[[ $s3 -eq 2 ]] && grep -q 'cannot read standard input' "$tmp/err3" \
+  || fail "statement < DIR: exit $s3: $(cat "$tmp/err3")"
+echo "ok: an input that cannot be read is reported"
 "$punt" sub deliveries "$sub" --state held > "$tmp/deliveries"
 delivery=$(field '["data"][0]["id"]' < "$tmp/deliveries")
 # Regression: only '+' was encoded in a query value, so '&' added a parameter,
