@@ -1,5 +1,6 @@
 #include <cstring>
 #include <iostream>
+#include <set>
 #include <string>
 
 #include "catalog/catalog.h"
@@ -30,9 +31,15 @@ int RunStatement(Args args) {
   }
   xapi::OrgSettings org{"demo", "https://learning.example.com", false};
   xapi::Version version = xapi::Version::k1_0_3;
+  std::set<std::string_view> seen;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     bool has_value = i + 1 < args.size();
+    // As for every other command, a second value is a mistake, not the last word.
+    if (arg != "--mbox" && !seen.insert(arg).second) {
+      std::cerr << "punt statement: " << arg << " given twice\n";
+      return 2;
+    }
     if (arg == "--mbox") {
       org.mbox_opt_in = true;
     } else if (arg == "--xapi-version" && has_value) {

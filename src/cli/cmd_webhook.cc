@@ -4,6 +4,7 @@
 #include <chrono>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -99,12 +100,15 @@ int RunWebhookBody(Args args) {
     std::cout << kBodyUsage;
     return 0;
   }
+  bool org_id_given = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
-    if (arg == "--org-id" && i + 1 < args.size()) {
+    if (arg == "--org-id" && i + 1 < args.size() && !org_id_given) {
+      org_id_given = true;
       ++i;
     } else {
-      return UsageError("webhook-body", "unknown or incomplete option '" + std::string(arg) + "'",
+      return UsageError("webhook-body",
+                        "unknown, incomplete or repeated option '" + std::string(arg) + "'",
                         kBodyUsage);
     }
   }
@@ -129,6 +133,7 @@ int RunWebhookSign(Args args) {
   std::optional<std::string> id, event_id;
   std::string org_id = "demo";
   int64_t timestamp = NowSeconds();
+  std::set<std::string_view> seen;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (i + 1 >= args.size()) {
@@ -136,6 +141,11 @@ int RunWebhookSign(Args args) {
                         kSignUsage);
     }
     std::string_view value = args[++i];
+    // Only --secret repeats (rotation); a second --id or --timestamp was the
+    // one used, without a word.
+    if (arg != "--secret" && !seen.insert(arg).second) {
+      return UsageError("webhook-sign", std::string(arg) + " given twice", kSignUsage);
+    }
     if (arg == "--secret") {
       auto key = webhook::DecodeSecret(value);
       if (!key) return UsageError("webhook-sign", "--secret must be whsec_ + base64", kSignUsage);

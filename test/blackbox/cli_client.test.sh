@@ -170,6 +170,26 @@ set -e
 [[ $status -eq 1 ]] && grep -q 404 "$tmp/err" || fail "deleted subscription still there"
 echo "ok: emit, deliveries, delivery get, update, delete"
 
+# Regression: webhook-sign and statement took the last of a repeated option
+# (webhook-sign --id a --id b signed for b), where every other command refuses.
+event="$root/test/golden/events/lesson.liked.json"
+secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+for args in "webhook-sign --secret $secret --id a --id b" \
+            "webhook-sign --secret $secret --timestamp 1 --timestamp 2" \
+            "statement --org-id a --org-id b" "statement --xapi-version 2.0.0 --xapi-version 1.0.3" \
+            "webhook-body --org-id a --org-id b"; do
+  set +e
+  # shellcheck disable=SC2086
+  "$punt" $args < "$event" > "$tmp/out" 2> "$tmp/err"
+  status=$?
+  set -e
+  [[ $status -eq 2 && ! -s "$tmp/out" ]] && grep -q -- 'twice\|repeated' "$tmp/err" \
+    || fail "punt $args: exit $status: $(cat "$tmp/out" "$tmp/err")"
+done
+[[ $("$punt" webhook-sign --secret $secret --secret $secret --id a --timestamp 1 < "$event" \
+  | grep -c ' v1,') == 1 ]] || fail "webhook-sign with two --secret"
+echo "ok: repeated options of webhook-sign, webhook-body and statement are refused"
+
 set +e
 PUNT_SERVER=http://127.0.0.1:1 "$punt" sub list 2> "$tmp/err"
 status=$?
