@@ -28,7 +28,8 @@ std::optional<std::vector<std::string>> TakeClientOptions(Args args, ClientOptio
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (arg == "--server" || arg == "--key") {
-      if (i + 1 >= args.size()) {
+      // No server URL or key starts with "--": that is the next option.
+      if (i + 1 >= args.size() || std::string_view(args[i + 1]).starts_with("--")) {
         *error = std::string(arg) + " needs a value";
         return std::nullopt;
       }

@@ -14,7 +14,9 @@ std::optional<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
     } else if (switch_flags.count(arg)) {
       parsed.switches.insert(arg);
     } else if (value_flags.count(arg)) {
-      if (i + 1 >= args.size()) {
+      // `--token --disabled` lacks the token; it does not mean the token "--disabled".
+      if (i + 1 >= args.size() || value_flags.count(args[i + 1]) ||
+          switch_flags.count(args[i + 1])) {
         *error = arg + " needs a value";
         return std::nullopt;
       }

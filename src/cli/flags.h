@@ -21,7 +21,8 @@ struct ParsedFlags {
 };
 
 // `value_flags` take a value, `switch_flags` do not; anything else starting
-// with "--", or a value flag given twice, is an error (returned in `error`).
+// with "--", a value flag given twice, or one followed by another known flag
+// instead of its value, is an error (returned in `error`).
 std::optional<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
                                       const std::set<std::string>& value_flags,
                                       const std::set<std::string>& switch_flags,

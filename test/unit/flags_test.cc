@@ -37,6 +37,31 @@ TEST(ParseFlags, RepeatedValueOptionIsAnErrorNotLastWins) {
   EXPECT_EQ(error, "--events given twice");
 }
 
+// Regression: a value option followed by another option took that option as
+// its value: `sub create ... --token --disabled` made an enabled subscription
+// sending the token "--disabled".
+TEST(ParseFlags, AnOptionIsNotTakenAsTheValueOfTheOneBefore) {
+  std::string error;
+  EXPECT_FALSE(Parse({"create", "--url", "--disabled"}, &error));
+  EXPECT_EQ(error, "--url needs a value");
+  EXPECT_FALSE(Parse({"--url", "--events", "a"}, &error));
+  EXPECT_EQ(error, "--url needs a value");
+  // A value that only looks like an option is still a value.
+  auto parsed = Parse({"--url", "--not-an-option"}, &error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_EQ(parsed->Get("--url"), "--not-an-option");
+}
+
+TEST(TakeClientOptions, AnOptionIsNotTakenAsTheKeyOrServer) {
+  std::vector<std::string> words = {"--key", "--server", "http://a"};
+  std::vector<char*> argv;
+  for (std::string& w : words) argv.push_back(w.data());
+  std::string error;
+  ClientOptions options;
+  EXPECT_FALSE(TakeClientOptions(Args(argv.data(), argv.size()), options, &error));
+  EXPECT_EQ(error, "--key needs a value");
+}
+
 // The same for --server and --key, which every client command takes first:
 // a second --key was used instead of the first without a word.
 TEST(TakeClientOptions, ARepeatedServerOrKeyIsAnError) {
