@@ -104,7 +104,8 @@ int Report(const ApiAnswer& answer, std::string_view command) {
     }
   }
   if (!error) {
-    std::cerr << "\n" << answer.body << "\n";
+    std::cerr << "\n";
+    if (!answer.body.empty()) std::cerr << answer.body << "\n";
     return 1;
   }
   if (auto* m = error->if_contains("message"); m && m->is_string()) {
@@ -117,7 +118,9 @@ int Report(const ApiAnswer& answer, std::string_view command) {
       auto* path = f.as_object().if_contains("path");
       auto* message = f.as_object().if_contains("message");
       if (path && path->is_string() && message && message->is_string()) {
-        std::cerr << "  " << std::string_view(path->get_string()) << ": "
+        // "" points at the whole body; shown as "/", as ReadEvent does.
+        std::string_view where = path->get_string();
+        std::cerr << "  " << (where.empty() ? "/" : where) << ": "
                   << std::string_view(message->get_string()) << "\n";
       }
     }

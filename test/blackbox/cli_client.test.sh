@@ -103,6 +103,13 @@ set -e
 [[ $s3 -eq 2 ]] && grep -q 'cannot read standard input' "$tmp/err3" \
   || fail "statement < DIR: exit $s3: $(cat "$tmp/err3")"
 echo "ok: an input that cannot be read is reported"
+# Regression: a field problem about the whole body (path "") printed as "  : ...".
+set +e
+echo '[]' | "$punt" emit > /dev/null 2> "$tmp/err"
+status=$?
+set -e
+[[ $status -eq 1 ]] && grep -q '^  /: must hold at least one event' "$tmp/err" \
+  || fail "emit []: exit $status: $(cat "$tmp/err")"
 "$punt" sub deliveries "$sub" --state held > "$tmp/deliveries"
 delivery=$(field '["data"][0]["id"]' < "$tmp/deliveries")
 # Regression: only '+' was encoded in a query value, so '&' added a parameter,
