@@ -49,7 +49,9 @@ bool WantsHelp(Args args) {
 int Main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
       std::strcmp(argv[1], "help") == 0) {
-    PrintUsage(std::cout);
+    // Without a command it is a usage error: the usage goes to stderr, as for
+    // an unknown command, so that nothing lands in a pipe's stdout.
+    PrintUsage(argc < 2 ? std::cerr : std::cout);
     return argc < 2 ? 2 : 0;
   }
   if (std::strcmp(argv[1], "--version") == 0) {

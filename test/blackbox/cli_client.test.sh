@@ -197,6 +197,16 @@ done
   | grep -c ' v1,') == 1 ]] || fail "webhook-sign with two --secret"
 echo "ok: repeated options of webhook-sign, webhook-body and statement are refused"
 
+# Regression: `punt` without a command printed its usage to stdout with exit 2.
+set +e
+"$punt" > "$tmp/out" 2> "$tmp/err"
+status=$?
+set -e
+[[ $status -eq 2 && ! -s "$tmp/out" ]] && grep -q 'Usage: punt COMMAND' "$tmp/err" \
+  || fail "punt without a command: exit $status, stdout: $(cat "$tmp/out")"
+"$punt" --help 2> /dev/null | grep -q 'Usage: punt COMMAND' || fail "punt --help not on stdout"
+echo "ok: punt without a command is a usage error on stderr"
+
 set +e
 PUNT_SERVER=http://127.0.0.1:1 "$punt" sub list 2> "$tmp/err"
 status=$?
