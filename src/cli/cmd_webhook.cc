@@ -7,6 +7,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/commands.h"
@@ -187,6 +188,7 @@ int RunWebhookVerify(Args args) {
   }
   std::optional<std::string> secret, id, timestamp, signature;
   int64_t tolerance = 300;
+  bool tolerance_given = false;
   constexpr int64_t kMaxTolerance = int64_t{100} * 365 * 24 * 3600;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
@@ -203,8 +205,8 @@ int RunWebhookVerify(Args args) {
       timestamp = value;
     } else if (arg == "--signature" && !signature) {
       signature = value;
-    } else if (arg == "--tolerance" && ParseInt(value) && *ParseInt(value) >= 0 &&
-               *ParseInt(value) <= kMaxTolerance) {
+    } else if (arg == "--tolerance" && !std::exchange(tolerance_given, true) && ParseInt(value) &&
+               *ParseInt(value) >= 0 && *ParseInt(value) <= kMaxTolerance) {
       tolerance = *ParseInt(value);
     } else {
       return UsageError(

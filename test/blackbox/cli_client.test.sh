@@ -184,7 +184,8 @@ secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 for args in "webhook-sign --secret $secret --id a --id b" \
             "webhook-sign --secret $secret --timestamp 1 --timestamp 2" \
             "statement --org-id a --org-id b" "statement --xapi-version 2.0.0 --xapi-version 1.0.3" \
-            "webhook-body --org-id a --org-id b"; do
+            "webhook-body --org-id a --org-id b" \
+            "webhook-verify --secret $secret --id a --timestamp 1 --signature v1,x --tolerance 1 --tolerance 2"; do
   set +e
   # shellcheck disable=SC2086
   "$punt" $args < "$event" > "$tmp/out" 2> "$tmp/err"
