@@ -1,5 +1,6 @@
 // The client commands: punt org, punt sub, punt emit, punt delivery. Each is a
 // thin layer over one API call (docs/openapi.yaml).
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <fstream>
@@ -237,13 +238,19 @@ int Sub(const ClientOptions& client, const ParsedFlags& f) {
 int RunClient(Args args, const char* usage, const std::set<std::string>& value_flags,
               const std::set<std::string>& switch_flags,
               int (*body)(const ClientOptions&, const ParsedFlags&)) {
-  if (WantsHelp(args)) return Usage(usage);
   ClientOptions client;
   std::string error;
   auto rest = TakeClientOptions(args, client, &error);
-  if (!rest) return Usage(usage, error);
-  auto flags = ParseFlags(*rest, value_flags, switch_flags, &error);
-  if (!flags) return Usage(usage, error);
+  // -h or --help asks for help where it is an argument of its own, not where
+  // it is an option's value (`--description -h` sets that description).
+  std::set<std::string> switches = switch_flags;
+  switches.insert("--help");
+  auto flags = rest ? ParseFlags(*rest, value_flags, switches, &error) : std::nullopt;
+  if (flags && (flags->switches.count("--help") ||
+                std::ranges::count(flags->positional, std::string("-h")))) {
+    return Usage(usage);
+  }
+  if (!rest || !flags) return WantsHelp(args) ? Usage(usage) : Usage(usage, error);
   // An empty ID would name the collection ("/v1/subscriptions/"), not a resource.
   for (size_t i = 1; i < flags->positional.size(); ++i) {
     if (flags->positional[i].empty()) return Usage(usage, "the ID is empty");

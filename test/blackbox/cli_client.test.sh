@@ -127,6 +127,12 @@ done
 echo "ok: sub deliveries encodes its query values"
 [[ $("$punt" delivery get "$delivery" | field '["state"]') == held ]] || fail "delivery get"
 "$punt" sub update "$sub" --description "the LRS" | grep -q '"the LRS"' || fail "sub update"
+# Regression: -h anywhere meant help, even as a value: `sub update ID
+# --description -h` printed the usage and exited 0 without changing anything.
+[[ $("$punt" sub update "$sub" --description -h | field '["description"]') == -h ]] \
+  || fail "sub update --description -h"
+"$punt" sub get -h | grep -q 'Usage: punt sub' || fail "sub get -h"
+"$punt" sub update "$sub" --help | grep -q 'Usage: punt sub' || fail "sub update --help"
 "$punt" sub update "$sub" --batch-size 20 --max-in-flight 2 > "$tmp/updated"
 [[ $(field '["batch_size"]' < "$tmp/updated") == 20 && $(field '["max_in_flight"]' < "$tmp/updated") == 2 ]] \
   || fail "sub update --batch-size --max-in-flight: $(cat "$tmp/updated")"
