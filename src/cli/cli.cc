@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <iostream>
@@ -39,9 +40,11 @@ void PrintUsage(std::ostream& out) {
 
 }  // namespace
 
-bool WantsHelp(Args args) {
-  for (char* a : args) {
-    if (std::strcmp(a, "-h") == 0 || std::strcmp(a, "--help") == 0) return true;
+bool WantsHelp(Args args, std::initializer_list<std::string_view> value_flags) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "-h" || arg == "--help") return true;
+    if (std::find(value_flags.begin(), value_flags.end(), arg) != value_flags.end()) ++i;
   }
   return false;
 }

@@ -25,7 +25,7 @@ constexpr const char* kUsage =
 }  // namespace
 
 int RunStatement(Args args) {
-  if (WantsHelp(args)) {
+  if (WantsHelp(args, {"--xapi-version", "--org-id", "--platform-url"})) {
     std::cout << kUsage;
     return 0;
   }

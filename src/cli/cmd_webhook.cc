@@ -97,7 +97,7 @@ bool HasEnvelopeFields(const boost::json::value& event) {
 }  // namespace
 
 int RunWebhookBody(Args args) {
-  if (WantsHelp(args)) {
+  if (WantsHelp(args, {"--org-id"})) {
     std::cout << kBodyUsage;
     return 0;
   }
@@ -126,7 +126,7 @@ int RunWebhookBody(Args args) {
 }
 
 int RunWebhookSign(Args args) {
-  if (WantsHelp(args)) {
+  if (WantsHelp(args, {"--secret", "--id", "--event-id", "--org-id", "--timestamp"})) {
     std::cout << kSignUsage;
     return 0;
   }
@@ -182,7 +182,7 @@ int RunWebhookSign(Args args) {
 }
 
 int RunWebhookVerify(Args args) {
-  if (WantsHelp(args)) {
+  if (WantsHelp(args, {"--secret", "--id", "--timestamp", "--signature", "--tolerance"})) {
     std::cout << kVerifyUsage;
     return 0;
   }

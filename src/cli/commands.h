@@ -3,6 +3,7 @@
 // usage.
 #pragma once
 
+#include <initializer_list>
 #include <span>
 #include <string_view>
 
@@ -27,8 +28,9 @@ int RunWebhookSign(Args args);  // cmd_webhook.cc
 int RunWebhookVerify(Args args);  // cmd_webhook.cc
 int RunToken(Args args);        // cmd_token.cc
 
-// True when args holds -h or --help.
-bool WantsHelp(Args args);
+// True when args holds -h or --help as an argument of its own: not as the
+// value of one of `value_flags` (`--id -h` gives the id "-h").
+bool WantsHelp(Args args, std::initializer_list<std::string_view> value_flags = {});
 
 // Operator subcommands (cmd_operator.cc), dispatched by punt sub and punt
 // delivery. REQUIRES: flags.positional holds the subcommand and an ID.

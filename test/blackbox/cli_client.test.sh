@@ -202,6 +202,12 @@ for args in "webhook-sign --secret $secret --id a --id b" \
 done
 [[ $("$punt" webhook-sign --secret $secret --secret $secret --id a --timestamp 1 < "$event" \
   | grep -c ' v1,') == 1 ]] || fail "webhook-sign with two --secret"
+# Regression: -h as an option's value printed the usage (exit 0): a script
+# reading `webhook-sign --id -h` got the usage text instead of headers.
+"$punt" webhook-sign --secret $secret --id -h --timestamp 1 < "$event" | grep -q '^webhook-id: -h$' \
+  || fail "webhook-sign --id -h"
+"$punt" statement --org-id -h < "$event" | grep -q '"actor"' || fail "statement --org-id -h"
+"$punt" webhook-sign --secret $secret -h | grep -q 'Usage: punt webhook-sign' || fail "webhook-sign -h"
 echo "ok: repeated options of webhook-sign, webhook-body and statement are refused"
 
 # Regression: `punt` without a command printed its usage to stdout with exit 2.
