@@ -43,6 +43,14 @@ std::optional<std::vector<std::string>> TakeClientOptions(Args args, ClientOptio
       rest.emplace_back(arg);
     }
   }
+  // Sent in a header line: a line end (a key file with CRLF, "$(cat key; echo)")
+  // gave "400 malformed HTTP request", and could add a header of its own.
+  for (unsigned char c : options.key) {
+    if (c < 0x20 || c == 0x7f) {
+      *error = "the API key (--key or PUNT_API_KEY) holds a control character, such as a line end";
+      return std::nullopt;
+    }
+  }
   while (!options.server.empty() && options.server.back() == '/') options.server.pop_back();
   return rest;
 }

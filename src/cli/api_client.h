@@ -17,7 +17,8 @@ struct ClientOptions {
 };
 
 // Takes --server and --key out of `args` (after PUNT_SERVER and PUNT_API_KEY);
-// the rest is returned in order. nullopt (with `error`) for a flag without a value.
+// the rest is returned in order. nullopt (with `error`) for a flag without a
+// value, given twice, or a key holding a control character.
 std::optional<std::vector<std::string>> TakeClientOptions(Args args, ClientOptions& options,
                                                           std::string* error);
 

@@ -83,5 +83,19 @@ TEST(TakeClientOptions, ARepeatedServerOrKeyIsAnError) {
   EXPECT_EQ(error, "--server given twice");
 }
 
+// Regression: a key with a line end (a CRLF key file) went into the
+// Authorization header as is: the server answered "400 malformed HTTP request".
+TEST(TakeClientOptions, AKeyWithAControlCharacterIsAnError) {
+  for (std::string key : {"punt_abc\r", "punt_abc\n", "x\r\nX-Other: 1"}) {
+    std::vector<std::string> words = {"list", "--key", key};
+    std::vector<char*> argv;
+    for (std::string& w : words) argv.push_back(w.data());
+    std::string error;
+    ClientOptions options;
+    EXPECT_FALSE(TakeClientOptions(Args(argv.data(), argv.size()), options, &error)) << key;
+    EXPECT_NE(error.find("control character"), std::string::npos) << error;
+  }
+}
+
 }  // namespace
 }  // namespace punt::cli
