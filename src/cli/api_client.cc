@@ -27,7 +27,20 @@ std::optional<std::vector<std::string>> TakeClientOptions(Args args, ClientOptio
   bool server_given = false, key_given = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
-    if (arg == "--server" || arg == "--key") {
+    // --server=URL and --key=KEY, as ParseFlags takes --flag=value.
+    std::optional<std::string_view> inline_value;
+    if (arg.starts_with("--server=") || arg.starts_with("--key=")) {
+      size_t eq = arg.find('=');
+      inline_value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    }
+    if (inline_value) {
+      if (std::exchange(arg == "--server" ? server_given : key_given, true)) {
+        *error = std::string(arg) + " given twice";
+        return std::nullopt;
+      }
+      (arg == "--server" ? options.server : options.key) = std::string(*inline_value);
+    } else if (arg == "--server" || arg == "--key") {
       // No server URL or key starts with "--": that is the next option.
       if (i + 1 >= args.size() || std::string_view(args[i + 1]).starts_with("--")) {
         *error = std::string(arg) + " needs a value";

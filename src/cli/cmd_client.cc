@@ -25,7 +25,8 @@ constexpr const char* kConnection =
     "\nEvery command takes --server URL (PUNT_SERVER, default http://127.0.0.1:8080)\n"
     "and --key KEY (PUNT_API_KEY): the admin key for `punt org create`, otherwise an\n"
     "organisation's API key (`punt org get` and `update` take either, the organisation's\n"
-    "own key only for itself). Answers are printed as JSON; errors go to stderr, exit 1.\n";
+    "own key only for itself). Answers are printed as JSON; errors go to stderr, exit 1.\n"
+    "An option's value may also be given as --option=VALUE.\n";
 
 constexpr const char* kOrgUsage =
     "Usage: punt org create --name NAME --platform-url URL [--mbox true|false]\n"

@@ -9,7 +9,22 @@ std::optional<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
   ParsedFlags parsed;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (!arg.starts_with("--")) {
+    if (size_t eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
+      // --flag=value, as most command lines take it, is --flag value.
+      std::string flag = arg.substr(0, eq);
+      if (switch_flags.count(flag)) {
+        *error = flag + " takes no value";
+        return std::nullopt;
+      }
+      if (!value_flags.count(flag)) {
+        *error = "unknown option " + flag;
+        return std::nullopt;
+      }
+      if (!parsed.values.emplace(flag, arg.substr(eq + 1)).second) {
+        *error = flag + " given twice";
+        return std::nullopt;
+      }
+    } else if (!arg.starts_with("--")) {
       parsed.positional.push_back(arg);
     } else if (switch_flags.count(arg)) {
       parsed.switches.insert(arg);

@@ -20,7 +20,8 @@ struct ParsedFlags {
   }
 };
 
-// `value_flags` take a value, `switch_flags` do not; anything else starting
+// `value_flags` take a value, as "--flag value" or "--flag=value";
+// `switch_flags` do not; anything else starting
 // with "--", a value flag given twice, or one followed by another known flag
 // instead of its value, is an error (returned in `error`).
 std::optional<ParsedFlags> ParseFlags(const std::vector<std::string>& args,

@@ -62,6 +62,32 @@ TEST(TakeClientOptions, AnOptionIsNotTakenAsTheKeyOrServer) {
   EXPECT_EQ(error, "--key needs a value");
 }
 
+// Regression: --flag=value was refused as "unknown option --url=https://x",
+// though --url is an option.
+TEST(ParseFlags, FlagEqualsValueIsFlagValue) {
+  std::string error;
+  auto parsed = Parse({"--url=https://x/?a=b", "--events=", "create"}, &error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_EQ(parsed->Get("--url"), "https://x/?a=b");
+  EXPECT_EQ(parsed->Get("--events"), "");
+  EXPECT_FALSE(Parse({"--url=a", "--url", "b"}, &error));
+  EXPECT_EQ(error, "--url given twice");
+  EXPECT_FALSE(Parse({"--disabled=true"}, &error));
+  EXPECT_EQ(error, "--disabled takes no value");
+  EXPECT_FALSE(Parse({"--colour=red"}, &error));
+  EXPECT_EQ(error, "unknown option --colour");
+
+  std::vector<std::string> words = {"list", "--server=http://a/", "--key=k=1"};
+  std::vector<char*> argv;
+  for (std::string& w : words) argv.push_back(w.data());
+  ClientOptions options;
+  auto rest = TakeClientOptions(Args(argv.data(), argv.size()), options, &error);
+  ASSERT_TRUE(rest) << error;
+  EXPECT_EQ(*rest, std::vector<std::string>{"list"});
+  EXPECT_EQ(options.server, "http://a");
+  EXPECT_EQ(options.key, "k=1");
+}
+
 // The same for --server and --key, which every client command takes first:
 // a second --key was used instead of the first without a word.
 TEST(TakeClientOptions, ARepeatedServerOrKeyIsAnError) {
