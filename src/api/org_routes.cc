@@ -11,6 +11,7 @@
 #include "security/random.h"
 #include "util/json_pointer.h"
 #include "util/text.h"
+#include "xapi/statement.h"
 
 namespace punt::api {
 namespace {
@@ -19,23 +20,10 @@ namespace json = boost::json;
 using catalog::Problem;
 
 // The base of every statement's actor homePage and activity ids, so it goes
-// to every LRS: no credentials (user:password@) in it. Scheme and host are
-// case-insensitive but IRIs are compared as text: they are kept in lower
-// case, so HTTPS://Acme.example and https://acme.example name the same ids.
+// to every LRS: no credentials (user:password@) in it (NormalisePlatformUrl).
 std::optional<std::string> PlatformUrl(const json::value& value) {
-  if (!value.is_string() || value.get_string().size() > 2048) return std::nullopt;
-  auto parsed = boost::urls::parse_absolute_uri(value.get_string());
-  if (!parsed || (parsed->scheme_id() != boost::urls::scheme::http &&
-                  parsed->scheme_id() != boost::urls::scheme::https)) {
-    return std::nullopt;
-  }
-  if (parsed->encoded_host().empty() || parsed->has_query() || parsed->has_userinfo()) {
-    return std::nullopt;
-  }
-  boost::urls::url url(*parsed);
-  url.normalize_scheme();
-  url.normalize_authority();
-  return std::string(url.buffer());
+  if (!value.is_string()) return std::nullopt;
+  return xapi::NormalisePlatformUrl(value.get_string());
 }
 
 // Applies the fields of `body` to `org`; every problem is returned.

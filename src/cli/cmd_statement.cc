@@ -58,10 +58,14 @@ int RunStatement(Args args) {
       return 2;
     }
   }
-  if (!org.platform_url.starts_with("http://") && !org.platform_url.starts_with("https://")) {
-    std::cerr << "punt statement: --platform-url must be an http(s) URL\n";
+  // As the API keeps it (POST /v1/orgs), so the statement is the one punt sends.
+  auto platform_url = xapi::NormalisePlatformUrl(org.platform_url);
+  if (!platform_url) {
+    std::cerr << "punt statement: --platform-url must be an http(s) URL, without a query, "
+                 "fragment or credentials\n";
     return 2;
   }
+  org.platform_url = std::move(*platform_url);
   auto text = ReadInput("statement", "", std::cerr);
   if (!text) return 2;
   auto event = ReadEvent(*text, std::cerr);

@@ -1,8 +1,9 @@
 #include "xapi/statement.h"
 
 #include <boost/url/encode.hpp>
+#include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
-
+#include <boost/url/url.hpp>
 #include <charconv>
 #include <cmath>
 
@@ -238,6 +239,25 @@ std::optional<Version> ParseVersion(std::string_view text) {
   if (text == "1.0.3") return Version::k1_0_3;
   if (text == "2.0.0") return Version::k2_0_0;
   return std::nullopt;
+}
+
+// Scheme and host are case-insensitive but IRIs are compared as text: they
+// are kept in lower case, so HTTPS://Acme.example and https://acme.example
+// name the same ids.
+std::optional<std::string> NormalisePlatformUrl(std::string_view text) {
+  if (text.size() > 2048) return std::nullopt;
+  auto parsed = boost::urls::parse_absolute_uri(text);
+  if (!parsed || (parsed->scheme_id() != boost::urls::scheme::http &&
+                  parsed->scheme_id() != boost::urls::scheme::https)) {
+    return std::nullopt;
+  }
+  if (parsed->encoded_host().empty() || parsed->has_query() || parsed->has_userinfo()) {
+    return std::nullopt;
+  }
+  boost::urls::url url(*parsed);
+  url.normalize_scheme();
+  url.normalize_authority();
+  return std::string(url.buffer());
 }
 
 bool HasStatement(std::string_view event_type) {

@@ -17,6 +17,12 @@ enum class Version { k1_0_3, k2_0_0 };
 std::string_view VersionHeader(Version version);
 std::optional<Version> ParseVersion(std::string_view text);
 
+// An organisation's platform URL as punt keeps it: an absolute http(s) URL
+// with a host and no query, fragment or credentials (user:password@), its
+// scheme and host in lower case. nullopt when `text` is none. The API and
+// `punt statement` both take it so, so the CLI prints what punt sends.
+std::optional<std::string> NormalisePlatformUrl(std::string_view text);
+
 // What a statement needs to know about the organisation it is sent for.
 struct OrgSettings {
   std::string org_id;

@@ -41,4 +41,18 @@ status=$?
 set -e
 [[ $status -eq 2 && ! -s "$tmp/out" ]] || { echo "invalid event: status $status"; cat "$tmp/out"; exit 1; }
 echo "invalid event refused with:"; cat "$tmp/err"
+# --platform-url is taken as the API takes an organisation's platform_url:
+# scheme and host in lower case (the ids punt sends), and a URL the API
+# refuses (no host, a query, credentials, a space) is refused here too.
+"$punt" statement --platform-url HTTPS://Acme.Example/app/ \
+  < "$root/test/golden/events/section.viewed.json" > "$tmp/out"
+grep -q '"homePage":"https://acme.example/app"' "$tmp/out" || { echo "platform URL not normalised:"; cat "$tmp/out"; exit 1; }
+grep -q '"id":"https://acme.example/app/lessons/l-77"' "$tmp/out" || { echo "activity id not normalised:"; cat "$tmp/out"; exit 1; }
+for url in "https://" "https://acme.example?x=1" "https://user:pw@acme.example" "https://acme example" "ftp://acme.example"; do
+  set +e
+  "$punt" statement --platform-url "$url" < "$root/test/golden/events/lesson.liked.json" > "$tmp/out" 2> "$tmp/err"
+  status=$?
+  set -e
+  [[ $status -eq 2 && ! -s "$tmp/out" ]] || { echo "--platform-url $url: status $status"; cat "$tmp/out"; exit 1; }
+done
 echo "ok: $count statements valid; user and invalid events refused"
