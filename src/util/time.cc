@@ -28,7 +28,8 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
     return std::nullopt;
   }
   if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  if (sec == 60) sec = 59;  // A leap second is kept as the second before it.
+  const bool leap_second = sec == 60;
+  if (leap_second) sec = 59;  // A leap second is kept as the second before it.
   year_month_day date{year{y}, month{unsigned(mo)}, day{unsigned(d)}};
   if (!date.ok()) return std::nullopt;
 
@@ -68,6 +69,13 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
   // timestamp written in UTC can show.
   const int utc_year = int(year_month_day{floor<days>(t)}.year());
   if (utc_year < 0 || utc_year > 9999) return std::nullopt;
+  // A leap second is inserted after 23:59:59 UTC (RFC 3339 5.7): in an
+  // offset's local time it falls in the minute that is 23:59 in UTC. At any
+  // other minute the :60 is no time at all (what JSON Schema's date-time
+  // format, which the catalog serves, refuses too).
+  if (leap_second && floor<minutes>(t) - floor<days>(t) != hours{23} + minutes{59}) {
+    return std::nullopt;
+  }
   return t;
 }
 

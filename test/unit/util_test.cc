@@ -151,6 +151,22 @@ TEST(Time, RejectsWhatIsNotRfc3339) {
   }
 }
 
+// Regression: a :60 second was taken at any minute ("2026-11-28T12:00:60Z"
+// was 12:00:59), though a leap second exists only as 23:59:60 UTC, and the
+// date-time format of the catalog's JSON Schemas refuses the others.
+TEST(Time, TakesALeapSecondOnlyAtTheEndOfAUtcDay) {
+  EXPECT_EQ(FormatTimestamp(*ParseRfc3339("2016-12-31T23:59:60Z")), "2016-12-31T23:59:59.000Z");
+  EXPECT_EQ(FormatTimestamp(*ParseRfc3339("2016-12-31T23:59:60.5z")), "2016-12-31T23:59:59.500Z");
+  EXPECT_EQ(FormatTimestamp(*ParseRfc3339("2016-12-31T15:59:60.123-08:00")),
+            "2016-12-31T23:59:59.123Z");
+  EXPECT_EQ(FormatTimestamp(*ParseRfc3339("2017-01-01T01:29:60+01:30")),
+            "2016-12-31T23:59:59.000Z");
+  for (const char* bad : {"2026-11-28T12:00:60Z", "2016-12-31T23:58:60Z", "2016-12-31T22:59:60Z",
+                          "2016-12-31T23:59:60+01:00", "2016-12-31T23:59:61Z"}) {
+    EXPECT_FALSE(ParseRfc3339(bad)) << bad;
+  }
+}
+
 TEST(Time, FormatsIsoDurations) {
   using std::chrono::milliseconds;
   EXPECT_EQ(FormatIsoDuration(milliseconds(0)), "PT0S");
