@@ -1,8 +1,7 @@
 #include "api/request_helpers.h"
 
-#include <boost/json/stream_parser.hpp>
-
 #include "security/api_keys.h"
+#include "util/json.h"
 
 namespace punt::api {
 
@@ -41,15 +40,12 @@ std::variant<json::value, http::Response> ParseJsonBody(const http::Request& req
   options.max_depth = kMaxJsonDepth;
   // The parser's own stack starts in this buffer, not on the heap.
   unsigned char temp[2048];
-  json::stream_parser parser({}, options, temp);
-  parser.reset(std::move(storage));
   boost::system::error_code ec;
-  parser.write(req.body, ec);
-  if (!ec) parser.finish(ec);
+  json::value value = ParseJson(req.body, ec, std::move(storage), options, temp, sizeof temp);
   if (ec) {
     return http::Error(400, "bad_json", "the body is not valid JSON: " + ec.message());
   }
-  return parser.release();
+  return value;
 }
 
 std::variant<json::object, http::Response> ParseJsonObject(const http::Request& req) {

@@ -5,6 +5,7 @@
 
 #include "api/request_helpers.h"
 #include "catalog/validate.h"
+#include "util/json.h"
 #include "xapi/statement.h"
 
 namespace punt::api {
@@ -18,7 +19,7 @@ store::StatementBuilder MakeStatementBuilder() {
     // an event ingest accepted at its deepest must parse here too.
     boost::json::parse_options options;
     options.max_depth = kMaxJsonDepth + 1;
-    boost::json::value envelope = boost::json::parse(webhook_body, ec, {}, options);
+    boost::json::value envelope = ParseJson(webhook_body, ec, {}, options);
     if (ec || !envelope.is_object()) return {};
     const boost::json::value* event = envelope.get_object().if_contains("data");
     // Checked as ingest checked it: a body punt did not write is nothing to

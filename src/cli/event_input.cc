@@ -10,6 +10,7 @@
 #include <string>
 
 #include "catalog/validate.h"
+#include "util/json.h"
 
 namespace punt::cli {
 
@@ -42,7 +43,7 @@ std::optional<std::string> ReadInput(std::string_view command, const std::string
 
 std::optional<boost::json::value> ReadEvent(std::string_view text, std::ostream& err) {
   boost::system::error_code ec;
-  boost::json::value event = boost::json::parse(text, ec);
+  boost::json::value event = ParseJson(text, ec);
   if (ec) {
     err << "punt: the input is not JSON: " << ec.message() << "\n";
     return std::nullopt;

@@ -1,5 +1,7 @@
 #include "util/json.h"
 
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/value_stack.hpp>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -75,7 +77,106 @@ void AppendString(std::string& out, std::string_view s) {
   out += '"';
 }
 
+// Boost.JSON's own value-building handler (detail/handler.hpp), but for
+// doubles, which are read again from their text with std::from_chars.
+struct PreciseHandler {
+  static constexpr size_t max_object_size = boost::json::object::max_size();
+  static constexpr size_t max_array_size = boost::json::array::max_size();
+  static constexpr size_t max_key_size = boost::json::string::max_size();
+  static constexpr size_t max_string_size = boost::json::string::max_size();
+  using error_code = boost::system::error_code;
+  using string_view = boost::json::string_view;
+
+  boost::json::value_stack st;
+  std::string number;  // the parts of a number split across writes
+
+  PreciseHandler(boost::json::storage_ptr sp, unsigned char* temp, size_t size)
+      : st(std::move(sp), temp, size) {}
+
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+  bool on_object_begin(error_code&) { return true; }
+  bool on_object_end(size_t n, error_code&) {
+    st.push_object(n);
+    return true;
+  }
+  bool on_array_begin(error_code&) { return true; }
+  bool on_array_end(size_t n, error_code&) {
+    st.push_array(n);
+    return true;
+  }
+  bool on_key_part(string_view s, size_t, error_code&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_key(string_view s, size_t, error_code&) {
+    st.push_key(s);
+    return true;
+  }
+  bool on_string_part(string_view s, size_t, error_code&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_string(string_view s, size_t, error_code&) {
+    st.push_string(s);
+    return true;
+  }
+  bool on_number_part(string_view s, error_code&) {
+    number.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(int64_t i, string_view, error_code&) {
+    number.clear();
+    st.push_int64(i);
+    return true;
+  }
+  bool on_uint64(uint64_t u, string_view, error_code&) {
+    number.clear();
+    st.push_uint64(u);
+    return true;
+  }
+  bool on_double(double d, string_view s, error_code&) {
+    std::string_view text(s.data(), s.size());
+    if (!number.empty()) {
+      number.append(text);
+      text = number;
+    }
+    double exact;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), exact);
+    if (error == std::errc() && end == text.data() + text.size()) d = exact;
+    number.clear();
+    st.push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, error_code&) {
+    st.push_bool(b);
+    return true;
+  }
+  bool on_null(error_code&) {
+    st.push_null();
+    return true;
+  }
+  bool on_comment_part(string_view, error_code&) { return true; }
+  bool on_comment(string_view, error_code&) { return true; }
+};
+
 }  // namespace
+
+boost::json::value ParseJson(std::string_view text, boost::system::error_code& ec,
+                             boost::json::storage_ptr storage,
+                             const boost::json::parse_options& options, unsigned char* temp,
+                             size_t temp_size) {
+  boost::json::basic_parser<PreciseHandler> parser(options, boost::json::storage_ptr(), temp,
+                                                   temp_size);
+  parser.handler().st.reset(std::move(storage));
+  size_t n = parser.write_some(false, text.data(), text.size(), ec);
+  if (ec) return nullptr;
+  if (n < text.size()) {
+    ec = boost::json::error::extra_data;
+    return nullptr;
+  }
+  return parser.handler().st.release();
+}
 
 void AppendJson(std::string& out, const boost::json::value& v) {
   switch (v.kind()) {

@@ -2,8 +2,8 @@
 // Thread-safe: pure functions.
 #pragma once
 
+#include <boost/json/parse_options.hpp>
 #include <boost/json/value.hpp>
-
 #include <string>
 #include <string_view>
 
@@ -19,5 +19,17 @@ void AppendJson(std::string& out, const boost::json::value& value);
 // passes strings as they are: bytes from outside, such as a receiver's
 // answer kept to its first 4 KiB, go through this first.
 std::string ValidUtf8(std::string_view s);
+
+// `text` as one JSON value, as boost::json::parse would, except that every
+// number with a fraction or an exponent is the double nearest to its digits.
+// Boost.JSON 1.81 reads some of them one unit in the last place off
+// (12132.633886030113 as 12132.633886030111), and a webhook body written
+// from such a value would not carry the number the platform sent. A number
+// past a double's range is what Boost.JSON makes of it (+-infinity, 0).
+// `temp`, when given, is where the parser's stack starts.
+boost::json::value ParseJson(std::string_view text, boost::system::error_code& ec,
+                             boost::json::storage_ptr storage = {},
+                             const boost::json::parse_options& options = {},
+                             unsigned char* temp = nullptr, size_t temp_size = 0);
 
 }  // namespace punt

@@ -7,6 +7,9 @@
 #include <string>
 #include <variant>
 
+#include "util/json.h"
+#include "webhook/envelope.h"
+
 namespace punt::api {
 namespace {
 
@@ -48,6 +51,39 @@ TEST(ParseJsonBody, NestsUpToItsLimit) {
   EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", Nested(kMaxJsonDepth)))), 200u);
   EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", Nested(kMaxJsonDepth + 1)))), 400u);
   EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", "{\"a\":"))), 400u);
+}
+
+// Regression: Boost.JSON 1.81 reads some doubles one unit in the last place
+// off, so the webhook body (written from the parsed event) carried
+// 12132.633886030111 where the platform sent 12132.633886030113.
+TEST(ParseJsonBody, KeepsEveryNumberAsSent) {
+  const std::string numbers[] = {"12132.633886030113",
+                                 "-1.6141610237995963e-68",
+                                 "5.409760742964738e+124",
+                                 "123456789.12345678",
+                                 "0.1",
+                                 "1.7976931348623157e+308",
+                                 "92.5"};
+  std::string body =
+      R"({"id":"evt-1","type":"lesson.viewed","occurred_at":"2026-11-28T12:00:00.000Z",)"
+      R"("user":{"id":"u-17"},"lesson":{"id":"l-77","title":"T"},"duration_seconds":)" +
+      numbers[0] + R"(,"extra":[)";
+  for (size_t i = 1; i < std::size(numbers); ++i) body += (i > 1 ? "," : "") + numbers[i];
+  body += "]}";
+  auto parsed = ParseJsonBody(Post("application/json", body));
+  ASSERT_EQ(StatusOf(parsed), 200u);
+  const auto& event = std::get<boost::json::value>(parsed);
+  EXPECT_EQ(ToJson(event), body);
+  EXPECT_NE(webhook::WebhookBody(event).find(body), std::string::npos);
+}
+
+TEST(ParseJsonBody, RefusesWhatIsNotOneJsonValue) {
+  for (const char* body : {"", " ", "{} {}", "{}x", "[1,]", "1.5e", "-"}) {
+    EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", body))), 400u) << body;
+  }
+  for (const char* body : {"1.5", " {} ", "[1e400]", "-0.0"}) {
+    EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", body))), 200u) << body;
+  }
 }
 
 }  // namespace
