@@ -15,6 +15,10 @@ void AppendDouble(std::string& out, double d) {
     out += "null";
     return;
   }
+  if (d == 0 && std::signbit(d)) {  // a cast to long long would drop the sign
+    out += "-0";
+    return;
+  }
   if (d == std::floor(d) && std::fabs(d) < 1e15) {
     out += std::to_string(static_cast<long long>(d));
     return;
@@ -125,9 +129,15 @@ struct PreciseHandler {
     number.append(s.data(), s.size());
     return true;
   }
-  bool on_int64(int64_t i, string_view, error_code&) {
+  bool on_int64(int64_t i, string_view s, error_code&) {
+    // "-0" is negative zero (JSON.parse gives -0), which no int64 can hold.
+    bool negative_zero = i == 0 && (number.empty() ? !s.empty() && s[0] == '-' : number[0] == '-');
     number.clear();
-    st.push_int64(i);
+    if (negative_zero) {
+      st.push_double(-0.0);
+    } else {
+      st.push_int64(i);
+    }
     return true;
   }
   bool on_uint64(uint64_t u, string_view, error_code&) {

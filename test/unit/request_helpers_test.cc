@@ -77,6 +77,16 @@ TEST(ParseJsonBody, KeepsEveryNumberAsSent) {
   EXPECT_NE(webhook::WebhookBody(event).find(body), std::string::npos);
 }
 
+// Regression: negative zero lost its sign: "-0" was read as the integer 0
+// and "-0.0" was written as 0, so a receiver (JSON.parse gives -0 for
+// both) got +0 in the webhook body.
+TEST(ParseJsonBody, KeepsTheSignOfNegativeZero) {
+  auto parsed =
+      ParseJsonBody(Post("application/json", R"({"a":-0,"b":-0.0,"c":0,"d":[-0E0,0.0]})"));
+  ASSERT_EQ(StatusOf(parsed), 200u);
+  EXPECT_EQ(ToJson(std::get<boost::json::value>(parsed)), R"({"a":-0,"b":-0,"c":0,"d":[-0,0]})");
+}
+
 TEST(ParseJsonBody, RefusesWhatIsNotOneJsonValue) {
   for (const char* body : {"", " ", "{} {}", "{}x", "[1,]", "1.5e", "-"}) {
     EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", body))), 400u) << body;
