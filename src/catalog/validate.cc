@@ -1,15 +1,15 @@
 #include "catalog/validate.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-
-#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <optional>
 #include <string_view>
 
 #include "catalog/catalog.h"
+#include "util/json_pointer.h"
 #include "util/text.h"
 #include "util/time.h"
 
@@ -37,21 +37,6 @@ constexpr OrderRule kOrderRules[] = {
 
 std::string_view View(const json::string& s) { return {s.data(), s.size()}; }
 
-// Appends one reference token to a JSON Pointer, escaped per RFC 6901
-// (~ as ~0, / as ~1).
-void AppendKey(std::string& path, std::string_view key) {
-  path += '/';
-  for (char c : key) {
-    if (c == '~') {
-      path += "~0";
-    } else if (c == '/') {
-      path += "~1";
-    } else {
-      path += c;
-    }
-  }
-}
-
 void AppendIndex(std::string& path, size_t index) {
   path += '/';
   path += std::to_string(index);
@@ -60,7 +45,7 @@ void AppendIndex(std::string& path, size_t index) {
 // `path` extended by one reference token: for a problem's path.
 std::string Child(const std::string& path, std::string_view key) {
   std::string out = path;
-  AppendKey(out, key);
+  AppendPointerKey(out, key);
   return out;
 }
 std::string Child(const std::string& path, size_t index) {
@@ -73,7 +58,7 @@ std::string Child(const std::string& path, size_t index) {
 class ChildPath {
  public:
   ChildPath(std::string& path, std::string_view key) : path_(path), size_(path.size()) {
-    AppendKey(path, key);
+    AppendPointerKey(path, key);
   }
   ChildPath(std::string& path, size_t index) : path_(path), size_(path.size()) {
     AppendIndex(path, index);

@@ -6,18 +6,24 @@
 
 namespace punt {
 
-// "/" and `key` as one reference token: "~" as "~0", "/" as "~1".
-inline std::string PointerToKey(std::string_view key) {
-  std::string out = "/";
+// Appends "/" and `key` as one reference token: "~" as "~0", "/" as "~1".
+inline void AppendPointerKey(std::string& pointer, std::string_view key) {
+  pointer += '/';
   for (char c : key) {
     if (c == '~') {
-      out += "~0";
+      pointer += "~0";
     } else if (c == '/') {
-      out += "~1";
+      pointer += "~1";
     } else {
-      out += c;
+      pointer += c;
     }
   }
+}
+
+// The pointer to `key` in the top-level object.
+inline std::string PointerToKey(std::string_view key) {
+  std::string out;
+  AppendPointerKey(out, key);
   return out;
 }
 
