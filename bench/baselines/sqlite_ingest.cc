@@ -1,6 +1,6 @@
 // Baseline for batched ingest: a bare SQLite program writing the rows punt
 // writes for each ingested event (store/sqlite/sqlite_ingest.cc): one events
-// row, one bodies row per format (webhook envelope; plus, with --statements
+// row holding its bodies (the webhook envelope; plus, with --statements
 // learning, the xAPI statement of a learning event, which punt stores only
 // while the organisation has an xAPI subscription), and one deliveries row
 // for the one (webhook) subscription. --delivery-state held makes that
@@ -23,7 +23,6 @@
 
 namespace {
 
-using punt::store::BodyFormat;
 using punt::store::DeliveryState;
 
 struct EventKind {
@@ -78,9 +77,8 @@ int main(int argc, char** argv) {
   }
 
   bench::Stmt insert_event(db,
-                           "INSERT INTO events (org_id, event_id, type, occurred_at, accepted_at) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5)");
-  bench::Stmt insert_body(db, "INSERT INTO bodies (event_seq, format, body) VALUES (?1, ?2, ?3)");
+                           "INSERT INTO events (org_id, event_id, type, occurred_at, accepted_at, "
+                           "webhook_body, statement_body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   bench::Stmt insert_delivery(
       db,
       "INSERT INTO deliveries (subscription_id, event_seq, state, attempt_count, "
@@ -98,14 +96,14 @@ int main(int argc, char** argv) {
           .Text(3, kind.type)
           .Int(4, now - 1000)
           .Int(5, now)
-          .Run();
-      const int64_t seq = sqlite3_last_insert_rowid(db);
-      insert_body.Int(1, seq).Int(2, static_cast<int>(BodyFormat::kWebhook))
-          .Blob(3, webhook_bodies[written % webhook_bodies.size()]).Run();
+          .Blob(6, webhook_bodies[written % webhook_bodies.size()]);
       if (kind.learning && statements == "learning") {
-        insert_body.Int(1, seq).Int(2, static_cast<int>(BodyFormat::kStatement))
-            .Blob(3, statement_bodies[written % statement_bodies.size()]).Run();
+        insert_event.Blob(7, statement_bodies[written % statement_bodies.size()]);
+      } else {
+        insert_event.Null(7);
       }
+      insert_event.Run();
+      const int64_t seq = sqlite3_last_insert_rowid(db);
       insert_delivery.Text(1, tenant.sub_id).Int(2, seq).Int(3, static_cast<int>(state))
           .Int(4, now).Run();
     }

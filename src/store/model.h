@@ -74,10 +74,6 @@ enum class DeliveryState { kPending, kInFlight, kRetrying, kHeld, kDelivered, kD
 std::string_view StateName(DeliveryState state);
 std::optional<DeliveryState> ParseState(std::string_view text);
 
-// Body formats: an event has a webhook body, and a learning event also an
-// xAPI statement. A delivery sends the body of its subscription's format.
-enum class BodyFormat { kWebhook = 0, kStatement = 1 };
-
 // One event as the ingest path hands it to the store, bodies already built.
 struct NewEvent {
   std::string event_id;  // the platform's id: unique within the organisation

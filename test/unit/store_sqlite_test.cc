@@ -249,8 +249,8 @@ TEST_F(SqliteStoreTest, BodyIsStoredOncePerEventAndFormat) {
   IngestResult result = IngestSync("org_a", {Event("l1", "lesson.completed")});
   ASSERT_TRUE(result.ok) << result.error;
   EXPECT_EQ(result.deliveries, 5);
-  EXPECT_EQ(Count("SELECT count(*) FROM bodies WHERE format = 1"), 1);
-  EXPECT_EQ(Count("SELECT count(*) FROM bodies WHERE format = 0"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE statement_body IS NOT NULL"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE webhook_body IS NOT NULL"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 5);
 
   // Every delivery sends the one body of its subscription's format.
@@ -266,8 +266,8 @@ TEST_F(SqliteStoreTest, BodyIsStoredOncePerEventAndFormat) {
 TEST_F(SqliteStoreTest, UserEventStoresOnlyTheWebhookBody) {
   CreateOrg("org_a");
   ASSERT_TRUE(IngestSync("org_a", {Event("u1", "user.created")}).ok);
-  EXPECT_EQ(Count("SELECT count(*) FROM bodies"), 1);
-  EXPECT_EQ(Count("SELECT format FROM bodies"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE webhook_body IS NOT NULL"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE statement_body IS NOT NULL"), 0);
 }
 
 TEST_F(SqliteStoreTest, DuplicateIdsAreNotStoredTwice) {
@@ -291,7 +291,8 @@ TEST_F(SqliteStoreTest, DuplicateIdsAreNotStoredTwice) {
   EXPECT_EQ(other_org.stored, 1);
 
   EXPECT_EQ(Count("SELECT count(*) FROM events WHERE org_id = 'org_a'"), 3);
-  EXPECT_EQ(Count("SELECT count(*) FROM bodies"), 4 * 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE webhook_body IS NOT NULL"), 4);
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE statement_body IS NOT NULL"), 4);
   EXPECT_EQ(EventIds(List("org_a", "hook")), (Strings{"a", "b", "c"}));
 }
 
@@ -334,7 +335,8 @@ TEST_F(SqliteStoreTest, FailingBatchStoresNothingWhileItsGroupCommits) {
 
   EXPECT_EQ(Count("SELECT count(*) FROM events"), 3);
   EXPECT_EQ(Count("SELECT count(*) FROM events WHERE event_id = 'bad1'"), 0);
-  EXPECT_EQ(Count("SELECT count(*) FROM bodies"), 3 * 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE webhook_body IS NOT NULL"), 3);
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE statement_body IS NOT NULL"), 3);
   EXPECT_EQ(EventIds(List("org_a", "hook")), (Strings{"g1", "g2", "g3"}));
 }
 
@@ -840,8 +842,7 @@ TEST_F(SqliteStoreTest, AClaimLoadsItsDeliveriesInDueOrderAndLeavesOutOneWithout
     retries.push_back(failed);
   }
   store_->RecordAttempts(retries);
-  Status status = ExecOnWriter(
-      "DELETE FROM bodies WHERE event_seq = (SELECT seq FROM events WHERE event_id = 'e7')");
+  Status status = ExecOnWriter("UPDATE events SET webhook_body = NULL WHERE event_id = 'e7'");
   ASSERT_TRUE(status.ok()) << status.message;
 
   std::vector<std::string> ids;
@@ -1770,6 +1771,7 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseThatThenClaimsAndCounts) {
         "SELECT i, 'org_a', 'e' || i, 'lesson.completed', 0, 0 FROM n;"
         "INSERT INTO bodies (event_seq, format, body) SELECT seq, 0, 'body ' || event_id "
         "FROM events;"
+        "INSERT INTO bodies (event_seq, format, body) VALUES (3, 1, 'statement e3');"
         "INSERT INTO deliveries (id, subscription_id, event_seq, state, next_attempt_at, "
         "created_at, updated_at) SELECT column1, column2, column3, column4, column5, 0, 0 "
         "FROM (VALUES " +
@@ -1790,6 +1792,14 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseThatThenClaimsAndCounts) {
   EXPECT_EQ(Count("SELECT count(*) FROM pragma_index_info('deliveries_in_flight_held_dead') "
                   "WHERE name = 'updated_at'"),
             1);  // step 8
+  // Step 9: the bodies are in the events' rows; the table and the index by
+  // event are gone.
+  EXPECT_EQ(Count("SELECT count(*) FROM sqlite_master WHERE name IN "
+                  "('bodies', 'deliveries_by_event')"),
+            0);
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE webhook_body = 'body ' || event_id"), 7);
+  EXPECT_EQ(Count("SELECT seq FROM events WHERE statement_body = 'statement e3'"), 3);
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE statement_body IS NOT NULL"), 1);
 
   using Counts = std::map<DeliveryState, int64_t>;
   EXPECT_EQ(store_->CountDeliveries("org_a", "off")[DeliveryState::kHeld], 2);

@@ -7,11 +7,16 @@
 
 namespace punt::store::sqlite {
 
-Status InsertBody(Db& db, int64_t seq, BodyFormat format, std::string_view body) {
-  Query q = db.Prepare("INSERT INTO bodies (event_seq, format, body) VALUES (?1, ?2, ?3)");
-  q.BindInt(1, seq).BindInt(2, static_cast<int>(format)).BindBlob(3, body);
-  return q.Run() ? Status::Ok() : QueryStatus(q, "cannot store body");
+namespace {
+
+// Adds a statement to an event stored without one.
+Status StoreStatement(Db& db, int64_t seq, std::string_view statement) {
+  Query q = db.Prepare("UPDATE events SET statement_body = ?2 WHERE seq = ?1");
+  q.BindInt(1, seq).BindBlob(2, statement);
+  return q.Run() ? Status::Ok() : QueryStatus(q, "cannot store statement");
 }
+
+}  // namespace
 
 Status MissingStatements::Add(int64_t seq, std::string_view type, std::string_view webhook_body,
                               bool* stored) {
@@ -29,7 +34,7 @@ Status MissingStatements::Add(int64_t seq, std::string_view type, std::string_vi
   }
   std::string statement = builder_(*org_, type, webhook_body);
   if (statement.empty()) return Status::Ok();
-  Status status = InsertBody(db_, seq, BodyFormat::kStatement, statement);
+  Status status = StoreStatement(db_, seq, statement);
   *stored = status.ok();
   return status;
 }
@@ -45,12 +50,11 @@ Status AddMissingStatements(Db& db, const std::string& org_id, const std::string
   std::vector<Missing> missing;
   {
     Query q = db.Prepare(
-        "SELECT e.seq, e.type, b.body FROM subscriptions s "
+        "SELECT e.seq, e.type, e.webhook_body FROM subscriptions s "
         "JOIN events e ON e.org_id = s.org_id "
         "AND (e.accepted_at, e.seq) > (?3, ?4) AND (e.accepted_at, e.seq) < (?5, ?6) "
-        "JOIN bodies b ON b.event_seq = e.seq AND b.format = 0 "
         "WHERE s.id = ?1 AND s.org_id = ?2 "
-        "AND NOT EXISTS (SELECT 1 FROM bodies x WHERE x.event_seq = e.seq AND x.format = 1) "
+        "AND e.statement_body IS NULL AND e.webhook_body IS NOT NULL "
         "AND EXISTS (SELECT 1 FROM json_each(s.events) j WHERE j.value IN ('*', e.type))");
     q.BindText(1, sub_id)
         .BindText(2, org_id)

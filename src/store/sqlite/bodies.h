@@ -1,6 +1,7 @@
-// An event's bodies: the rows ingest writes, and the statements it left out
-// that an xAPI subscription turns out to need (DESIGN.md section 4: a body is
-// stored once per event and format). Writer thread only.
+// An event's bodies are columns of its row (DESIGN.md section 4: a body is
+// stored once per event and format): ingest writes them with the event. This
+// adds the statements ingest left out that an xAPI subscription turns out to
+// need. Writer thread only.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +13,6 @@
 #include "store/store.h"
 
 namespace punt::store::sqlite {
-
-Status InsertBody(Db& db, int64_t seq, BodyFormat format, std::string_view body);
 
 // Builds and stores the statements of one organisation's events that were
 // stored without one, loading the organisation on first use.

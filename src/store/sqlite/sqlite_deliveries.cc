@@ -33,7 +33,7 @@ bool IsWaiting(DeliveryState state) {
 struct ClaimCandidate {
   std::string id;
   std::string org_id;
-  int format = 0;
+  int format = 0;  // the body it sends: 0 the webhook envelope, 1 the xAPI statement
   int max_in_flight = 0;
   int batch_size = 1;  // deliveries one request may carry: 1 for webhooks
   Millis updated_at = 0;
@@ -152,9 +152,11 @@ Status LoadDue(Db& db, const ClaimCandidate& sub, const std::vector<DueId>& due,
   // of `due` without an ORDER BY, which would sort the bodies in a temporary
   // b-tree. Each row's place in `due` (json_each's key) checks that.
   Query q = db.Prepare(
-      "SELECT j.key, d.id, e.event_id, d.attempt_count, b.body FROM json_each(?1) j "
+      "SELECT j.key, d.id, e.event_id, d.attempt_count, "
+      "CASE ?2 WHEN 1 THEN e.statement_body ELSE e.webhook_body END AS body "
+      "FROM json_each(?1) j "
       "CROSS JOIN deliveries d ON d.id = j.value JOIN events e ON e.seq = d.event_seq "
-      "JOIN bodies b ON b.event_seq = d.event_seq AND b.format = ?2");
+      "WHERE body IS NOT NULL");
   q.BindText(1, ids).BindInt(2, sub.format);
   const size_t first = out->size();
   std::vector<int64_t> places;
