@@ -419,8 +419,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (!connect_deadline_) connect_deadline_.emplace(client_.io_);
     connect_deadline_->expires_after(
         std::chrono::milliseconds(client_.options_.connect_timeout_ms));
+    // The timer's handler may be queued already (it expired) when the
+    // connect's runs and cancels it, and then sees no error: `connecting_`
+    // says which of the two came first.
+    connecting_ = true;
     connect_deadline_->async_wait([self = shared_from_this()](const error_code& ec) {
-      if (!ec)
+      if (!ec && self->connecting_)
         self->TimedOut("connection to " + self->address_.host_header + " timed out after " +
                        std::to_string(self->client_.options_.connect_timeout_ms) + " ms");
     });
@@ -431,6 +435,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void OnConnected(const error_code& ec) {
+    connecting_ = false;
     connect_deadline_->cancel();
     if (done_) return;
     if (ec) return Fail("could not connect to " + address_.host_header + ": " + ec.message());
@@ -555,6 +560,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::optional<asio::steady_timer> connect_deadline_;
   std::chrono::steady_clock::time_point start_;
   bool reused_ = false;
+  bool connecting_ = false;  // a connect is open: its timer's expiry times it out
   error_code write_error_;  // the request was not sent whole
   bool interim_ = false;  // an interim (1xx) answer came: the receiver has the request
   bool done_ = false;

@@ -14,9 +14,13 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -545,6 +549,74 @@ TEST(PlainClient, OnlyTheUnansweredRequestAmongOthersTimesOut) {
     EXPECT_GE(results[1].latency_ms, 350);
   }
   EXPECT_EQ(client.Send(receiver.Url("/ok3")).status, 204);
+}
+
+// True once a socket on this machine is in SYN_SENT towards
+// 127.0.0.1:`port` (/proc/net/tcp).
+bool ConnectingTo(uint16_t port) {
+  std::ifstream tcp_table("/proc/net/tcp");
+  std::stringstream text;
+  text << tcp_table.rdbuf();
+  char wanted[16];
+  std::snprintf(wanted, sizeof wanted, ":%04X 02 ", port);
+  return text.str().find(wanted) != std::string::npos;
+}
+
+// Regression: the connect timer's handler could be queued already (it had
+// expired) when the connect's handler ran and cancelled it; the cancel did
+// not reach it, and it failed the exchange as a connect timeout after
+// OnConnected had sent the request on the connection: the receiver got a
+// delivery recorded as never connected (and retried). Here the client's
+// thread is held (in on_finished) across both the connect and the timer's
+// expiry, so both handlers wait in one turn of the event loop; the connect
+// is made slow by a full accept queue (its first SYN is dropped).
+TEST(PlainClient, AConnectThatCompletedIsNotFailedByItsExpiredTimer) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io);
+  acceptor.open(tcp::v4());
+  acceptor.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  acceptor.listen(1);
+  const uint16_t port = acceptor.local_endpoint().port();
+  std::vector<tcp::socket> fillers;  // fill the accept queue
+  for (int i = 0; i < 2; ++i) fillers.emplace_back(io).connect(acceptor.local_endpoint());
+
+  TransportOptions options = LoopbackAllowed();
+  options.connect_timeout_ms = 300;
+  options.total_timeout_ms = 10000;
+  std::atomic<bool> held{false};
+  PlainClient client(options, [&] {
+    if (!held.exchange(true)) std::this_thread::sleep_for(2000ms);  // past timer and connect
+  });
+  client.Start();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/hook";
+  client.Submit({{1, Request(url, {}, "{}"), "", 1}});
+  for (int i = 0; i < 500 && !ConnectingTo(port); ++i) std::this_thread::sleep_for(2ms);
+  ASSERT_TRUE(ConnectingTo(port));  // its SYN was dropped: retransmitted after a second
+  std::vector<tcp::socket> drained;
+  drained.push_back(acceptor.accept());  // the retransmitted SYN finds room
+  OutgoingRequest refused = Request(url, {}, "{}");
+  refused.refused = "held";  // fails at once: its on_finished holds the thread
+  client.Submit({{2, std::move(refused), "", 1}});
+
+  drained.push_back(acceptor.accept());  // the second filler
+  tcp::socket served = acceptor.accept();
+  asio::streambuf buffer;
+  boost::system::error_code ec;
+  asio::read_until(served, buffer, "\r\n\r\n", ec);
+  const bool received = !ec;
+  asio::write(served, asio::buffer(Raw(200, "ok")), ec);
+
+  std::optional<TransferResult> result;
+  for (int i = 0; i < 500 && !result; ++i) {
+    for (auto& done : client.TakeFinished()) {
+      if (done.tag == 1) result = done.result;
+    }
+    if (!result) std::this_thread::sleep_for(10ms);
+  }
+  client.Stop();
+  ASSERT_TRUE(result.has_value());
+  EXPECT_TRUE(received);
+  EXPECT_EQ(result->status, 200) << result->error;
 }
 
 TEST(PlainClient, ARefusedConnectionIsAnError) {
