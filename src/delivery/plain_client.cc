@@ -40,11 +40,6 @@ constexpr uint32_t kHeaderLimit = 64u << 10;
 constexpr size_t kReadBufferLimit = 2 * kHeaderLimit;
 constexpr size_t kMaxIdlePerHost = 1024;
 constexpr size_t kMaxAddresses = 4096;  // parsed URLs kept; all are dropped when full
-// A connection idle for less than this is taken again without first asking
-// the kernel whether the receiver closed it: servers close idle connections
-// after seconds, and a request on one closed all the same is sent again
-// (RetryOrFail). The question is a syscall per request otherwise.
-constexpr std::chrono::milliseconds kTrustIdleFor{1000};
 
 struct Address {
   std::string host;         // a name, or an IP address without brackets
@@ -85,7 +80,9 @@ struct Connection {
   std::chrono::steady_clock::time_point idle_since;  // when it was last put back in the pool
 
   // An idle connection the receiver has closed reads as end of file (or an
-  // error) at once; a live one has nothing to read.
+  // error) at once; a live one has nothing to read. One with bytes to read
+  // (the receiver sent more after its answer) is not usable either: they
+  // would be read as the next request's answer.
   bool LooksOpen() {
     char byte;
     ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -228,13 +225,14 @@ class PlainClient::Impl {
   }
 
   // The most recently used first: it is the likeliest to be open still.
+  // Every one is checked (a syscall per request): one idle for a moment
+  // only may hold bytes the receiver sent after its answer.
   std::unique_ptr<Connection> TakeIdle(const std::string& key) {
     auto it = idle_.find(key);
-    auto now = std::chrono::steady_clock::now();
     while (it != idle_.end() && !it->second.empty()) {
       std::unique_ptr<Connection> conn = std::move(it->second.back());
       it->second.pop_back();
-      if (now - conn->idle_since < kTrustIdleFor || conn->LooksOpen()) return conn;
+      if (conn->LooksOpen()) return conn;
     }
     return nullptr;
   }

@@ -7,9 +7,9 @@
 // timeouts, no redirects (a 3xx is an answer like any other), and the
 // destination guard on every resolved address before connecting. A request
 // on a reused connection that the receiver had closed before answering is
-// sent once more on a new connection, as libcurl does. A connection idle for
-// a second or more is first checked for a close (a peek); one idle for less
-// is taken as it is, since the check costs a syscall per request.
+// sent once more on a new connection, as libcurl does. A kept connection is
+// checked (a peek) before it is taken again: one the receiver closed, or sent
+// anything on since its last answer, is dropped, as libcurl drops it.
 //
 // Calls may name a lane (the dispatcher's subscription) with a limit: at
 // most that many of the lane's requests are open at once, and the rest wait

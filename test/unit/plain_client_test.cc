@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -40,6 +41,10 @@ struct Answer {
   std::string raw;            // bytes written back (empty: write nothing)
   bool close_after = false;   // close the connection after answering
   bool hang = false;          // read the request, never answer (until Stop)
+  // Written after the answer once `before_later` returns: bytes the client
+  // did not ask for, on a connection it keeps idle.
+  std::string later = {};
+  std::function<void()> before_later = {};
 };
 
 // Accepts connections on 127.0.0.1 and answers each request with what
@@ -72,6 +77,7 @@ class ScriptedReceiver {
   int requests() const { return request_count_; }
   // Connections the client closed between requests.
   int closed_by_client() const { return closed_by_client_; }
+  int later_written() const { return later_written_; }
   std::vector<std::string> heads() {
     std::lock_guard lock(mu_);
     return heads_;
@@ -122,6 +128,11 @@ class ScriptedReceiver {
         break;
       }
       if (!answer.raw.empty()) asio::write(socket, asio::buffer(answer.raw), ec);
+      if (!ec && !answer.later.empty()) {
+        if (answer.before_later) answer.before_later();
+        asio::write(socket, asio::buffer(answer.later), ec);
+        ++later_written_;
+      }
       if (ec || answer.close_after) break;
     }
     std::lock_guard lock(mu_);
@@ -136,6 +147,7 @@ class ScriptedReceiver {
   std::atomic<int> connection_count_{0};
   std::atomic<int> request_count_{0};
   std::atomic<int> closed_by_client_{0};
+  std::atomic<int> later_written_{0};
   std::thread thread_;
   std::vector<std::thread> connections_;  // accept thread only, joined after it
   std::mutex mu_;
@@ -311,9 +323,10 @@ TEST(PlainClient, SendsAgainOnANewConnectionWhenTheKeptOneWasClosed) {
   EXPECT_EQ(receiver.connections(), 3);
 }
 
-// A connection idle for a second or more goes through the peek before it is
-// used (TakeIdle), one idle for less does not and is resent if it was closed
-// (the test above). Seen from the receiver both end the same way: the closed
+// A kept connection goes through the peek before it is used (TakeIdle): one
+// the receiver closed while it sat idle (the sleep lets the close arrive) is
+// dropped there, while one closed as the request goes out is resent (the
+// test above). Seen from the receiver both end the same way: the closed
 // connection carries no request and the request goes on a new one. This test
 // covers the peek's path; it cannot tell the two apart.
 TEST(PlainClient, ChecksAConnectionIdleForASecondBeforeUsingIt) {
@@ -326,6 +339,33 @@ TEST(PlainClient, ChecksAConnectionIdleForASecondBeforeUsingIt) {
   TransferResult r = client.Send(receiver.Url());
   EXPECT_EQ(r.status, 200) << r.error;
   EXPECT_EQ(receiver.requests(), 2);
+  EXPECT_EQ(receiver.connections(), 2);
+}
+
+// Regression: a connection idle for under a second was taken again without
+// a look, so bytes the receiver sent on it after the answer (here a second
+// answer nobody asked for) were read as the next request's answer, and that
+// request's own answer was left for the one after. A kept connection with
+// anything to read is now dropped, as libcurl drops one.
+TEST(PlainClient, DropsAKeptConnectionTheReceiverSentMoreOn) {
+  std::promise<void> stray;
+  std::shared_future<void> send_stray = stray.get_future().share();
+  ScriptedReceiver receiver([send_stray](int request, int, const std::string&) {
+    Answer a{Raw(200, "answer " + std::to_string(request))};
+    if (request == 1) {
+      a.later = Raw(299, "stray");
+      a.before_later = [send_stray] { send_stray.wait_for(10s); };
+    }
+    return a;
+  });
+  Client client(LoopbackAllowed());
+  EXPECT_EQ(client.Send(receiver.Url()).response, "answer 1");  // its connection is kept
+  stray.set_value();
+  for (int i = 0; i < 200 && receiver.later_written() == 0; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(receiver.later_written(), 1);
+  TransferResult r = client.Send(receiver.Url());
+  EXPECT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.response, "answer 2");
   EXPECT_EQ(receiver.connections(), 2);
 }
 
