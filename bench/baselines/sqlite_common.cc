@@ -71,11 +71,6 @@ Stmt& Stmt::Blob(int index, std::string_view value) {
   return *this;
 }
 
-Stmt& Stmt::Null(int index) {
-  sqlite3_bind_null(stmt_, index);
-  return *this;
-}
-
 bool Stmt::Step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;

@@ -39,7 +39,6 @@ class Stmt {
   Stmt& Int(int index, int64_t value);
   Stmt& Text(int index, std::string_view value);
   Stmt& Blob(int index, std::string_view value);
-  Stmt& Null(int index);
   bool Step();  // true while a row is ready; resets the statement when done
   void Run();   // steps to completion
   int64_t ColumnInt(int column) const;

@@ -1,8 +1,8 @@
 // Baseline for batched ingest: a bare SQLite program writing the rows punt
 // writes for each ingested event (store/sqlite/sqlite_ingest.cc): one events
-// row holding its bodies (the webhook envelope; plus, with --statements
-// learning, the xAPI statement of a learning event, which punt stores only
-// while the organisation has an xAPI subscription), and one deliveries row
+// row holding its webhook body, with --statements learning a statements row
+// for a learning event's xAPI statement (which punt stores only while the
+// organisation has an xAPI subscription), and one deliveries row
 // for the one (webhook) subscription. --delivery-state held makes that
 // subscription disabled; its rows are written pending all the same, as punt
 // writes them (held is read from the subscription: schema step 7).
@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
 
   bench::Stmt insert_event(db,
                            "INSERT INTO events (org_id, event_id, type, occurred_at, accepted_at, "
-                           "webhook_body, statement_body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+                           "webhook_body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  bench::Stmt insert_statement(db, "INSERT INTO statements (event_seq, body) VALUES (?1, ?2)");
   bench::Stmt insert_delivery(
       db,
       "INSERT INTO deliveries (subscription_id, event_seq, state, attempt_count, "
@@ -96,14 +97,14 @@ int main(int argc, char** argv) {
           .Text(3, kind.type)
           .Int(4, now - 1000)
           .Int(5, now)
-          .Blob(6, webhook_bodies[written % webhook_bodies.size()]);
-      if (kind.learning && statements == "learning") {
-        insert_event.Blob(7, statement_bodies[written % statement_bodies.size()]);
-      } else {
-        insert_event.Null(7);
-      }
-      insert_event.Run();
+          .Blob(6, webhook_bodies[written % webhook_bodies.size()])
+          .Run();
       const int64_t seq = sqlite3_last_insert_rowid(db);
+      if (kind.learning && statements == "learning") {
+        insert_statement.Int(1, seq)
+            .Blob(2, statement_bodies[written % statement_bodies.size()])
+            .Run();
+      }
       insert_delivery.Text(1, tenant.sub_id).Int(2, seq).Int(3, static_cast<int>(state))
           .Int(4, now).Run();
     }

@@ -7,16 +7,11 @@
 
 namespace punt::store::sqlite {
 
-namespace {
-
-// Adds a statement to an event stored without one.
 Status StoreStatement(Db& db, int64_t seq, std::string_view statement) {
-  Query q = db.Prepare("UPDATE events SET statement_body = ?2 WHERE seq = ?1");
+  Query q = db.Prepare("INSERT INTO statements (event_seq, body) VALUES (?1, ?2)");
   q.BindInt(1, seq).BindBlob(2, statement);
   return q.Run() ? Status::Ok() : QueryStatus(q, "cannot store statement");
 }
-
-}  // namespace
 
 Status MissingStatements::Add(int64_t seq, std::string_view type, std::string_view webhook_body,
                               bool* stored) {
@@ -54,7 +49,8 @@ Status AddMissingStatements(Db& db, const std::string& org_id, const std::string
         "JOIN events e ON e.org_id = s.org_id "
         "AND (e.accepted_at, e.seq) > (?3, ?4) AND (e.accepted_at, e.seq) < (?5, ?6) "
         "WHERE s.id = ?1 AND s.org_id = ?2 "
-        "AND e.statement_body IS NULL AND e.webhook_body IS NOT NULL "
+        "AND e.webhook_body IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM statements x WHERE x.event_seq = e.seq) "
         "AND EXISTS (SELECT 1 FROM json_each(s.events) j WHERE j.value IN ('*', e.type))");
     q.BindText(1, sub_id)
         .BindText(2, org_id)

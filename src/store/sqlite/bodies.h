@@ -1,7 +1,8 @@
-// An event's bodies are columns of its row (DESIGN.md section 4: a body is
-// stored once per event and format): ingest writes them with the event. This
-// adds the statements ingest left out that an xAPI subscription turns out to
-// need. Writer thread only.
+// An event's bodies (DESIGN.md section 4: a body is stored once per event and
+// format): its webhook body is a column of its row, its xAPI statement a row
+// of `statements` keyed by the event's seq; ingest writes both with the event.
+// This also adds the statements ingest left out that an xAPI subscription
+// turns out to need. Writer thread only.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,9 @@
 #include "store/store.h"
 
 namespace punt::store::sqlite {
+
+// Stores the statement of event `seq`, which has none yet.
+Status StoreStatement(Db& db, int64_t seq, std::string_view statement);
 
 // Builds and stores the statements of one organisation's events that were
 // stored without one, loading the organisation on first use.

@@ -153,10 +153,11 @@ Status LoadDue(Db& db, const ClaimCandidate& sub, const std::vector<DueId>& due,
   // b-tree. Each row's place in `due` (json_each's key) checks that.
   Query q = db.Prepare(
       "SELECT j.key, d.id, e.event_id, d.attempt_count, "
-      "CASE ?2 WHEN 1 THEN e.statement_body ELSE e.webhook_body END AS body "
+      "CASE ?2 WHEN 1 THEN st.body ELSE e.webhook_body END "
       "FROM json_each(?1) j "
       "CROSS JOIN deliveries d ON d.id = j.value JOIN events e ON e.seq = d.event_seq "
-      "WHERE body IS NOT NULL");
+      "LEFT JOIN statements st ON ?2 = 1 AND st.event_seq = d.event_seq "
+      "WHERE CASE ?2 WHEN 1 THEN st.body ELSE e.webhook_body END IS NOT NULL");
   q.BindText(1, ids).BindInt(2, sub.format);
   const size_t first = out->size();
   std::vector<int64_t> places;

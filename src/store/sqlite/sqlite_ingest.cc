@@ -36,28 +36,21 @@ Status LoadSubscriptions(Db& db, const std::string& org_id, std::vector<Subscrip
   return q.ok() ? Status::Ok() : QueryStatus(q, "cannot read subscriptions");
 }
 
-// Inserts the event with its bodies: the webhook envelope, and its statement
-// when ingest built one (NULL otherwise). *seq is 0 when the organisation
+// Inserts the event with its webhook body. *seq is 0 when the organisation
 // already has its id.
 Status InsertEvent(Db& db, const std::string& org_id, const NewEvent& event, Millis now,
                    int64_t* seq) {
   // ON CONFLICT names the one constraint a duplicate breaks; INSERT OR IGNORE
   // would also swallow CHECK and NOT NULL failures.
   Query q = db.Prepare(
-      "INSERT INTO events (org_id, event_id, type, occurred_at, accepted_at, webhook_body, "
-      "statement_body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-      "ON CONFLICT (org_id, event_id) DO NOTHING");
+      "INSERT INTO events (org_id, event_id, type, occurred_at, accepted_at, webhook_body) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (org_id, event_id) DO NOTHING");
   q.BindText(1, org_id)
       .BindText(2, event.event_id)
       .BindText(3, event.type)
       .BindInt(4, event.occurred_at)
       .BindInt(5, now)
       .BindBlob(6, event.webhook_body);
-  if (event.learning && !event.statement_body.empty()) {
-    q.BindBlob(7, event.statement_body);
-  } else {
-    q.BindNull(7);
-  }
   if (!q.Run()) return QueryStatus(q, "cannot store event '" + event.event_id + "'");
   *seq = db.Changes() > 0 ? db.LastInsertRowid() : 0;
   return Status::Ok();
@@ -86,7 +79,9 @@ Status StoreEvent(Db& db, const std::string& org_id, const NewEvent& event,
     return Status::Ok();
   }
   ++result->stored;
-  if (event.learning && event.statement_body.empty()) {
+  if (event.learning && !event.statement_body.empty()) {
+    status = StoreStatement(db, seq, event.statement_body);
+  } else if (event.learning) {
     if (std::any_of(subs.begin(), subs.end(), [&](const Subscription& sub) {
           return sub.kind == SubscriptionKind::kXapi && Matches(sub, event.type, true);
         })) {

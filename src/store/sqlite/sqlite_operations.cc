@@ -127,7 +127,9 @@ Status InsertReplaySlice(Db& db, const std::string& org_id, const std::string& s
       "JOIN events e ON e.org_id = s.org_id "
       "AND (e.accepted_at, e.seq) > (?4, ?5) AND (e.accepted_at, e.seq) < (?6, ?7) "
       "WHERE s.id = ?1 AND s.org_id = ?2 AND s.deleted_at = 0 "
-      "AND CASE s.kind WHEN 'xapi' THEN e.statement_body ELSE e.webhook_body END IS NOT NULL "
+      "AND CASE s.kind WHEN 'xapi' "
+      "THEN EXISTS (SELECT 1 FROM statements x WHERE x.event_seq = e.seq) "
+      "ELSE e.webhook_body IS NOT NULL END "
       "AND EXISTS (SELECT 1 FROM json_each(s.events) j WHERE j.value IN ('*', e.type)) "
       "ORDER BY e.accepted_at, e.seq");  // index order: no sort
   q.BindText(1, sub_id)

@@ -20,6 +20,18 @@ std::unique_ptr<Store> OpenSqliteStore(const std::string& path, const Clock& clo
       !sqlite::Migrate(*db, &applied, error)) {
     return nullptr;
   }
+  // An upgrade can leave a WAL as large as the database (schema step 9
+  // rewrites every event's row), and punt never shrinks it while it runs:
+  // give that disk back now, while this is the only connection.
+  if (applied > 0) {
+    sqlite::Query truncate = db->Prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+    if (!truncate.Step() || truncate.Int(0) != 0) {
+      LogWarn(
+          "the WAL could not be emptied after the schema upgrade; it stays as large as it "
+          "grew until a later checkpoint",
+          {{"error", truncate.ok() ? std::string("busy") : truncate.error()}});
+    }
+  }
   // After the migration: the WAL exists, and this syncs what it wrote.
   std::unique_ptr<sqlite::WalSync> wal = sqlite::WalSync::Open(path, error);
   if (wal == nullptr) return nullptr;
