@@ -82,13 +82,17 @@ void Ingest(Context& ctx, http::Request& req, http::Respond respond) {
     prepared.push_back(Prepare(settings, event, statements));
     accepted.emplace_back(prepared.back().event_id);
   }
+  // The answer is built here, not when the store calls back on its sync
+  // thread: that thread then only hands it over, and what it allocates is
+  // freed on this thread, which allocated it.
+  http::Response stored = http::Json(202, json::object{{"accepted", std::move(accepted)}});
   ctx.store.Ingest(org_id, std::move(prepared),
-                   [respond, accepted = std::move(accepted)](store::IngestResult result) {
+                   [respond, stored = std::move(stored)](store::IngestResult result) mutable {
                      if (!result.ok) {
                        return respond(http::Error(503, "unavailable",
                                                   "the events were not stored: " + result.error));
                      }
-                     respond(http::Json(202, json::object{{"accepted", accepted}}));
+                     respond(std::move(stored));
                    });
 }
 
