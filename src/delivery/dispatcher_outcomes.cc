@@ -7,6 +7,7 @@
 
 #include "delivery/dispatcher.h"
 #include "delivery/outcome.h"
+#include "util/event_id.h"
 
 namespace punt::delivery {
 namespace {
@@ -69,7 +70,13 @@ void Dispatcher::Complete(const std::string& subscription_id, Batch batch, Milli
                           bool xapi, uint64_t destination, TransferResult result) {
   Millis now = clock_.Now();
   const size_t count = batch.size();
-  Outcome verdict = Classify({result.status, result.error, xapi, static_cast<int>(count)});
+  Answer answer{result.status, result.error, xapi, static_cast<int>(count)};
+  if (xapi) {
+    answer.body = result.response;
+    answer.body_cut = result.response.size() >= options_.transport.response_keep;
+    for (const auto& d : batch) answer.ids.push_back(StatementId(d.org_id, d.event_id));
+  }
+  Outcome verdict = Classify(answer);
   // The plain client stopped the subscription's lane on this answer
   // (stops_lane) and keeps it stopped until told the answer was seen; what
   // it sends back withdrawn meanwhile is given back or built anew below.

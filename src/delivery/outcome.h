@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/clock.h"
 
@@ -15,6 +16,13 @@ struct Answer {
   std::string error;         // the transport error, when status is 0
   bool xapi = false;
   int statements = 1;        // statements in the request (xAPI)
+  // xAPI: the answer's body as kept, whether it was longer (cut off), and
+  // the ids of the statements sent. A 2xx but 204 delivers them only when
+  // the body is the JSON array of ids the LRS stored and lists each of them
+  // (xAPI 1.0.3, POST /statements); of a cut body, the ids it lists in full.
+  std::string_view body = {};
+  bool body_cut = false;
+  std::vector<std::string> ids = {};
 };
 
 enum class Verdict {

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/ip/address.hpp>
+#include <cctype>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "delivery/destination_guard.h"
 #include "delivery/outcome.h"
@@ -53,7 +57,7 @@ TEST(RetryPolicy, RetryAfterIsHonouredAndClamped) {
 
 TEST(Outcome, ClassifiesAnswersAsDesignSection3Says) {
   EXPECT_EQ(Classify({204, "", false, 1}).verdict, Verdict::kDelivered);
-  EXPECT_EQ(Classify({200, "", true, 100}).verdict, Verdict::kDelivered);
+  EXPECT_EQ(Classify({200, "", true, 1, R"(["a"])", false, {"a"}}).verdict, Verdict::kDelivered);
   EXPECT_EQ(Classify({409, "", true, 1}).verdict, Verdict::kDelivered);
   EXPECT_EQ(Classify({409, "", false, 1}).verdict, Verdict::kRetry);
   EXPECT_EQ(Classify({409, "", true, 10}).verdict, Verdict::kSplit);
@@ -67,6 +71,39 @@ TEST(Outcome, ClassifiesAnswersAsDesignSection3Says) {
   EXPECT_EQ(Classify({500, "", false, 1}).verdict, Verdict::kRetry);
   EXPECT_EQ(Classify({302, "", false, 1}).verdict, Verdict::kRetry);
   EXPECT_EQ(Classify({0, "timeout", true, 1}).verdict, Verdict::kRetry);
+}
+
+// xAPI: the LRS answers a POST /statements with 200 and the array of the
+// ids it stored; only an answer listing every statement sent delivers them.
+TEST(Outcome, AnXapiSuccessMustListEveryStatementSent) {
+  const std::vector<std::string> sent = {"11111111-aaaa-4aaa-8aaa-000000000001",
+                                         "11111111-aaaa-4aaa-8aaa-000000000002"};
+  auto classify = [&](int status, std::string_view body, bool cut = false) {
+    return Classify({status, "", true, static_cast<int>(sent.size()), body, cut, sent});
+  };
+  const std::string both = "[\"" + sent[0] + "\",\"" + sent[1] + "\"]";
+  EXPECT_EQ(classify(200, both).verdict, Verdict::kDelivered);
+  // In any order and case, with white space.
+  std::string other = "[ \"" + sent[1] + "\" ,\n \"" + sent[0] + "\" ]\n";
+  for (char& c : other) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_EQ(classify(200, other).verdict, Verdict::kDelivered);
+  // An answer cut off after complete ids of this batch: what is readable holds.
+  EXPECT_EQ(classify(200, "[\"" + sent[0] + "\",\"11111", true).verdict, Verdict::kDelivered);
+
+  for (const std::string& body : {std::string("ok"), std::string(), std::string("[]"),
+                                  "[\"" + sent[0] + "\"]", "<html>" + both + "</html>", both + "x",
+                                  std::string("{\"ids\":[]}"), "[\"" + sent[0] + "\",\"other\"]"}) {
+    Outcome o = classify(200, body);
+    EXPECT_EQ(o.verdict, Verdict::kRetry) << body;
+    EXPECT_EQ(o.effect, SubscriptionEffect::kNone) << body;
+    EXPECT_NE(o.note.find("not counted as delivered"), std::string::npos) << o.note;
+  }
+  // A 204 has no body: taken at its word.
+  EXPECT_EQ(classify(204, "").verdict, Verdict::kDelivered);
+  EXPECT_EQ(classify(200, "[\"11111", true).verdict, Verdict::kRetry);
+  EXPECT_EQ(classify(200, both.substr(0, 10), false).verdict, Verdict::kRetry);
+  // A webhook's 2xx needs no body.
+  EXPECT_EQ(Classify({200, "", false, 1}).verdict, Verdict::kDelivered);
 }
 
 TEST(Outcome, ParsesRetryAfterInSecondsOrAsHttpDate) {

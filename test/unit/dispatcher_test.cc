@@ -71,10 +71,22 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
   return true;
 }
 
+// The statements of one xAPI request: a JSON array, or one statement.
+std::vector<std::string> StatementIds(const std::string& body) {
+  boost::json::value parsed = boost::json::parse(body);
+  std::vector<std::string> ids;
+  if (parsed.is_object()) return {std::string(parsed.at("id").as_string())};
+  for (const auto& statement : parsed.as_array()) {
+    ids.emplace_back(statement.at("id").as_string());
+  }
+  return ids;
+}
+
 // What the receiver answers to one request.
 struct Reply {
   unsigned status = 200;
   std::string body = "ok";
+  bool ids = false;  // the body is the ids of the request's statements, as an LRS answers
   std::vector<std::pair<std::string, std::string>> headers = {};
   std::chrono::milliseconds delay{0};  // answer this much later
   bool hang = false;                   // never answer (until the receiver stops)
@@ -86,9 +98,10 @@ struct Received {
 };
 
 // A webhook consumer / LRS: POST /{name} and /{name}/statements answer the
-// replies scripted for `name` in order, the last one repeating (200 "ok"
-// when nothing is scripted). Records every request and how many of each
-// name were open at once.
+// replies scripted for `name` in order, the last one repeating (when
+// nothing is scripted, 200 "ok", or to an xAPI request 200 with the ids of
+// its statements). Records every request and how many of each name were
+// open at once.
 class Receiver {
  public:
   Receiver() {
@@ -170,6 +183,17 @@ class Receiver {
         reply = site.script[std::min(site.requests.size(), site.script.size()) - 1];
       }
       if (site.decide) reply = site.decide(request);
+      if (site.script.empty() && !site.decide &&
+          !request.Header("x-experience-api-version").empty()) {
+        reply.ids = true;
+      }
+      if (reply.ids) {
+        reply.body = "[";
+        for (const std::string& id : StatementIds(request.body)) {
+          reply.body += (reply.body.size() > 1 ? ",\"" : "\"") + id + "\"";
+        }
+        reply.body += "]";
+      }
       if (reply.hang) return hung_.push_back(std::move(respond));
       if (reply.delay > 0ms) {
         timers_.emplace_back([this, name, reply, respond = std::move(respond)] {
@@ -568,15 +592,40 @@ TEST_F(DispatcherTest, XapiConflictOnSingleStatementIsDeliveredWithNote) {
   EXPECT_EQ(d.attempts[0].response, "duplicate id");
 }
 
-// The statements of one xAPI request: a JSON array, or one statement.
-std::vector<std::string> StatementIds(const std::string& body) {
-  boost::json::value parsed = boost::json::parse(body);
-  std::vector<std::string> ids;
-  if (parsed.is_object()) return {std::string(parsed.at("id").as_string())};
-  for (const auto& statement : parsed.as_array()) {
-    ids.emplace_back(statement.at("id").as_string());
+// xAPI: a 2xx whose body is not the ids the LRS stored (a page at a wrong
+// URL, "[]", a shorter list) delivers nothing: the attempt fails and is
+// retried on the schedule.
+TEST_F(DispatcherTest, AnXapiSuccessNotListingTheStatementsSentIsAFailedAttempt) {
+  Create(Xapi("lrs", "1.0.3", /*max_in_flight=*/1));
+  const std::string first = StatementId(kOrg, "evt-0");
+  receiver_.Script("lrs", {{.status = 200, .body = "<html>welcome</html>"},
+                           {.status = 200, .body = "[\"" + first + "\"]"},
+                           {.status = 200, .ids = true}});
+  Ingest(Events(3));
+  StartDispatcher();
+
+  std::vector<store::Delivery> due = Deliveries("sub_lrs");
+  ASSERT_EQ(due.size(), 3u);
+  store::Delivery d = WaitForAttempts(due[0].id, 1);
+  EXPECT_EQ(d.state, DeliveryState::kRetrying);
+  EXPECT_EQ(d.attempts[0].status, 200);
+  EXPECT_NE(d.attempts[0].error.find("not counted as delivered"), std::string::npos)
+      << d.attempts[0].error;
+  EXPECT_EQ(d.attempts[0].response, "<html>welcome</html>");
+  EXPECT_EQ(store::HealthState(Sub("sub_lrs")), "failing");
+
+  AdvanceTo(d.next_attempt_at);
+  d = WaitForAttempts(due[0].id, 2);
+  EXPECT_EQ(d.state, DeliveryState::kRetrying);
+  EXPECT_NE(d.attempts[1].error.find("2 of the 3"), std::string::npos) << d.attempts[1].error;
+
+  AdvanceTo(d.next_attempt_at);
+  for (const store::Delivery& each : due) {
+    store::Delivery done = WaitForState(each.id, DeliveryState::kDelivered);
+    EXPECT_EQ(done.attempt_count, 3);
   }
-  return ids;
+  EXPECT_EQ(receiver_.Count("lrs"), 3u);
+  EXPECT_EQ(store::HealthState(Sub("sub_lrs")), "healthy");
 }
 
 TEST_F(DispatcherTest, XapiBacklogGoesOutInBatchesOfTheSubscriptionsSize) {
@@ -628,7 +677,7 @@ TEST_F(DispatcherTest, APoisonedStatementIsSplitOutAndDiesWhileTheRestAreDeliver
     if (request.body.find(poison) != std::string::npos) {
       return Reply{.status = 400, .body = "statement " + poison + " is invalid"};
     }
-    return Reply{.status = 200, .body = "[]"};
+    return Reply{.status = 200, .ids = true};
   });
   Ingest(Events(10));
   StartDispatcher();
@@ -661,8 +710,8 @@ TEST_F(DispatcherTest, APoisonedStatementIsSplitOutAndDiesWhileTheRestAreDeliver
 
 TEST_F(DispatcherTest, AStatementTheLrsRefusesIsDeadAndLeavesHealthUnchanged) {
   Create(Xapi("lrs"));
-  receiver_.Script("lrs", {{.status = 200, .body = "[]"},
-                           {.status = 422, .body = "statement has no verb"}});
+  receiver_.Script(
+      "lrs", {{.status = 200, .ids = true}, {.status = 422, .body = "statement has no verb"}});
   StartDispatcher();
   Ingest({Event("evt-good")});
   WaitForState(OnlyDelivery("sub_lrs"), DeliveryState::kDelivered);
