@@ -6,6 +6,7 @@
 #include "catalog/catalog.h"
 #include "cli/commands.h"
 #include "cli/event_input.h"
+#include "cli/flags.h"
 #include "xapi/statement.h"
 
 namespace punt::cli {
@@ -29,34 +30,26 @@ int RunStatement(Args args) {
     std::cout << kUsage;
     return 0;
   }
-  xapi::OrgSettings org{"demo", "https://learning.example.com", false};
+  std::string error;
+  auto flags = ParseFlags(std::vector<std::string>(args.begin(), args.end()),
+                          {"--xapi-version", "--org-id", "--platform-url"}, {"--mbox"}, &error);
+  if (flags && !flags->positional.empty())
+    error = "unexpected argument '" + flags->positional[0] + "'";
+  if (!flags || !error.empty()) {
+    std::cerr << "punt statement: " << error << "\n\n" << kUsage;
+    return 2;
+  }
+  xapi::OrgSettings org{flags->Get("--org-id").value_or("demo"),
+                        flags->Get("--platform-url").value_or("https://learning.example.com"),
+                        flags->switches.count("--mbox") > 0};
   xapi::Version version = xapi::Version::k1_0_3;
-  std::set<std::string_view> seen;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    bool has_value = i + 1 < args.size();
-    // As for every other command, a second value is a mistake, not the last word.
-    if (arg != "--mbox" && !seen.insert(arg).second) {
-      std::cerr << "punt statement: " << arg << " given twice\n";
+  if (auto text = flags->Get("--xapi-version")) {
+    auto parsed = xapi::ParseVersion(*text);
+    if (!parsed) {
+      std::cerr << "punt statement: --xapi-version must be 1.0.3 or 2.0.0\n";
       return 2;
     }
-    if (arg == "--mbox") {
-      org.mbox_opt_in = true;
-    } else if (arg == "--xapi-version" && has_value) {
-      auto parsed = xapi::ParseVersion(args[++i]);
-      if (!parsed) {
-        std::cerr << "punt statement: --xapi-version must be 1.0.3 or 2.0.0\n";
-        return 2;
-      }
-      version = *parsed;
-    } else if (arg == "--org-id" && has_value) {
-      org.org_id = args[++i];
-    } else if (arg == "--platform-url" && has_value) {
-      org.platform_url = args[++i];
-    } else {
-      std::cerr << "punt statement: unknown or incomplete option '" << arg << "'\n\n" << kUsage;
-      return 2;
-    }
+    version = *parsed;
   }
   // As the API keeps it (POST /v1/orgs), so the statement is the one punt sends.
   auto platform_url = xapi::NormalisePlatformUrl(org.platform_url);

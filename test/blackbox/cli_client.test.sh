@@ -207,6 +207,19 @@ done
 "$punt" webhook-sign --secret $secret --id -h --timestamp 1 < "$event" | grep -q '^webhook-id: -h$' \
   || fail "webhook-sign --id -h"
 "$punt" statement --org-id -h < "$event" | grep -q '"actor"' || fail "statement --org-id -h"
+# Regression: statement took only "--flag value", where the client commands
+# also take "--flag=value".
+[[ $("$punt" statement --xapi-version=2.0.0 --platform-url=https://lms.example < "$event") == \
+   $("$punt" statement --xapi-version 2.0.0 --platform-url https://lms.example < "$event") ]] \
+  || fail "statement --flag=value"
+"$punt" statement --platform-url=https://lms.example < "$event" | grep -q 'https://lms.example' \
+  || fail "statement --platform-url=URL not applied"
+set +e
+"$punt" statement stray < "$event" > "$tmp/out" 2> "$tmp/err"
+status=$?
+set -e
+[[ $status -eq 2 && ! -s "$tmp/out" ]] && grep -q "unexpected argument 'stray'" "$tmp/err" \
+  || fail "statement with a stray argument: exit $status"
 "$punt" webhook-sign --secret $secret -h | grep -q 'Usage: punt webhook-sign' || fail "webhook-sign -h"
 echo "ok: repeated options of webhook-sign, webhook-body and statement are refused"
 
