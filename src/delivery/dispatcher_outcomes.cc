@@ -71,7 +71,9 @@ void Dispatcher::Complete(const std::string& subscription_id, Batch batch, Milli
   Millis now = clock_.Now();
   const size_t count = batch.size();
   Answer answer{result.status, result.error, xapi, static_cast<int>(count)};
-  if (xapi) {
+  // The ids (a hash each) matter only to an answer with a body that could
+  // list them: not to a 204 or an answer without a body.
+  if (xapi && !result.response.empty()) {
     answer.body = result.response;
     answer.body_cut = result.response.size() >= options_.transport.response_keep;
     for (const auto& d : batch) answer.ids.push_back(StatementId(d.org_id, d.event_id));
