@@ -19,15 +19,17 @@ constexpr size_t kMaxEventsPerRequest = 1000;
 
 // `statements`: build the statement of a learning event now (the
 // organisation has an xAPI subscription); else the store builds it if one
-// turns out to need it.
-store::NewEvent Prepare(const xapi::OrgSettings& org, const json::value& event, bool statements) {
+// turns out to need it. `size_hint`: about how many bytes the event took in
+// the request.
+store::NewEvent Prepare(const xapi::OrgSettings& org, const json::value& event, bool statements,
+                        size_t size_hint) {
   const json::object& e = event.get_object();
   store::NewEvent out;
   out.event_id = e.at("id").get_string();
   out.type = e.at("type").get_string();
   out.occurred_at = ParseRfc3339(e.at("occurred_at").get_string())->time_since_epoch().count();
   out.learning = xapi::HasStatement(out.type);
-  out.webhook_body = webhook::WebhookBody(event);
+  out.webhook_body = webhook::WebhookBody(event, size_hint);
   // One statement serves both xAPI versions: only the header differs.
   if (out.learning && statements) {
     out.statement_body = xapi::StatementJson(org, event, xapi::Version::k1_0_3);
@@ -77,15 +79,19 @@ void Ingest(Context& ctx, http::Request& req, http::Respond respond) {
   const bool statements = ctx.store.WantsStatements(org_id);
   std::vector<store::NewEvent> prepared;
   prepared.reserve(events.size());
-  json::array accepted;
+  const size_t size_hint = req.body.size() / events.size();
+  json::array accepted(value.storage());  // in the arena too
+  accepted.reserve(events.size());
   for (const auto& event : events) {
-    prepared.push_back(Prepare(settings, event, statements));
+    prepared.push_back(Prepare(settings, event, statements, size_hint));
     accepted.emplace_back(prepared.back().event_id);
   }
   // The answer is built here, not when the store calls back on its sync
   // thread: that thread then only hands it over, and what it allocates is
   // freed on this thread, which allocated it.
-  http::Response stored = http::Json(202, json::object{{"accepted", std::move(accepted)}});
+  json::object answer(value.storage());
+  answer.emplace("accepted", std::move(accepted));
+  http::Response stored = http::Json(202, answer);
   ctx.store.Ingest(org_id, std::move(prepared),
                    [respond, stored = std::move(stored)](store::IngestResult result) mutable {
                      if (!result.ok) {

@@ -8,12 +8,16 @@
 
 namespace punt::webhook {
 
-std::string WebhookBody(const boost::json::value& event) {
+std::string WebhookBody(const boost::json::value& event, size_t size_hint) {
   const auto& fields = event.as_object();
   auto occurred_at = ParseRfc3339(fields.at("occurred_at").as_string());
   // Written straight out, in the envelope's key order: building an object
   // first would copy the whole event.
-  std::string body = "{\"type\":";
+  // The envelope adds the type and timestamp again and ~40 bytes of keys.
+  constexpr size_t kEnvelope = 128;
+  std::string body;
+  body.reserve(size_hint + kEnvelope);
+  body += "{\"type\":";
   AppendJson(body, fields.at("type"));
   body += ",\"timestamp\":\"";
   body += FormatTimestamp(occurred_at.value());  // digits and -:.TZ: nothing to escape

@@ -12,8 +12,10 @@ namespace punt::webhook {
 // event's occurred_at in UTC with milliseconds, `data` the event as ingested
 // (unknown fields included, key order kept).
 // REQUIRES: `event` passed catalog validation (an object whose `type` is a
-// string and whose `occurred_at` is RFC 3339).
-std::string WebhookBody(const boost::json::value& event);
+// string and whose `occurred_at` is RFC 3339). `size_hint`: about how long
+// the event's JSON is (its bytes in the request), so the body is allocated
+// once instead of growing through every size up to it.
+std::string WebhookBody(const boost::json::value& event, size_t size_hint = 0);
 
 // "msg_" + StatementId(org_id, event_id): the same on every retry, replay and
 // subscription.

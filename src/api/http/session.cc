@@ -146,6 +146,10 @@ void Session::ReadRequest() {
   }
   SetPhase(Phase::kReading, state_->options.idle_timeout);
   parser_.emplace();
+  // The body is read into the last request's buffer (OnRequest moved it to
+  // request_.body): one allocation per connection instead of per request.
+  request_.body.clear();
+  parser_->get().body() = std::move(request_.body);
   parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
   parser_->body_limit(state_->options.body_limit);
   beast_http::async_read_header(

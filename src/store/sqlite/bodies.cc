@@ -9,7 +9,7 @@ namespace punt::store::sqlite {
 
 Status StoreStatement(Db& db, int64_t seq, std::string_view statement) {
   Query q = db.Prepare("INSERT INTO statements (event_seq, body) VALUES (?1, ?2)");
-  q.BindInt(1, seq).BindBlob(2, statement);
+  q.BindInt(1, seq).BindBlobNoCopy(2, statement);  // `statement` outlives `q`
   return q.Run() ? Status::Ok() : QueryStatus(q, "cannot store statement");
 }
 

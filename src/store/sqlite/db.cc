@@ -88,6 +88,13 @@ Query& Query::BindInt(int index, int64_t value) {
   return *this;
 }
 
+namespace {
+
+// A zero-length blob with a null pointer would bind NULL; keep it a blob.
+const char* NotNull(std::string_view value) { return value.data() != nullptr ? value.data() : ""; }
+
+}  // namespace
+
 Query& Query::BindText(int index, std::string_view value) {
   if (ok()) {
     Check(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
@@ -97,9 +104,21 @@ Query& Query::BindText(int index, std::string_view value) {
 }
 
 Query& Query::BindBlob(int index, std::string_view value) {
-  // A zero-length blob with a null pointer would bind NULL; keep it a blob.
-  const char* data = value.data() != nullptr ? value.data() : "";
-  if (ok()) Check(sqlite3_bind_blob64(stmt_, index, data, value.size(), SQLITE_TRANSIENT));
+  if (ok())
+    Check(sqlite3_bind_blob64(stmt_, index, NotNull(value), value.size(), SQLITE_TRANSIENT));
+  return *this;
+}
+
+Query& Query::BindTextNoCopy(int index, std::string_view value) {
+  if (ok()) {
+    Check(
+        sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8));
+  }
+  return *this;
+}
+
+Query& Query::BindBlobNoCopy(int index, std::string_view value) {
+  if (ok()) Check(sqlite3_bind_blob64(stmt_, index, NotNull(value), value.size(), SQLITE_STATIC));
   return *this;
 }
 

@@ -31,6 +31,11 @@ class Query {
   Query& BindInt(int index, int64_t value);
   Query& BindText(int index, std::string_view value);
   Query& BindBlob(int index, std::string_view value);
+  // As BindText and BindBlob, without SQLite's copy of the value: the caller
+  // keeps `value` alive and unchanged until this Query is destroyed (which
+  // resets the statement). For the large values of hot writes.
+  Query& BindTextNoCopy(int index, std::string_view value);
+  Query& BindBlobNoCopy(int index, std::string_view value);
   Query& BindNull(int index);
 
   // True when a row is ready to be read; false when done or on error.

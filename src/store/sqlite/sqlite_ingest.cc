@@ -45,12 +45,13 @@ Status InsertEvent(Db& db, const std::string& org_id, const NewEvent& event, Mil
   Query q = db.Prepare(
       "INSERT INTO events (org_id, event_id, type, occurred_at, accepted_at, webhook_body) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (org_id, event_id) DO NOTHING");
-  q.BindText(1, org_id)
-      .BindText(2, event.event_id)
-      .BindText(3, event.type)
+  // Bound without copies: `event` and `org_id` outlive `q`.
+  q.BindTextNoCopy(1, org_id)
+      .BindTextNoCopy(2, event.event_id)
+      .BindTextNoCopy(3, event.type)
       .BindInt(4, event.occurred_at)
       .BindInt(5, now)
-      .BindBlob(6, event.webhook_body);
+      .BindBlobNoCopy(6, event.webhook_body);
   if (!q.Run()) return QueryStatus(q, "cannot store event '" + event.event_id + "'");
   *seq = db.Changes() > 0 ? db.LastInsertRowid() : 0;
   return Status::Ok();
@@ -62,7 +63,7 @@ Status InsertDelivery(Db& db, const Subscription& sub, int64_t seq, Millis now) 
   Query q = db.Prepare(
       "INSERT INTO deliveries (subscription_id, event_seq, state, attempt_count, "
       "next_attempt_at, created_at, updated_at) VALUES (?1, ?2, 0, 0, ?3, ?3, ?3)");
-  q.BindText(1, sub.id).BindInt(2, seq).BindInt(3, now);
+  q.BindTextNoCopy(1, sub.id).BindInt(2, seq).BindInt(3, now);  // `sub` outlives `q`
   return q.Run() ? Status::Ok() : QueryStatus(q, "cannot store delivery");
 }
 
