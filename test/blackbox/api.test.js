@@ -791,7 +791,12 @@ describe('events and deliveries', () => {
   });
 
   it('refuses malformed JSON and non-events (400), other content types (415)', async () => {
-    for (const body of ['{"id": "x",', 'not json', '42', '"evt"', 'null', '[[[', '']) {
+    // Also JSON that parses but could not be kept as sent: a key twice in an
+    // object (one would win silently), an integer past 64 bits (rounded).
+    const valid = JSON.stringify(userCreated('evt-400'));
+    const twice = valid.replace('{', '{"id":"evt-400-first",');
+    const huge = valid.replace(/}$/, ',"n":123456789012345678901234567890}');
+    for (const body of ['{"id": "x",', 'not json', '42', '"evt"', 'null', '[[[', '', twice, huge]) {
       const res = await srv.request('POST', '/v1/events', { key: org.key, body,
         contentType: 'application/json' });
       assert.equal(res.status, 400, `${JSON.stringify(body)} → ${describeRes(res)}`);

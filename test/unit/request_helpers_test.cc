@@ -96,5 +96,53 @@ TEST(ParseJsonBody, RefusesWhatIsNotOneJsonValue) {
   }
 }
 
+std::string MessageOf(const std::variant<boost::json::value, http::Response>& parsed) {
+  const auto* error = std::get_if<http::Response>(&parsed);
+  return error ? error->body : "";
+}
+
+// Regression: Boost.JSON keeps the last of a key given twice, so an event
+// {"id":"a",...,"id":"b"} was stored and sent as "b" without a word.
+TEST(ParseJsonBody, RefusesAnObjectWithAKeyTwice) {
+  for (const char* body :
+       {R"({"a":1,"a":2})", R"({"a":1,"b":{"c":1,"c":1}})", R"([{"x":0},{"y":1,"y":1}])",
+        R"({"a":1,"a":2})", R"({"k":{"a":1},"k":{"b":2}})"}) {
+    auto parsed = ParseJsonBody(Post("application/json", body));
+    EXPECT_EQ(StatusOf(parsed), 400u) << body;
+    EXPECT_NE(MessageOf(parsed).find("the same key twice"), std::string::npos) << body;
+  }
+  // The same key in different objects, or at different depths, is fine.
+  for (const char* body : {R"({"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]})", R"({"a":1,"A":2})",
+                           R"({"":1,"a":{"":2}})"}) {
+    EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", body))), 200u) << body;
+  }
+}
+
+// Objects with many keys are checked by sorting them once, not pairwise.
+TEST(ParseJsonBody, FindsAKeyTwiceAmongMany) {
+  std::string unique = "{";
+  for (int i = 0; i < 1000; ++i) unique += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", unique + "}"))), 200u);
+  EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", unique + ",\"k500\":2}"))), 400u);
+  EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", unique + ",\"k999\":2}"))), 400u);
+  EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", unique + ",\"k0\":2}"))), 400u);
+}
+
+// Regression: an integer past 64 bits became a double, so the webhook body
+// carried 1.2345678901234568e+29 for 123456789012345678901234567890.
+TEST(ParseJsonBody, RefusesAnIntegerPast64Bits) {
+  for (const char* body : {"[123456789012345678901234567890]", "[18446744073709551616]",
+                           "[-9223372036854775809]", R"({"n":{"m":-100000000000000000000}})"}) {
+    auto parsed = ParseJsonBody(Post("application/json", body));
+    EXPECT_EQ(StatusOf(parsed), 400u) << body;
+    EXPECT_NE(MessageOf(parsed).find("64 bits"), std::string::npos) << body;
+  }
+  auto parsed = ParseJsonBody(
+      Post("application/json", "[18446744073709551615,-9223372036854775808,1e30,1.5E+40]"));
+  ASSERT_EQ(StatusOf(parsed), 200u);
+  EXPECT_EQ(ToJson(std::get<boost::json::value>(parsed)),
+            "[18446744073709551615,-9223372036854775808,1e+30,1.5e+40]");
+}
+
 }  // namespace
 }  // namespace punt::api
