@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/event_input.h"
+#include "cli/flags.h"
 #include "util/time.h"
 #include "webhook/envelope.h"
 #include "webhook/signature.h"
@@ -54,6 +55,18 @@ constexpr const char* kVerifyUsage =
 int UsageError(std::string_view command, std::string_view message, const char* usage) {
   std::cerr << "punt " << command << ": " << message << "\n\n" << usage;
   return 2;
+}
+
+// ParseFlags, and no positional arguments: these commands read standard input.
+std::optional<ParsedFlags> Parse(Args args, const std::set<std::string>& value_flags,
+                                 std::string* error, const std::set<std::string>& repeatable = {}) {
+  auto flags = ParseFlags(std::vector<std::string>(args.begin(), args.end()), value_flags, {},
+                          error, repeatable);
+  if (flags && !flags->positional.empty()) {
+    *error = "unexpected argument '" + flags->positional[0] + "'";
+    return std::nullopt;
+  }
+  return flags;
 }
 
 std::optional<int64_t> ParseInt(std::string_view text) {
@@ -101,18 +114,9 @@ int RunWebhookBody(Args args) {
     std::cout << kBodyUsage;
     return 0;
   }
-  bool org_id_given = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (arg == "--org-id" && i + 1 < args.size() && !org_id_given) {
-      org_id_given = true;
-      ++i;
-    } else {
-      return UsageError("webhook-body",
-                        "unknown, incomplete or repeated option '" + std::string(arg) + "'",
-                        kBodyUsage);
-    }
-  }
+  std::string error;
+  auto flags = Parse(args, {"--org-id"}, &error);
+  if (!flags) return UsageError("webhook-body", error, kBodyUsage);
   auto text = ReadInput("webhook-body", "", std::cerr);
   if (!text) return 2;
   auto event = ReadEvent(*text, std::cerr);
@@ -130,41 +134,30 @@ int RunWebhookSign(Args args) {
     std::cout << kSignUsage;
     return 0;
   }
+  std::string error;
+  auto flags = Parse(args, {"--secret", "--id", "--event-id", "--org-id", "--timestamp"}, &error,
+                     {"--secret"});
+  if (!flags) return UsageError("webhook-sign", error, kSignUsage);
   std::vector<std::string> keys;
-  std::optional<std::string> id, event_id;
-  std::string org_id = "demo";
+  for (const std::string& secret : flags->lists["--secret"]) {
+    auto key = webhook::DecodeSecret(secret);
+    if (!key) return UsageError("webhook-sign", "--secret must be whsec_ + base64", kSignUsage);
+    keys.push_back(std::move(*key));
+  }
+  for (const char* flag : {"--id", "--event-id", "--org-id"}) {
+    if (flags->Get(flag) && flags->Get(flag)->empty()) {
+      return UsageError("webhook-sign", std::string(flag) + " must not be empty", kSignUsage);
+    }
+  }
+  std::optional<std::string> id = flags->Get("--id"), event_id = flags->Get("--event-id");
+  std::string org_id = flags->Get("--org-id").value_or("demo");
   int64_t timestamp = NowSeconds();
-  std::set<std::string_view> seen;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (i + 1 >= args.size()) {
-      return UsageError("webhook-sign", "unknown or incomplete option '" + std::string(arg) + "'",
-                        kSignUsage);
+  if (auto text = flags->Get("--timestamp")) {
+    auto value = ParseInt(*text);
+    if (!value || *value < 0) {
+      return UsageError("webhook-sign", "--timestamp must be Unix seconds", kSignUsage);
     }
-    std::string_view value = args[++i];
-    // Only --secret repeats (rotation); a second --id or --timestamp was the
-    // one used, without a word.
-    if (arg != "--secret" && !seen.insert(arg).second) {
-      return UsageError("webhook-sign", std::string(arg) + " given twice", kSignUsage);
-    }
-    if (arg == "--secret") {
-      auto key = webhook::DecodeSecret(value);
-      if (!key) return UsageError("webhook-sign", "--secret must be whsec_ + base64", kSignUsage);
-      keys.push_back(std::move(*key));
-    } else if (arg == "--id" && !value.empty()) {
-      id = value;
-    } else if (arg == "--event-id" && !value.empty()) {
-      event_id = value;
-    } else if (arg == "--org-id" && !value.empty()) {
-      org_id = value;
-    } else if (arg == "--timestamp" && ParseInt(value) && *ParseInt(value) >= 0) {
-      timestamp = *ParseInt(value);
-    } else {
-      return UsageError(
-          "webhook-sign",
-          "unknown option or bad value: " + std::string(arg) + " " + std::string(value),
-          kSignUsage);
-    }
+    timestamp = *value;
   }
   if (keys.empty()) return UsageError("webhook-sign", "--secret is required", kSignUsage);
   if (id && event_id) {
@@ -186,34 +179,22 @@ int RunWebhookVerify(Args args) {
     std::cout << kVerifyUsage;
     return 0;
   }
-  std::optional<std::string> secret, id, timestamp, signature;
+  std::string error;
+  auto flags =
+      Parse(args, {"--secret", "--id", "--timestamp", "--signature", "--tolerance"}, &error);
+  if (!flags) return UsageError("webhook-verify", error, kVerifyUsage);
+  std::optional<std::string> secret = flags->Get("--secret"), id = flags->Get("--id"),
+                             timestamp = flags->Get("--timestamp"),
+                             signature = flags->Get("--signature");
   int64_t tolerance = 300;
-  bool tolerance_given = false;
   constexpr int64_t kMaxTolerance = int64_t{100} * 365 * 24 * 3600;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (i + 1 >= args.size()) {
-      return UsageError("webhook-verify", "unknown or incomplete option '" + std::string(arg) + "'",
+  if (auto text = flags->Get("--tolerance")) {
+    auto value = ParseInt(*text);
+    if (!value || *value < 0 || *value > kMaxTolerance) {
+      return UsageError("webhook-verify", "--tolerance must be 0 to 100 years in seconds",
                         kVerifyUsage);
     }
-    std::string_view value = args[++i];
-    if (arg == "--secret" && !secret) {
-      secret = value;
-    } else if (arg == "--id" && !id) {
-      id = value;
-    } else if (arg == "--timestamp" && !timestamp) {
-      timestamp = value;
-    } else if (arg == "--signature" && !signature) {
-      signature = value;
-    } else if (arg == "--tolerance" && !std::exchange(tolerance_given, true) && ParseInt(value) &&
-               *ParseInt(value) >= 0 && *ParseInt(value) <= kMaxTolerance) {
-      tolerance = *ParseInt(value);
-    } else {
-      return UsageError(
-          "webhook-verify",
-          "unknown, repeated or bad option: " + std::string(arg) + " " + std::string(value),
-          kVerifyUsage);
-    }
+    tolerance = *value;
   }
   if (!secret || !id || !timestamp || !signature) {
     return UsageError("webhook-verify", "--secret, --id, --timestamp and --signature are required",

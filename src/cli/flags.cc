@@ -4,9 +4,18 @@ namespace punt::cli {
 
 std::optional<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
                                       const std::set<std::string>& value_flags,
-                                      const std::set<std::string>& switch_flags,
-                                      std::string* error) {
+                                      const std::set<std::string>& switch_flags, std::string* error,
+                                      const std::set<std::string>& repeatable) {
   ParsedFlags parsed;
+  auto take = [&](const std::string& flag, std::string value) {
+    if (repeatable.count(flag)) {
+      parsed.lists[flag].push_back(std::move(value));
+      return true;
+    }
+    if (parsed.values.emplace(flag, std::move(value)).second) return true;
+    *error = flag + " given twice";
+    return false;
+  };
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (size_t eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
@@ -20,10 +29,7 @@ std::optional<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
         *error = "unknown option " + flag;
         return std::nullopt;
       }
-      if (!parsed.values.emplace(flag, arg.substr(eq + 1)).second) {
-        *error = flag + " given twice";
-        return std::nullopt;
-      }
+      if (!take(flag, arg.substr(eq + 1))) return std::nullopt;
     } else if (!arg.starts_with("--")) {
       parsed.positional.push_back(arg);
     } else if (switch_flags.count(arg)) {
@@ -36,10 +42,7 @@ std::optional<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
         return std::nullopt;
       }
       // Refused rather than last-wins: `--events a --events b` meant both.
-      if (!parsed.values.emplace(arg, args[++i]).second) {
-        *error = arg + " given twice";
-        return std::nullopt;
-      }
+      if (!take(arg, args[++i])) return std::nullopt;
     } else {
       *error = "unknown option " + arg;
       return std::nullopt;

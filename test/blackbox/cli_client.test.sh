@@ -221,7 +221,29 @@ set -e
 [[ $status -eq 2 && ! -s "$tmp/out" ]] && grep -q "unexpected argument 'stray'" "$tmp/err" \
   || fail "statement with a stray argument: exit $status"
 "$punt" webhook-sign --secret $secret -h | grep -q 'Usage: punt webhook-sign' || fail "webhook-sign -h"
-echo "ok: repeated options of webhook-sign, webhook-body and statement are refused"
+# Regression: webhook-sign, webhook-verify and webhook-body took only
+# "--flag value", where the other commands also take "--flag=value".
+[[ $("$punt" webhook-sign --secret=$secret --event-id=e-1 --org-id=o-1 --timestamp=7 < "$event") == \
+   $("$punt" webhook-sign --secret $secret --event-id e-1 --org-id o-1 --timestamp 7 < "$event") ]] \
+  || fail "webhook-sign --flag=value"
+headers=$("$punt" webhook-sign --secret=$secret --id=msg_1 --timestamp=$(date +%s) < "$event")
+"$punt" webhook-verify --secret=$secret --id=msg_1 --tolerance=60 \
+  --timestamp="$(sed -n 's/^webhook-timestamp: //p' <<<"$headers")" \
+  --signature="$(sed -n 's/^webhook-signature: //p' <<<"$headers")" < "$event" | grep -q '^verified$' \
+  || fail "webhook-verify --flag=value"
+[[ $("$punt" webhook-body --org-id=o-1 < "$event") == $("$punt" webhook-body < "$event") ]] \
+  || fail "webhook-body --org-id=ID"
+for args in "webhook-body stray" "webhook-sign --secret $secret stray" \
+            "webhook-verify --secret $secret --id a --timestamp 1 --signature v1,x stray"; do
+  set +e
+  # shellcheck disable=SC2086
+  "$punt" $args < "$event" > "$tmp/out" 2> "$tmp/err"
+  status=$?
+  set -e
+  [[ $status -eq 2 && ! -s "$tmp/out" ]] && grep -q "unexpected argument 'stray'" "$tmp/err" \
+    || fail "punt $args: exit $status: $(cat "$tmp/out" "$tmp/err")"
+done
+echo "ok: repeated options of webhook-sign, webhook-body and statement are refused; --flag=value"
 
 # Regression: `punt` without a command printed its usage to stdout with exit 2.
 set +e

@@ -52,6 +52,21 @@ TEST(ParseFlags, AnOptionIsNotTakenAsTheValueOfTheOneBefore) {
   EXPECT_EQ(parsed->Get("--url"), "--not-an-option");
 }
 
+// webhook-sign takes --secret more than once (signing with each, for a
+// rotation); its other options stay single.
+TEST(ParseFlags, RepeatableOptionsCollectEveryValueInOrder) {
+  std::string error;
+  auto parsed = ParseFlags({"--secret", "a", "--id=x", "--secret=b", "--secret", "c"},
+                           {"--secret", "--id"}, {}, &error, {"--secret"});
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_EQ(parsed->lists["--secret"], (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(parsed->Get("--secret"), std::nullopt);
+  EXPECT_EQ(parsed->Get("--id"), "x");
+  EXPECT_FALSE(
+      ParseFlags({"--id", "x", "--id", "y"}, {"--secret", "--id"}, {}, &error, {"--secret"}));
+  EXPECT_EQ(error, "--id given twice");
+}
+
 TEST(TakeClientOptions, AnOptionIsNotTakenAsTheKeyOrServer) {
   std::vector<std::string> words = {"--key", "--server", "http://a"};
   std::vector<char*> argv;
