@@ -91,12 +91,23 @@ bool IsInteger(const json::value& v) {
          std::trunc(v.get_double()) == v.get_double();
 }
 
+// RFC 5321's Mailbox without its quoted and address-literal forms, which
+// many mail systems refuse, and so might an LRS ("mailto:" + it is the xAPI
+// mbox; one refused statement fails its whole batch): a local
+// part of atoms joined by single dots, a domain of non-empty labels that
+// neither start nor end with '-', and none of the specials
+// ()<>[]:;,\" anywhere. Non-ASCII (UTF-8) is allowed (RFC 6531).
 bool IsEmail(std::string_view s) {
   if (std::any_of(s.begin(), s.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7F; })) {
     return false;
   }
+  if (s.find_first_of("()<>[]:;,\\\"") != std::string_view::npos) return false;
   size_t at = s.find('@');
   if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  std::string_view local = s.substr(0, at);
+  if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) {
     return false;
   }
   std::string_view domain = s.substr(at + 1);
@@ -105,6 +116,7 @@ bool IsEmail(std::string_view s) {
   for (size_t i = 0; i <= domain.size(); ++i) {
     if (i == domain.size() || domain[i] == '.') {
       if (i == label_start) return false;  // an empty label: "a@.b", "a@b..c", "a@b."
+      if (domain[label_start] == '-' || domain[i - 1] == '-') return false;
       label_start = i + 1;
     }
   }

@@ -267,9 +267,14 @@ TEST(Validate, RejectsBadTimestamps) {
 
 TEST(Validate, RejectsBadEmails) {
   const std::string message = "must be an email address, such as jane@example.com";
-  for (const char* email : {"jane", "jane@example", "@example.com", "jane@", "ja ne@example.com",
-                            "jane@@example.com", "jane@ex@ample.com", "jane@example..com",
-                            "jane@.example.com", "jane@example.com.", "jane\t@example.com"}) {
+  for (const char* email :
+       {"jane", "jane@example", "@example.com", "jane@", "ja ne@example.com", "jane@@example.com",
+        "jane@ex@ample.com", "jane@example..com", "jane@.example.com", "jane@example.com.",
+        "jane\t@example.com",
+        // Regression: these went into the xAPI mbox as mailto:...
+        "a..b@c.d", ".jane@example.com", "jane.@example.com", "\"jane\"@example.com",
+        "ja(ne)@example.com", "jane@[127.0.0.1]", "jane,doe@example.com", "jane@-example.com",
+        "jane@example-.com", "ja\\ne@example.com", "jane@exa;mple.com"}) {
     json::value event = Full("user.created");
     event.as_object()["user"].as_object()["email"] = email;
     EXPECT_EQ(Check(event), (Problems{{"/user/email", message}})) << email;
@@ -282,7 +287,9 @@ TEST(Validate, RejectsBadEmails) {
 }
 
 TEST(Validate, AcceptsUsualEmails) {
-  for (const char* email : {"jane@example.com", "jane.doe+lms@mail.acme.co.uk", "j@x.io"}) {
+  for (const char* email :
+       {"jane@example.com", "jane.doe+lms@mail.acme.co.uk", "j@x.io", "o'brien@example.com",
+        "jane_doe@x-y.example", "j\u00fcrgen@beispiel.de", "a.b.c@d.e"}) {
     json::value event = Full("user.created");
     event.as_object()["user"].as_object()["email"] = email;
     EXPECT_EQ(Check(event), Problems{}) << email;
