@@ -89,8 +89,10 @@ void Ingest(Context& ctx, http::Request& req, http::Respond respond) {
   // The answer is built here, not when the store calls back on its sync
   // thread: that thread then only hands it over, and what it allocates is
   // freed on this thread, which allocated it.
-  json::object answer(value.storage());
-  answer.emplace("accepted", std::move(accepted));
+  // A value, not an object: Json takes a value, and an object passed there
+  // would be copied out of the arena onto the heap.
+  json::value answer(json::object_kind, value.storage());
+  answer.get_object().emplace("accepted", std::move(accepted));
   http::Response stored = http::Json(202, answer);
   ctx.store.Ingest(org_id, std::move(prepared),
                    [respond, stored = std::move(stored)](store::IngestResult result) mutable {

@@ -42,8 +42,7 @@ std::variant<json::value, http::Response> ParseJsonBody(const http::Request& req
   unsigned char temp[2048];
   boost::system::error_code ec;
   json::value value = ParseJson(req.body, ec, std::move(storage), options, temp, sizeof temp);
-  if (ec == MakeErrorCode(JsonRefusal::kDuplicateKey) ||
-      ec == MakeErrorCode(JsonRefusal::kIntegerTooLarge)) {
+  if (IsJsonRefusal(ec)) {
     return http::Error(400, "bad_json", "the body's JSON cannot be kept as sent: " + ec.message());
   }
   if (ec) {

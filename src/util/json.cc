@@ -229,9 +229,17 @@ struct PreciseHandler {
 
 }  // namespace
 
-boost::system::error_code MakeErrorCode(JsonRefusal refusal) {
+const RefusalCategory& TheRefusalCategory() {
   static const RefusalCategory category;
-  return {static_cast<int>(refusal), category};
+  return category;
+}
+
+boost::system::error_code MakeErrorCode(JsonRefusal refusal) {
+  return {static_cast<int>(refusal), TheRefusalCategory()};
+}
+
+bool IsJsonRefusal(const boost::system::error_code& ec) {
+  return ec.category() == TheRefusalCategory();
 }
 
 boost::json::value ParseJson(std::string_view text, boost::system::error_code& ec,

@@ -27,6 +27,8 @@ enum class JsonRefusal {
   kIntegerTooLarge,   // an integer past 64 bits (it would become a rounded double)
 };
 boost::system::error_code MakeErrorCode(JsonRefusal refusal);
+// True when `ec` is one of JsonRefusal's.
+bool IsJsonRefusal(const boost::system::error_code& ec);
 
 // `text` as one JSON value, as boost::json::parse would, except that every
 // number with a fraction or an exponent is the double nearest to its digits.

@@ -95,31 +95,30 @@ const char* NotNull(std::string_view value) { return value.data() != nullptr ? v
 
 }  // namespace
 
-Query& Query::BindText(int index, std::string_view value) {
-  if (ok()) {
-    Check(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
-                              SQLITE_UTF8));
-  }
+Query& Query::BindTextAs(int index, std::string_view value, void (*keep)(void*)) {
+  if (ok()) Check(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), keep, SQLITE_UTF8));
   return *this;
+}
+
+Query& Query::BindBlobAs(int index, std::string_view value, void (*keep)(void*)) {
+  if (ok()) Check(sqlite3_bind_blob64(stmt_, index, NotNull(value), value.size(), keep));
+  return *this;
+}
+
+Query& Query::BindText(int index, std::string_view value) {
+  return BindTextAs(index, value, SQLITE_TRANSIENT);
 }
 
 Query& Query::BindBlob(int index, std::string_view value) {
-  if (ok())
-    Check(sqlite3_bind_blob64(stmt_, index, NotNull(value), value.size(), SQLITE_TRANSIENT));
-  return *this;
+  return BindBlobAs(index, value, SQLITE_TRANSIENT);
 }
 
 Query& Query::BindTextNoCopy(int index, std::string_view value) {
-  if (ok()) {
-    Check(
-        sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8));
-  }
-  return *this;
+  return BindTextAs(index, value, SQLITE_STATIC);
 }
 
 Query& Query::BindBlobNoCopy(int index, std::string_view value) {
-  if (ok()) Check(sqlite3_bind_blob64(stmt_, index, NotNull(value), value.size(), SQLITE_STATIC));
-  return *this;
+  return BindBlobAs(index, value, SQLITE_STATIC);
 }
 
 Query& Query::BindNull(int index) {

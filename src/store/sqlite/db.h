@@ -55,6 +55,9 @@ class Query {
  private:
   friend class Db;
   Query(Db* db, sqlite3_stmt* stmt, bool* in_use, int rc, std::string error);
+  // `keep`: SQLITE_TRANSIENT (SQLite copies the value) or SQLITE_STATIC.
+  Query& BindTextAs(int index, std::string_view value, void (*keep)(void*));
+  Query& BindBlobAs(int index, std::string_view value, void (*keep)(void*));
   void Check(int rc);
   void LogFailure() const;  // when the Db asks for it
 
