@@ -45,7 +45,9 @@ void Ingest(Context& ctx, http::Request& req, http::Respond respond) {
   // returns (what is kept, the ids and bodies, is copied out of it).
   thread_local std::array<unsigned char, 16384> scratch;
   json::monotonic_resource arena(scratch.data(), scratch.size());
-  auto body = ParseJsonBody(req, &arena);
+  // A batch's array is not a level of its events: each may nest as deep as
+  // one posted alone.
+  auto body = ParseJsonBody(req, &arena, ArrayDepth::kHoldsDocuments);
   if (auto* error = std::get_if<http::Response>(&body)) return respond(std::move(*error));
   json::value& value = std::get<json::value>(body);
 

@@ -26,8 +26,18 @@ std::variant<Caller, http::Response> RequireOrgKey(const http::Request& req, con
                      "this route needs an organisation API key as a Bearer token");
 }
 
+namespace {
+
+bool StartsWithArray(std::string_view text) {
+  size_t first = text.find_first_not_of(" \t\r\n");  // JSON's whitespace
+  return first != std::string_view::npos && text[first] == '[';
+}
+
+}  // namespace
+
 std::variant<json::value, http::Response> ParseJsonBody(const http::Request& req,
-                                                        json::storage_ptr storage) {
+                                                        json::storage_ptr storage,
+                                                        ArrayDepth array_depth) {
   std::string_view type = req.Header("content-type");
   auto semicolon = type.find(';');
   std::string_view media = type.substr(0, semicolon);
@@ -41,7 +51,15 @@ std::variant<json::value, http::Response> ParseJsonBody(const http::Request& req
   // The parser's own stack starts in this buffer, not on the heap.
   unsigned char temp[2048];
   boost::system::error_code ec;
-  json::value value = ParseJson(req.body, ec, std::move(storage), options, temp, sizeof temp);
+  json::value value = ParseJson(req.body, ec, storage, options, temp, sizeof temp);
+  // Only on the rare body that went too deep: the array's level is then
+  // allowed for, so each item may nest kMaxJsonDepth levels of its own.
+  if (ec == json::error::too_deep && array_depth == ArrayDepth::kHoldsDocuments &&
+      StartsWithArray(req.body)) {
+    ec = {};
+    options.max_depth = kMaxJsonDepth + 1;
+    value = ParseJson(req.body, ec, std::move(storage), options, temp, sizeof temp);
+  }
   if (IsJsonRefusal(ec)) {
     return http::Error(400, "bad_json", "the body's JSON cannot be kept as sent: " + ec.message());
   }

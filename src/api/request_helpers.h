@@ -32,12 +32,21 @@ std::variant<Caller, http::Response> RequireOrgKey(const http::Request& req, con
 // How deep a request's JSON may nest.
 constexpr size_t kMaxJsonDepth = 32;
 
+// What a body that is a JSON array may nest.
+enum class ArrayDepth {
+  kCounts,          // the array is a level like any other
+  kHoldsDocuments,  // each item is a document of its own, held to kMaxJsonDepth
+};
+
 // The JSON body; 415 unless Content-Type is application/json (in any case),
-// 400 when the body is not JSON (or nests deeper than kMaxJsonDepth).
+// 400 when the body is not JSON (or nests deeper than kMaxJsonDepth; with
+// ArrayDepth::kHoldsDocuments, a top-level array's items may each nest that
+// deep: a batch takes the events one posted alone would).
 // With `storage`, the value is built in it (a handler's arena: see Ingest);
 // else on the heap.
 std::variant<boost::json::value, http::Response> ParseJsonBody(
-    const http::Request& req, boost::json::storage_ptr storage = {});
+    const http::Request& req, boost::json::storage_ptr storage = {},
+    ArrayDepth array_depth = ArrayDepth::kCounts);
 
 // The body as an object; 400 when it is another JSON value.
 std::variant<boost::json::object, http::Response> ParseJsonObject(const http::Request& req);

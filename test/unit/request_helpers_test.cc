@@ -53,6 +53,24 @@ TEST(ParseJsonBody, NestsUpToItsLimit) {
   EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", "{\"a\":"))), 400u);
 }
 
+// Regression: an event nested kMaxJsonDepth levels was taken alone but
+// refused inside a batch, whose array added a level.
+TEST(ParseJsonBody, ABatchArrayIsNotALevelOfItsItems) {
+  const auto batch = [](int levels) { return "[" + Nested(1) + ", " + Nested(levels) + "]"; };
+  const auto holds = ArrayDepth::kHoldsDocuments;
+  EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", batch(kMaxJsonDepth)), {}, holds)),
+            200u);
+  EXPECT_EQ(
+      StatusOf(ParseJsonBody(Post("application/json", " \n" + batch(kMaxJsonDepth)), {}, holds)),
+      200u);
+  EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", batch(kMaxJsonDepth + 1)), {}, holds)),
+            400u);
+  // An object is held to the limit either way, and other routes count the array.
+  EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", Nested(kMaxJsonDepth + 1)), {}, holds)),
+            400u);
+  EXPECT_EQ(StatusOf(ParseJsonBody(Post("application/json", batch(kMaxJsonDepth)))), 400u);
+}
+
 // Regression: Boost.JSON 1.81 reads some doubles one unit in the last place
 // off, so the webhook body (written from the parsed event) carried
 // 12132.633886030111 where the platform sent 12132.633886030113.
