@@ -290,6 +290,13 @@ function markdown(table, goals, r, env) {
   d('single ingest: events stored (held) in all rounds', r.ingest_stored);
   d('single ingest: p99 latency (round 1)', r.ingest_p99_ms, ' ms');
   d('single ingest with an xAPI subscription too (statements built; not the target)', r.ingest_xapi_rate, ' events/s');
+  d('disk: a 128 KiB write and its fdatasync in the run\'s data directory, median / p90 (the least a durable commit costs)',
+    r.disk_flush_median_us, ` us / ${n(r.disk_flush_p90_us)} us`);
+  if (Number.isFinite(r.ingest_memory_rate)) {
+    out.push(`- single ingest with the data directory in memory (tmpfs: fdatasync ${n(r.memory_flush_median_us)} us; ` +
+      `a diagnostic, not the target): ${fmt(r.ingest_memory_rate, 'events/s')} against /healthz ${
+      fmt(r.healthz_memory_rate, 'req/s')} right after = ${n(r.ingest_memory_ratio)} x`);
+  }
   d('batched ingest: events stored (held)', r.batch_stored);
   d('batched ingest: p99 latency of a request', r.batch_p99_ms, ' ms');
   d('xAPI: deliveries (delivered / dead)', r.xapi_delivered, ` / ${r.xapi_dead}`);
