@@ -18,6 +18,10 @@ std::optional<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
   };
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
+    if (arg == "--") {  // the end of the options: a secret may start with "--"
+      parsed.positional.insert(parsed.positional.end(), args.begin() + i + 1, args.end());
+      break;
+    }
     if (size_t eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
       // --flag=value, as most command lines take it, is --flag value.
       std::string flag = arg.substr(0, eq);

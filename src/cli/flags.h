@@ -22,7 +22,8 @@ struct ParsedFlags {
 };
 
 // `value_flags` take a value, as "--flag value" or "--flag=value";
-// `switch_flags` do not; anything else starting
+// `switch_flags` do not; after "--", every argument is positional. Anything
+// else starting
 // with "--", a value flag given twice, or one followed by another known flag
 // instead of its value, is an error (returned in `error`). Those of
 // `value_flags` also in `repeatable` may come more than once: their values

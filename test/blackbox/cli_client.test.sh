@@ -255,6 +255,20 @@ set -e
 "$punt" --help 2> /dev/null | grep -q 'Usage: punt COMMAND' || fail "punt --help not on stdout"
 echo "ok: punt without a command is a usage error on stderr"
 
+# Regression: a secret starting with "--" (a URL-safe one may) could not be
+# given to punt token: it was an unknown option, and "--" was one too.
+[[ $("$punt" token -- key --secret) == "a2V5Oi0tc2VjcmV0" ]] || fail "token -- KEY --SECRET"
+[[ $("$punt" token key secret) == "a2V5OnNlY3JldA==" ]] || fail "token KEY SECRET"
+[[ $("$punt" token --normalise -- "Basic a2V5Oi0tc2VjcmV0") == "a2V5Oi0tc2VjcmV0" ]] \
+  || fail "token --normalise -- TOKEN"
+set +e
+"$punt" token key --secret > /dev/null 2> "$tmp/err"
+status=$?
+set -e
+[[ $status -eq 2 ]] && grep -q 'unknown option --secret' "$tmp/err" \
+  || fail "token KEY --SECRET without --: exit $status: $(cat "$tmp/err")"
+echo "ok: punt token takes -- before a secret that starts with --"
+
 set +e
 PUNT_SERVER=http://127.0.0.1:1 "$punt" sub list 2> "$tmp/err"
 status=$?

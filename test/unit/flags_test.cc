@@ -52,6 +52,20 @@ TEST(ParseFlags, AnOptionIsNotTakenAsTheValueOfTheOneBefore) {
   EXPECT_EQ(parsed->Get("--url"), "--not-an-option");
 }
 
+// Regression: a positional starting with "--" (punt token's SECRET may) could
+// not be given at all: "--" was an unknown option too.
+TEST(ParseFlags, AfterDoubleDashEveryArgumentIsPositional) {
+  std::string error;
+  auto parsed = Parse({"create", "--disabled", "--", "--events", "--", "x"}, &error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_EQ(parsed->positional, (std::vector<std::string>{"create", "--events", "--", "x"}));
+  EXPECT_TRUE(parsed->switches.count("--disabled"));
+  EXPECT_FALSE(parsed->Get("--events"));
+  parsed = Parse({"--"}, &error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_TRUE(parsed->positional.empty());
+}
+
 // webhook-sign takes --secret more than once (signing with each, for a
 // rotation); its other options stay single.
 TEST(ParseFlags, RepeatableOptionsCollectEveryValueInOrder) {
