@@ -43,6 +43,7 @@ void PrintUsage(std::ostream& out) {
 bool WantsHelp(Args args, std::initializer_list<std::string_view> value_flags) {
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
+    if (arg == "--") return false;  // what follows is not an option: "-h" may be a secret
     if (arg == "-h" || arg == "--help") return true;
     if (std::find(value_flags.begin(), value_flags.end(), arg) != value_flags.end()) ++i;
   }

@@ -29,7 +29,7 @@ int RunWebhookVerify(Args args);  // cmd_webhook.cc
 int RunToken(Args args);        // cmd_token.cc
 
 // True when args holds -h or --help as an argument of its own: not as the
-// value of one of `value_flags` (`--id -h` gives the id "-h").
+// value of one of `value_flags` (`--id -h` gives the id "-h"), nor after "--".
 bool WantsHelp(Args args, std::initializer_list<std::string_view> value_flags = {});
 
 // Operator subcommands (cmd_operator.cc), dispatched by punt sub and punt

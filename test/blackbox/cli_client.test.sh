@@ -259,6 +259,7 @@ echo "ok: punt without a command is a usage error on stderr"
 # given to punt token: it was an unknown option, and "--" was one too.
 [[ $("$punt" token -- key --secret) == "a2V5Oi0tc2VjcmV0" ]] || fail "token -- KEY --SECRET"
 [[ $("$punt" token key secret) == "a2V5OnNlY3JldA==" ]] || fail "token KEY SECRET"
+[[ $("$punt" token -- key -h) == "$(printf 'key:-h' | base64)" ]] || fail "token -- KEY -h"
 [[ $("$punt" token --normalise -- "Basic a2V5Oi0tc2VjcmV0") == "a2V5Oi0tc2VjcmV0" ]] \
   || fail "token --normalise -- TOKEN"
 set +e
