@@ -9,6 +9,7 @@
 
 #include "api/request_helpers.h"
 #include "golden.h"
+#include "log_capture.h"
 #include "webhook/envelope.h"
 #include "xapi/statement.h"
 
@@ -41,12 +42,26 @@ TEST(StatementBuilder, RebuildsFromTheWebhookBodyWhatIngestBuildsFromTheEvent) {
   EXPECT_EQ(learning, 18);
 }
 
-TEST(StatementBuilder, GivesNothingForABodyItCannotRead) {
+// Regression: a learning event whose statement could not be built (say, one
+// stored before a validation rule it breaks) got no xAPI delivery on a
+// replay, without a trace.
+TEST(StatementBuilder, GivesNothingForABodyItCannotReadAndSaysWhich) {
   store::StatementBuilder build = MakeStatementBuilder();
   store::Org org{.id = "org_x", .name = "X", .platform_url = "https://acme.example"};
+  LogCapture log;
   EXPECT_EQ(build(org, "lesson.completed", "not json"), "");
   EXPECT_EQ(build(org, "lesson.completed", "{\"type\":\"lesson.completed\"}"), "");
-  EXPECT_EQ(build(org, "lesson.completed", "{\"data\":{\"type\":\"lesson.completed\"}}"), "");
+  EXPECT_EQ(
+      build(org, "lesson.completed", "{\"data\":{\"id\":\"e-7\",\"type\":\"lesson.completed\"}}"),
+      "");
+  auto warned = log.With("statement cannot be built");
+  ASSERT_EQ(warned.size(), 3u);
+  EXPECT_NE(warned[0].find("\"org_id\":\"org_x\""), std::string::npos) << warned[0];
+  EXPECT_NE(warned[1].find("no \\\"data\\\""), std::string::npos) << warned[1];
+  EXPECT_NE(warned[2].find("\"event_id\":\"e-7\""), std::string::npos) << warned[2];
+  // A type without a statement is no failure: nothing to say.
+  EXPECT_EQ(build(org, "user.created", "not json"), "");
+  EXPECT_EQ(log.With("statement cannot be built").size(), 3u);
 }
 
 // Regression: the envelope wraps the event one level deeper than ingest
