@@ -230,12 +230,12 @@ describe('operator actions', () => {
       assert.deepEqual(Object.keys(c).sort(), [...STATES].sort());
       assert.equal(c.delivered, 5);
 
-      // A subscription made after the events gets them by replay (until defaults to now).
+      // A subscription made after the events gets them by replay (until null or absent: now).
       const newer = await createSub(srv, org, { kind: 'webhook', url: `${hook.root}/newer`,
         events: ['*'] });
       await hook.config({ addSecrets: [newer.secret] });
       const res = await srv.request('POST', `/v1/subscriptions/${newer.id}/replay`,
-        { key: org.key, json: { since } });
+        { key: org.key, json: { since, until: null } });
       expectStatus(res, 202);
       assert.equal(res.json.replayed, 3);
       await waitStates(srv, org, newer.id, { count: 3, state: 'delivered' }, 'the history');
@@ -265,6 +265,7 @@ describe('operator actions', () => {
         if (fieldPath) assert.ok(r.json.error.fields.some((f) => f.path === fieldPath), describeRes(r));
       };
       await bad({}, 422, '/since');
+      await bad({ since: null }, 422, '/since');
       await bad({ since: 'yesterday' }, 422, '/since');
       await bad({ since: until, until: since }, 422, '/until');
       await bad({ since: until, until }, 422, '/until');
