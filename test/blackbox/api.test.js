@@ -817,24 +817,24 @@ describe('events and deliveries', () => {
   // Regression: an event nested 32 levels was taken alone but refused inside
   // an array, whose brackets counted as a level of the event.
   it('an event nested 32 levels is taken alone and in an array; 33 levels is 400 either way',
-     async () => {
-       // The event is level 1, user 2, custom_fields 3, and objects nest in
-       // custom_fields down to level `levels`.
-       const nestedUser = (id, levels) => {
-         let value = 1;
-         for (let level = levels; level >= 3; level--) value = {a: value};
-         return {...userCreated(id), user: {...USER, custom_fields: value}};
-       };
-       const alone = nestedUser('evt-deep-1', 32);
-       const inArray = [userCreated('evt-deep-2'), nestedUser('evt-deep-3', 32)];
-       await ingestOk(org.key, alone);
-       await ingestOk(org.key, inArray);
-       record([alone, ...inArray]);
-       expectError(await ingest(org.key, nestedUser('evt-deep-4', 33)), 400);
-       expectError(
-           await ingest(org.key, [userCreated('evt-deep-5'), nestedUser('evt-deep-6', 33)]), 400);
-       await assertCounts('after the deep events');
-     });
+    async () => {
+      // The event is level 1, user 2, custom_fields 3, and objects nest in
+      // custom_fields down to level `levels`.
+      const nestedUser = (id, levels) => {
+        let value = 1;
+        for (let level = levels; level >= 3; level--) value = { a: value };
+        return { ...userCreated(id), user: { ...USER, custom_fields: value } };
+      };
+      const alone = nestedUser('evt-deep-1', 32);
+      const inArray = [userCreated('evt-deep-2'), nestedUser('evt-deep-3', 32)];
+      await ingestOk(org.key, alone);
+      await ingestOk(org.key, inArray);
+      record([alone, ...inArray]);
+      expectError(await ingest(org.key, nestedUser('evt-deep-4', 33)), 400);
+      expectError(await ingest(org.key, [userCreated('evt-deep-5'), nestedUser('evt-deep-6', 33)]),
+        400);
+      await assertCounts('after the deep events');
+    });
 
   it('refuses a body over 1 MiB and an array of 1,001 events with 413', async () => {
     const big = { ...userCreated('evt-big'), padding: 'x'.repeat(1024 * 1024 + 1) };
