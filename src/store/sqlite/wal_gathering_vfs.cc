@@ -1,12 +1,19 @@
 #include "store/sqlite/wal_gathering_vfs.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <mutex>
 #include <new>
 #include <string>
+#include <unordered_map>
+
+#include "util/log.h"
 
 namespace punt::store::sqlite {
 namespace {
@@ -16,6 +23,45 @@ constexpr size_t kFrameHeaderBytes = 24;
 // The unix VFS writes at most 128 KiB - 1 bytes a call (it masks the length
 // to 17 bits), so a gathered write stays below that.
 constexpr size_t kMaxGathered = 120 << 10;
+// A checkpoint reads a WAL up to this size through a memory map of it;
+// beyond, through read calls.
+constexpr sqlite3_int64 kMaxMappedWal = sqlite3_int64{64} << 20;
+constexpr size_t kMapGrain = size_t{1} << 20;
+
+// What every connection's files of one database share. `broken` is set when a
+// checkpoint's last gathered pages could not be written: SQLite may already
+// have published them as copied, so the database file is not what the WAL says
+// it is, and every read and write of it fails from then on. The WAL keeps
+// every frame (nothing restarts it while writes fail), so reopening the
+// database after every connection closed recovers it.
+struct Database {
+  std::atomic<bool> broken{false};
+  int open_files = 0;  // guarded by DatabasesMutex()
+};
+
+std::mutex& DatabasesMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+// By the database's full path. Node-based: a Database stays where it is.
+std::unordered_map<std::string, Database>& Databases() {
+  static auto* databases = new std::unordered_map<std::string, Database>();
+  return *databases;
+}
+
+Database* AcquireDatabase(const std::string& path) {
+  std::lock_guard lock(DatabasesMutex());
+  Database& database = Databases()[path];
+  ++database.open_files;
+  return &database;
+}
+
+void ReleaseDatabase(const std::string& path) {
+  std::lock_guard lock(DatabasesMutex());
+  auto it = Databases().find(path);
+  if (it != Databases().end() && --it->second.open_files == 0) Databases().erase(it);
+}
 
 // Our part of every file this VFS opens. The wrapped VFS's own file object
 // follows it in the same allocation (SQLite allocates szOsFile bytes).
@@ -23,15 +69,28 @@ struct File {
   sqlite3_file base;  // First: SQLite sees a File as a sqlite3_file.
   sqlite3_file* real;
   bool wal;
-  // WAL files only.
-  File* db;                    // The database file of the same connection, if found.
+  std::string database_path;     // Empty for temporary files.
+  Database* database = nullptr;  // Null for temporary files.
+  // Writes gathered (a WAL's appends; a checkpoint's pages of a database).
   std::string gathered;        // Bytes not yet written, for offsets [start, start + size).
   sqlite3_int64 start = 0;
-  bool commit_frame = false;   // The last write was the header of a commit frame.
   int deferred_error = SQLITE_OK;  // A write-out from the barrier failed.
+  // WAL files only.
+  File* db;                   // The database file of the same connection, if found.
+  bool commit_frame = false;  // The last write was the header of a commit frame.
+  std::string path;           // The WAL's own path, to map it.
+  int map_fd = -1;            // Opened on the first checkpoint.
+  char* map = nullptr;        // The WAL mapped read-only, map_len bytes.
+  size_t map_len = 0;
+  sqlite3_int64 mapped_readable = 0;  // During a checkpoint: reads below it use the map.
   // Database files only.
   File* wal_file = nullptr;    // The connection's WAL file, while it is open.
+  bool checkpointing = false;  // Between a checkpoint's start and its end.
 };
+
+bool Broken(const File* f) {
+  return f->database != nullptr && f->database->broken.load(std::memory_order_acquire);
+}
 
 sqlite3_vfs* Real(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
 File* Self(sqlite3_file* file) { return reinterpret_cast<File*>(file); }
@@ -65,25 +124,62 @@ uint32_t BigEndian32(const unsigned char* p) {
 
 int Close(sqlite3_file* file) {
   File* f = Self(file);
-  int rc = f->wal ? Settle(f) : SQLITE_OK;
+  int rc = Broken(f) ? SQLITE_OK : Settle(f);
   if (f->wal && f->db != nullptr && f->db->wal_file == f) f->db->wal_file = nullptr;
   if (!f->wal && f->wal_file != nullptr) f->wal_file->db = nullptr;
+  if (f->map != nullptr) ::munmap(f->map, f->map_len);
+  if (f->map_fd >= 0) ::close(f->map_fd);
   int closed = f->real->pMethods->xClose(f->real);
+  if (f->database != nullptr) ReleaseDatabase(f->database_path);
   f->~File();
   return rc != SQLITE_OK ? rc : closed;
 }
 
+// Maps the WAL for the checkpoint about to read it: its frames are then
+// copied from memory rather than with a read call each. The map is kept
+// between checkpoints (the WAL is rewritten in place from its start) and
+// grown when the WAL has grown. Reads are served from it only below the
+// WAL's size at the checkpoint's start, and only until the checkpoint ends:
+// nothing truncates the WAL while a checkpoint copies it. Without a map
+// (the WAL is very large, or mapping failed) reads go to the file.
+void MapForCheckpoint(File* wal) {
+  wal->mapped_readable = 0;
+  if (!wal->gathered.empty() || wal->deferred_error != SQLITE_OK) return;  // read by Read
+  sqlite3_int64 size = 0;
+  if (wal->real->pMethods->xFileSize(wal->real, &size) != SQLITE_OK || size <= 0 ||
+      size > kMaxMappedWal) {
+    return;
+  }
+  if (static_cast<size_t>(size) > wal->map_len) {
+    if (wal->map_fd < 0) wal->map_fd = ::open(wal->path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (wal->map_fd < 0) return;
+    if (wal->map != nullptr) ::munmap(wal->map, wal->map_len);
+    wal->map = nullptr;
+    wal->map_len = 0;
+    const size_t len = (static_cast<size_t>(size) + kMapGrain - 1) & ~(kMapGrain - 1);
+    void* map = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, wal->map_fd, 0);
+    if (map == MAP_FAILED) return;
+    wal->map = static_cast<char*>(map);
+    wal->map_len = len;
+  }
+  wal->mapped_readable = size;
+}
+
 int Read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
   File* f = Self(file);
-  if (f->wal) {
-    if (int rc = Settle(f); rc != SQLITE_OK) return rc;
+  if (Broken(f)) return SQLITE_IOERR_READ;
+  if (int rc = Settle(f); rc != SQLITE_OK) return rc;
+  if (offset >= 0 && amount >= 0 && offset + amount <= f->mapped_readable) {
+    std::memcpy(out, f->map + offset, static_cast<size_t>(amount));
+    return SQLITE_OK;
   }
   return f->real->pMethods->xRead(f->real, out, amount, offset);
 }
 
 int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
   File* f = Self(file);
-  if (!f->wal) return f->real->pMethods->xWrite(f->real, data, amount, offset);
+  if (Broken(f)) return SQLITE_IOERR_WRITE;
+  if (!f->wal && !f->checkpointing) return f->real->pMethods->xWrite(f->real, data, amount, offset);
   if (f->deferred_error != SQLITE_OK) return Settle(f);
   const auto n = static_cast<size_t>(amount);
   // Taken before a write-out below clears it: the page of a commit frame
@@ -99,7 +195,7 @@ int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset
   if (f->gathered.empty()) f->start = offset;
   f->gathered.append(static_cast<const char*>(data), n);
   f->commit_frame = false;
-  if (n == kFrameHeaderBytes) {
+  if (f->wal && n == kFrameHeaderBytes) {
     f->commit_frame = BigEndian32(static_cast<const unsigned char*>(data) + 4) != 0;
   }
   if (completes_commit || f->gathered.size() >= kMaxGathered) return WriteOut(f);
@@ -108,25 +204,22 @@ int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset
 
 int Truncate(sqlite3_file* file, sqlite3_int64 size) {
   File* f = Self(file);
-  if (f->wal) {
-    if (int rc = Settle(f); rc != SQLITE_OK) return rc;
-  }
+  if (Broken(f)) return SQLITE_IOERR_TRUNCATE;
+  if (int rc = Settle(f); rc != SQLITE_OK) return rc;
+  if (f->mapped_readable > size) f->mapped_readable = size;
   return f->real->pMethods->xTruncate(f->real, size);
 }
 
 int Sync(sqlite3_file* file, int flags) {
   File* f = Self(file);
-  if (f->wal) {
-    if (int rc = Settle(f); rc != SQLITE_OK) return rc;
-  }
+  if (Broken(f)) return SQLITE_IOERR_FSYNC;
+  if (int rc = Settle(f); rc != SQLITE_OK) return rc;
   return f->real->pMethods->xSync(f->real, flags);
 }
 
 int FileSize(sqlite3_file* file, sqlite3_int64* size) {
   File* f = Self(file);
-  if (f->wal) {
-    if (int rc = Settle(f); rc != SQLITE_OK) return rc;
-  }
+  if (int rc = Settle(f); rc != SQLITE_OK) return rc;
   return f->real->pMethods->xFileSize(f->real, size);
 }
 
@@ -142,10 +235,40 @@ int CheckReservedLock(sqlite3_file* file, int* out) {
   return RealOf(file)->pMethods->xCheckReservedLock(RealOf(file), out);
 }
 
+// A checkpoint's end: its last gathered pages are written out. SQLite does
+// not look at this call's result, and when the checkpoint copied only part of
+// the WAL it publishes the copy as done without another call here: pages that
+// could not be written would be read from the database file as if they were.
+// So a failure breaks the database (see Database) instead.
+void EndCheckpoint(File* f) {
+  f->checkpointing = false;
+  if (f->wal_file != nullptr) f->wal_file->mapped_readable = 0;
+  int rc = Settle(f);
+  if (rc == SQLITE_OK) return;
+  if (f->database != nullptr) f->database->broken.store(true, std::memory_order_release);
+  LogError(
+      "a checkpoint could not write the database file: every read and write of the store "
+      "fails until punt restarts (the WAL keeps the data)",
+      {{"path", f->database_path}, {"error", sqlite3_errstr(rc)}});
+}
+
 int FileControl(sqlite3_file* file, int op, void* arg) {
   File* f = Self(file);
-  if (f->wal) {
-    if (int rc = Settle(f); rc != SQLITE_OK) return rc;
+  if (!f->wal && op == SQLITE_FCNTL_CKPT_DONE) {
+    EndCheckpoint(f);
+  } else if (int rc = Settle(f); rc != SQLITE_OK) {
+    return rc;
+  }
+  // A checkpoint copies the WAL's newest frame of each page, in page order,
+  // into the database file: its writes are gathered into runs of adjacent
+  // pages until its end (SQLite sends this start only with the end, 3.32 on).
+  // Until then no connection reads those pages from the database file: a
+  // reader takes a page from the WAL when the WAL has it at or before the
+  // reader's snapshot, and the checkpoint copies no frame past the oldest
+  // snapshot in use.
+  if (!f->wal && op == SQLITE_FCNTL_CKPT_START) {
+    f->checkpointing = true;
+    if (f->wal_file != nullptr) MapForCheckpoint(f->wal_file);
   }
   return f->real->pMethods->xFileControl(f->real, op, arg);
 }
@@ -180,6 +303,10 @@ int ShmUnmap(sqlite3_file* file, int delete_flag) {
 }
 
 int Fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
+  if (Broken(Self(file))) {  // no page: SQLite reads it instead, and that fails
+    *out = nullptr;
+    return SQLITE_OK;
+  }
   return RealOf(file)->pMethods->xFetch(RealOf(file), offset, amount, out);
 }
 
@@ -231,6 +358,11 @@ int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flags,
     f->~File();
     file->pMethods = nullptr;
     return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
+  }
+  if (name != nullptr && (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) != 0) {
+    f->database_path = f->wal ? sqlite3_filename_database(name) : name;
+    f->database = AcquireDatabase(f->database_path);
+    if (f->wal) f->path = name;
   }
   int version = f->real->pMethods->iVersion;
   f->base.pMethods = version >= 3 ? &kMethods3 : version == 2 ? &kMethods2 : &kMethods1;

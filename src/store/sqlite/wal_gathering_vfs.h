@@ -1,4 +1,5 @@
-// A SQLite VFS that writes each commit's WAL frames with one write() call.
+// A SQLite VFS that writes each commit's WAL frames with one write() call,
+// and lets a checkpoint read the WAL from memory and write runs of pages.
 //
 // SQLite appends a transaction to the write-ahead log one frame at a time,
 // and each frame as two writes: its 24-byte header, then the page. A commit
@@ -15,11 +16,26 @@
 //     memory barrier), so no other connection can see a frame that is not in
 //     the file yet, whatever SQLite's write pattern;
 //   - before the buffer would exceed 120 KiB, or when a write does not follow it.
-// Database files, temporary files and the rest pass straight through.
+// It also makes checkpoints cheaper. Between a checkpoint's start and its end
+// (SQLITE_FCNTL_CKPT_START and _DONE on the database file):
+//   - the checkpoint's reads of the WAL are copies from a read-only map of
+//     the WAL (kept between checkpoints, up to 64 MiB of WAL), not a read
+//     call a frame;
+//   - its writes to the database file are gathered into runs of adjacent
+//     pages like the WAL's, the last run written at the checkpoint's end.
+//     SQLite does not see an error there, and after a checkpoint of part of
+//     the WAL it counts the pages as copied without another call: a failure
+//     there breaks the database, so that every later read, write and sync of
+//     it, through any connection of the process, fails (SQLITE_IOERR) rather
+//     than read pages that are not there. The WAL keeps them: reopening the
+//     database after every connection closed copies them again.
+// Other writes to database files, temporary files and the rest pass straight
+// through.
 //
 // Thread-safety: SQLite calls a file's methods from one thread at a time
 // (punt opens connections with SQLITE_OPEN_NOMUTEX and uses each from one
-// thread at a time).
+// thread at a time); what the files of one database share (broken or not) is
+// an atomic, found under a lock when a file opens.
 #pragma once
 
 namespace punt::store::sqlite {
