@@ -19,6 +19,8 @@
 #   BENCH_BATCH_CONNECTIONS=8  connections for batched ingest
 #   BENCH_EVENT_TYPES=...      the event mix, comma-separated names from
 #                              test/golden/events (default: the nine learning events)
+#   BENCH_EVENT_IDS=sequential the ids of the events wrk sends: sequential (PREFIX-
+#                              THREAD-COUNTER) or random (64 random bits first, as UUIDs)
 #   BENCH_RECEIVER_URL=        deliver to this receiver instead of the bench's nginx
 #   BENCH_WRK_THREADS=1        wrk threads
 #   BENCH_PUNT_THREADS=2       punt serve --threads
@@ -50,6 +52,7 @@ INGEST_ROUNDS=${BENCH_INGEST_ROUNDS:-3}
 BATCH=${BENCH_BATCH:-100}
 BATCH_CONNS=${BENCH_BATCH_CONNECTIONS:-8}
 TYPES=${BENCH_EVENT_TYPES:-lesson.completed,lesson.liked,lesson.disliked,lesson.viewed,section.viewed,question.answered,question.skipped,training_session.attended,term.searched}
+EVENT_IDS=${BENCH_EVENT_IDS:-sequential}
 WRK_THREADS=${BENCH_WRK_THREADS:-1}
 PUNT_THREADS=${BENCH_PUNT_THREADS:-2}
 ONLY=${BENCH_ONLY:-receiver,webhook,ingest,batch,xapi,goals}
@@ -75,6 +78,8 @@ for bin in punt bench_curl_post bench_sqlite_ingest bench_sqlite_xapi_delivery; 
   [[ -x $build/$bin ]] || die "$build/$bin is missing: build with -DPUNT_BUILD_BENCH=ON"
 done
 ((CONNS >= 1 && CONNS <= 64)) || die "BENCH_CONNECTIONS must be 1..64 (a subscription's max_in_flight)"
+[[ $EVENT_IDS == sequential || $EVENT_IDS == random ]] ||
+  die "BENCH_EVENT_IDS must be sequential or random, not '$EVENT_IDS'"
 
 tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/punt-bench.XXXXXX")
 results=$tmp/results
@@ -360,7 +365,7 @@ measure_ingest() {
   stored=0
   for round in $(seq "$INGEST_ROUNDS"); do
     cpu_before=$(thread_cpu "$punt_pid")
-    json=$(run_wrk "ingest_$round" "$CONNS" "$base" events "$tmp/templates.ndjson" 1 "r$round" "$key")
+    json=$(run_wrk "ingest_$round" "$CONNS" "$base" events "$tmp/templates.ndjson" 1 "r$round" "$key" "$EVENT_IDS")
     cpu_after=$(thread_cpu "$punt_pid")
     rate=$(wrk_rate "$json")
     result "ingest_rate_$round" "$rate"
@@ -385,7 +390,7 @@ measure_ingest() {
   local first_stored=$stored
   disabled_sub xapi '["*"]' '"lrs_key":"bench","lrs_secret":"bench-secret"' >/dev/null
   cpu_before=$(thread_cpu "$punt_pid")
-  json=$(run_wrk ingest_xapi "$CONNS" "$base" events "$tmp/templates.ndjson" 1 s2 "$key")
+  json=$(run_wrk ingest_xapi "$CONNS" "$base" events "$tmp/templates.ndjson" 1 s2 "$key" "$EVENT_IDS")
   cpu_after=$(thread_cpu "$punt_pid")
   result ingest_xapi_rate "$(wrk_rate "$json")"
   stored=$(field "$(counts "$sub")" held)
@@ -409,7 +414,7 @@ measure_ingest_in_memory() {
   result memory_flush_median_us "$(kv "$out" median_us)"
   DATA_PARENT=$memory_tmp start_punt ingest_memory
   disabled_sub webhook '["*"]' >/dev/null
-  json=$(run_wrk ingest_memory "$CONNS" "$base" events "$tmp/templates.ndjson" 1 m1 "$key")
+  json=$(run_wrk ingest_memory "$CONNS" "$base" events "$tmp/templates.ndjson" 1 m1 "$key" "$EVENT_IDS")
   rate=$(wrk_rate "$json")
   result ingest_memory_rate "$rate"
   json=$(run_wrk healthz_memory "$CONNS" "$base" static GET /healthz)
@@ -428,7 +433,7 @@ measure_batch() {
   sub=$(disabled_sub webhook '["*"]')
   result batch_idle_before "$(idle_percent)"
   cpu_before=$(thread_cpu "$punt_pid")
-  json=$(run_wrk batch "$BATCH_CONNS" "$base" events "$tmp/templates.ndjson" "$BATCH" b1 "$key")
+  json=$(run_wrk batch "$BATCH_CONNS" "$base" events "$tmp/templates.ndjson" "$BATCH" b1 "$key" "$EVENT_IDS")
   cpu_after=$(thread_cpu "$punt_pid")
   result batch_rate "$(wrk_rate "$json" "$BATCH")"
   result batch_non2xx "$(field "$json" non2xx)"
@@ -442,7 +447,8 @@ measure_batch() {
   out=$(timeout -k 5 "$TIMEOUT" "$build/bench_sqlite_ingest" --db "$tmp/sqlite-ingest.db" \
     --events $((stored > 10000 ? stored : 10000)) --per-txn "$BATCH" --types "$TYPES" \
     --webhook-bytes "$webhook_bytes" --statement-bytes "$statement_bytes" \
-    --delivery-state held --synchronous FULL --statements none) || die "bench_sqlite_ingest: $out"
+    --delivery-state held --synchronous FULL --statements none --ids "$EVENT_IDS") ||
+    die "bench_sqlite_ingest: $out"
   result batch_sqlite_rate "$(kv "$out" rate)"
   rm -f "$tmp"/sqlite-ingest.db*
 }
@@ -656,7 +662,7 @@ BENCH_COMMIT=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown
 BENCH_RECEIVER=${BENCH_RECEIVER_URL:-"nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') (return 204, 1 worker)"} \
 BENCH_BACKLOG=$BACKLOG BENCH_BODY_BYTES=$BODY_BYTES BENCH_CONNECTIONS=$CONNS \
 BENCH_SECONDS=$SECONDS_PER_RUN BENCH_INGEST_ROUNDS=$INGEST_ROUNDS BENCH_BATCH=$BATCH BENCH_BATCH_CONNECTIONS=$BATCH_CONNS \
-BENCH_EVENT_TYPES=$TYPES BENCH_WRK_THREADS=$WRK_THREADS BENCH_PUNT_THREADS=$PUNT_THREADS \
+BENCH_EVENT_TYPES=$TYPES BENCH_EVENT_IDS=$EVENT_IDS BENCH_WRK_THREADS=$WRK_THREADS BENCH_PUNT_THREADS=$PUNT_THREADS \
 BENCH_ONLY=$ONLY BENCH_LATENCY_RATE=$LATENCY_RATE BENCH_LATENCY_SECONDS=$LATENCY_SECONDS \
 BENCH_FANOUT_SUBS=$FANOUT_SUBS BENCH_FAIRNESS_BACKLOG=$FAIRNESS_BACKLOG BENCH_SOAK_SECONDS=$SOAK_SECONDS \
   node "$lib/report.js" "$results" "$RESULTS"

@@ -12,10 +12,14 @@
 //   bench_sqlite_ingest --db PATH [--events 200000] [--per-txn 100]
 //       [--types lesson.completed,...] [--webhook-bytes 1024] [--statement-bytes 1500]
 //       [--delivery-state held|pending] [--synchronous FULL] [--statements learning|none]
+//       [--ids sequential|random]
 //
+// Event ids as bench/lib/wrk.lua makes them: sequential ("bench-1-N", each after
+// the last in the (org, id) index) or random (16 random hex digits first).
 // Prints: events=N transactions=T seconds=S rate=R (events per second).
 #include <chrono>
 #include <cstdio>
+#include <random>
 
 #include "catalog/catalog.h"
 #include "sqlite_common.h"
@@ -41,6 +45,14 @@ std::vector<EventKind> Kinds(const std::string& list) {
   return kinds;
 }
 
+std::string EventId(bool random, std::mt19937_64& bits, int64_t n) {
+  std::string id = "bench-1-" + std::to_string(n);
+  if (!random) return id;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(bits()));
+  return std::string(hex) + "-" + id;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -58,6 +70,9 @@ int main(int argc, char** argv) {
   if (statements != "learning" && statements != "none") {
     bench::Die("--statements must be learning or none");
   }
+  const std::string ids = flags.Get("ids", "sequential");
+  if (ids != "sequential" && ids != "random") bench::Die("--ids must be sequential or random");
+  std::mt19937_64 random_bits(std::random_device{}());
   const std::string delivery_state = flags.Get("delivery-state", "held");
   if (delivery_state != "held" && delivery_state != "pending") {
     bench::Die("--delivery-state must be held or pending");
@@ -93,7 +108,7 @@ int main(int argc, char** argv) {
     for (int64_t i = 0; i < per_txn && written < events; ++i, ++written) {
       const EventKind& kind = kinds[written % kinds.size()];
       insert_event.Text(1, tenant.org_id)
-          .Text(2, "bench-1-" + std::to_string(written))
+          .Text(2, EventId(ids == "random", random_bits, written))
           .Text(3, kind.type)
           .Int(4, now - 1000)
           .Int(5, now)

@@ -253,7 +253,8 @@ function markdown(table, goals, r, env) {
   out.push(`- receiver: ${env.BENCH_RECEIVER}`);
   out.push(`- parameters: BENCH_BACKLOG=${env.BENCH_BACKLOG} BENCH_BODY_BYTES=${env.BENCH_BODY_BYTES} ` +
     `BENCH_CONNECTIONS=${env.BENCH_CONNECTIONS} BENCH_SECONDS=${env.BENCH_SECONDS} BENCH_BATCH=${env.BENCH_BATCH} ` +
-    `BENCH_BATCH_CONNECTIONS=${env.BENCH_BATCH_CONNECTIONS} BENCH_WRK_THREADS=${env.BENCH_WRK_THREADS} ` +
+    `BENCH_BATCH_CONNECTIONS=${env.BENCH_BATCH_CONNECTIONS} BENCH_EVENT_IDS=${env.BENCH_EVENT_IDS} ` +
+    `BENCH_WRK_THREADS=${env.BENCH_WRK_THREADS} ` +
     `BENCH_PUNT_THREADS=${env.BENCH_PUNT_THREADS}`);
   out.push(`- event mix: ${env.BENCH_EVENT_TYPES.split(',').join(', ')}; bodies punt sends: webhook ${r.webhook_bytes} B, ` +
     `xAPI statement ${r.statement_bytes} B (averages over the mix)`);

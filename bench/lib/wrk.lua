@@ -3,10 +3,11 @@
 --   wrk ... -s wrk.lua URL -- static METHOD PATH [BODY_FILE|-] [API_KEY] [HEADERS_FILE]
 --       the same request every time (a GET, or a POST of BODY_FILE's bytes),
 --       with the "Name: value" lines of HEADERS_FILE as headers too
---   wrk ... -s wrk.lua URL -- events TEMPLATES PER_REQUEST ID_PREFIX API_KEY
+--   wrk ... -s wrk.lua URL -- events TEMPLATES PER_REQUEST ID_PREFIX API_KEY [IDS]
 --       POST /v1/events with PER_REQUEST events from the templates of
 --       events.js (one object when 1, else an array), every id unique:
---       ID_PREFIX-THREAD-COUNTER
+--       ID_PREFIX-THREAD-COUNTER, or with IDS "random" 16 random hex digits
+--       first (ids in random order, as UUIDs are): HEX-ID_PREFIX-THREAD-COUNTER
 --
 -- At the end it prints one line: WRK {json} with the counts and latencies.
 
@@ -23,7 +24,7 @@ local function read_file(path)
   return data
 end
 
-local templates, per, prefix, authorization
+local templates, per, prefix, authorization, random_ids
 local counter = 0
 
 function init(args)
@@ -53,6 +54,8 @@ function init(args)
   per = tonumber(args[3])
   prefix = args[4] .. "-" .. tostring(tid) .. "-"
   authorization = "Bearer " .. args[5]
+  random_ids = args[6] == "random"
+  if random_ids then math.randomseed(os.time() * 1000 + tid) end
 end
 
 -- The request head up to the Content-Length value, built once: wrk.format
@@ -63,6 +66,11 @@ local head
 local function next_event()
   counter = counter + 1
   local t = templates[counter % #templates + 1]
+  if random_ids then
+    -- 64 random bits; the counter after them keeps every id unique
+    local hex = string.format("%08x%08x", math.random(0, 0xffffffff), math.random(0, 0xffffffff))
+    return t[1] .. hex .. "-" .. prefix .. counter .. t[2]
+  end
   return t[1] .. prefix .. counter .. t[2]
 end
 
