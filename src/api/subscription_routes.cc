@@ -102,7 +102,8 @@ void Patch(Context& ctx, http::Request& req, http::Respond respond) {
       sub->token_hint.clear();
     }
     sub->updated_at = ctx.clock.Now();
-    auto status = ctx.store.UpdateSubscription(*sub, &as_read);
+    store::Subscription stored;
+    auto status = ctx.store.UpdateSubscription(*sub, &as_read, &stored);
     if (status.code == store::Status::Code::kConflict) {
       if (tried < kTries) continue;
       return respond(http::Error(409, "conflict",
@@ -110,10 +111,9 @@ void Patch(Context& ctx, http::Request& req, http::Respond respond) {
                                  "to it; send it again"));
     }
     if (!status.ok()) return respond(StoreFailure(status, "subscription"));
-    // As stored: the store sets updated_at, and disabling or enabling sets
-    // the health (the reason; failures reset).
-    auto stored = ctx.store.GetSubscription(sub->org_id, sub->id);
-    return respond(http::Json(200, SubscriptionView(stored ? *stored : *sub)));
+    // As stored by this change: the store sets updated_at, and disabling or
+    // enabling sets the health (the reason; failures reset).
+    return respond(http::Json(200, SubscriptionView(stored)));
   }
 }
 

@@ -84,9 +84,11 @@ class Store {
   // (the copy `sub` was made from), Conflict when the stored subscription
   // changed since that read (its updated_at or enabled differ), so a change
   // committed in between (another admin's, a disable on a 410) is not
-  // overwritten: read again and apply the change to that.
-  virtual Status UpdateSubscription(const Subscription& sub,
-                                    const Subscription* as_read = nullptr) = 0;
+  // overwritten: read again and apply the change to that. With `as_stored`,
+  // set to the subscription as this change left it (updated_at and health as
+  // stored), read before any later change is committed.
+  virtual Status UpdateSubscription(const Subscription& sub, const Subscription* as_read = nullptr,
+                                    Subscription* as_stored = nullptr) = 0;
   // Removes the subscription and its deliveries: it is gone from every read
   // and from fan-out when this returns; its deliveries and their attempts
   // may go in slices after it (a stop between slices is finished by

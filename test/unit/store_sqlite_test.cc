@@ -2056,6 +2056,42 @@ TEST_F(SqliteHealthTest, GoneDisablesOnlyTheSubscriptionAsTheRequestWasSentToIt)
   EXPECT_EQ(Sub().disabled_reason, "the receiver answered 410 Gone");
 }
 
+// Regression: PATCH answered with a read made after its commit, so a failed
+// attempt of a delivery the enabling had made due could show in the answer
+// as "failing". as_stored is read in the change's own transaction.
+TEST_F(SqliteHealthTest, UpdateSubscriptionGivesTheSubscriptionAsItsChangeLeftIt) {
+  Record(IngestAndClaim("e1"), DeliveryState::kRetrying, Signal::kFailure, 500);
+  clock_.Advance(1000);
+  Subscription sub = Sub();
+  ASSERT_EQ(HealthState(sub), "failing");
+  const Subscription as_read = sub;
+  sub.enabled = false;
+  Subscription stored;
+  ASSERT_TRUE(store_->UpdateSubscription(sub, &as_read, &stored).ok());
+  EXPECT_EQ(HealthState(stored), "disabled");
+  EXPECT_EQ(stored.disabled_reason, "disabled by an admin");
+  EXPECT_GT(stored.updated_at, as_read.updated_at);
+  EXPECT_EQ(stored, Sub());
+
+  clock_.Advance(1000);
+  const Subscription disabled = stored;
+  Subscription on = disabled;
+  on.enabled = true;
+  ASSERT_TRUE(store_->UpdateSubscription(on, &disabled, &stored).ok());
+  EXPECT_EQ(HealthState(stored), "healthy");
+  EXPECT_EQ(stored.consecutive_failures, 0);
+  EXPECT_EQ(stored.failing_since, 0);
+  EXPECT_TRUE(stored.enabled);
+  EXPECT_EQ(stored, Sub());
+
+  // The retrying delivery is due at once; its next failure comes after the
+  // change and is not in what the change gave back.
+  DueDelivery again = store_->ClaimDue(clock_.Now(), 1, kUnlimited).at(0);
+  Record(again, DeliveryState::kRetrying, Signal::kFailure, 500);
+  EXPECT_EQ(HealthState(Sub()), "failing");
+  EXPECT_EQ(HealthState(stored), "healthy");
+}
+
 // A 410 holds a large backlog slice by slice, after the record's commit.
 TEST_F(SqliteHealthTest, GoneHoldsALargeBacklogInSlices) {
   impl().set_slice_for_test(2);

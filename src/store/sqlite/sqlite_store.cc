@@ -409,7 +409,8 @@ std::vector<Subscription> SqliteStore::ListSubscriptions(const std::string& org_
   return subs;
 }
 
-Status SqliteStore::UpdateSubscription(const Subscription& sub, const Subscription* as_read) {
+Status SqliteStore::UpdateSubscription(const Subscription& sub, const Subscription* as_read,
+                                       Subscription* as_stored) {
   const int slice = slice_.load();
   bool enabling = false;
   bool more = false;  // the enabling's first slice was full: more may wait
@@ -445,12 +446,24 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub, const Subscripti
         "max_in_flight = ?12, batch_size = ?13, updated_at = ?15 WHERE id = ?1 AND org_id = ?2");
     BindSubscription(update, row);
     if (!update.Run()) return QueryStatus(update, "cannot update subscription");
-    if (was_enabled == sub.enabled) return Status::Ok();
-    // Disabling moves nothing: its waiting deliveries read as held from now.
-    if (!sub.enabled) return SetDisabledReason(db, sub.id, "disabled by an admin");
-    enabling = true;
-    *made_due = true;  // its waiting deliveries can be claimed again
-    return StartEnabling(db, sub.id, now, slice, &more);
+    Status changed = Status::Ok();
+    if (was_enabled != sub.enabled && !sub.enabled) {
+      // Disabling moves nothing: its waiting deliveries read as held from now.
+      changed = SetDisabledReason(db, sub.id, "disabled by an admin");
+    } else if (was_enabled != sub.enabled) {
+      enabling = true;
+      *made_due = true;  // its waiting deliveries can be claimed again
+      changed = StartEnabling(db, sub.id, now, slice, &more);
+    }
+    if (!changed.ok() || !as_stored) return changed;
+    // Read in this transaction: an attempt's outcome committed after it
+    // (enabling makes deliveries due at once) is not part of this change.
+    static const std::string kRead =
+        "SELECT " + std::string(kSubscriptionReadColumns) + " FROM subscriptions WHERE id = ?1";
+    Query read = db.Prepare(kRead);
+    if (!read.BindText(1, sub.id).Step()) return QueryStatus(read, "cannot read subscription");
+    *as_stored = ReadSubscription(read);
+    return Status::Ok();
   });
   // Dead deliveries re-queued with old ids may be behind a claim cursor.
   if (status.ok() && enabling) cursors_.NoteMoved(sub.id, now);

@@ -74,8 +74,8 @@ class SqliteStore final : public Store {
                                               Status* failed = nullptr) override;
   std::vector<Subscription> ListSubscriptions(const std::string& org_id,
                                               Status* failed = nullptr) override;
-  Status UpdateSubscription(const Subscription& sub,
-                            const Subscription* as_read = nullptr) override;
+  Status UpdateSubscription(const Subscription& sub, const Subscription* as_read = nullptr,
+                            Subscription* as_stored = nullptr) override;
   Status DeleteSubscription(const std::string& org_id, const std::string& id) override;
 
   void Ingest(const std::string& org_id, std::vector<NewEvent> events,
