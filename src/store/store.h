@@ -100,7 +100,8 @@ class Store {
   // nothing. An event id the organisation already used is not stored again.
   // A learning event's statement is stored when it came with one, or when an
   // xAPI subscription gets a delivery of it (built by the StatementBuilder).
-  // `done` runs on the writer thread after the commit; it must not block.
+  // `done` runs on one of the store's threads once the commit is durable
+  // (the sync thread), or when it failed; it must not block.
   virtual void Ingest(const std::string& org_id, std::vector<NewEvent> events,
                       IngestCallback done) = 0;
   // Whether ingest should build the statements of the organisation's learning
