@@ -368,11 +368,21 @@ Status SqliteStore::CreateSubscription(const Subscription& sub) {
   return status;
 }
 
-std::optional<Subscription> SqliteStore::GetSubscription(const std::string& org_id,
-                                                         const std::string& id, Status* failed) {
+namespace {
+
+// One subscription (?1 id, ?2 org_id) as the API reads it.
+const std::string& SelectSubscriptionSql() {
   static const std::string kSql = "SELECT " + std::string(kSubscriptionReadColumns) +
                                   " FROM subscriptions WHERE id = ?1 AND org_id = ?2 "
                                   "AND deleted_at = 0";
+  return kSql;
+}
+
+}  // namespace
+
+std::optional<Subscription> SqliteStore::GetSubscription(const std::string& org_id,
+                                                         const std::string& id, Status* failed) {
+  const std::string& kSql = SelectSubscriptionSql();
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db) {
@@ -447,21 +457,23 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub, const Subscripti
     BindSubscription(update, row);
     if (!update.Run()) return QueryStatus(update, "cannot update subscription");
     Status changed = Status::Ok();
-    if (was_enabled != sub.enabled && !sub.enabled) {
-      // Disabling moves nothing: its waiting deliveries read as held from now.
-      changed = SetDisabledReason(db, sub.id, "disabled by an admin");
-    } else if (was_enabled != sub.enabled) {
-      enabling = true;
-      *made_due = true;  // its waiting deliveries can be claimed again
-      changed = StartEnabling(db, sub.id, now, slice, &more);
+    if (was_enabled != sub.enabled) {
+      if (!sub.enabled) {
+        // Disabling moves nothing: its waiting deliveries read as held from now.
+        changed = SetDisabledReason(db, sub.id, "disabled by an admin");
+      } else {
+        enabling = true;
+        *made_due = true;  // its waiting deliveries can be claimed again
+        changed = StartEnabling(db, sub.id, now, slice, &more);
+      }
     }
     if (!changed.ok() || !as_stored) return changed;
     // Read in this transaction: an attempt's outcome committed after it
     // (enabling makes deliveries due at once) is not part of this change.
-    static const std::string kRead =
-        "SELECT " + std::string(kSubscriptionReadColumns) + " FROM subscriptions WHERE id = ?1";
-    Query read = db.Prepare(kRead);
-    if (!read.BindText(1, sub.id).Step()) return QueryStatus(read, "cannot read subscription");
+    Query read = db.Prepare(SelectSubscriptionSql());
+    if (!read.BindText(1, sub.id).BindText(2, sub.org_id).Step()) {
+      return QueryStatus(read, "cannot read subscription");
+    }
     *as_stored = ReadSubscription(read);
     return Status::Ok();
   });
