@@ -85,8 +85,9 @@ void GetOne(Context& ctx, http::Request& req, http::Respond respond) {
 
 void AddDeliveryRoutes(http::Router& router, Context& ctx) {
   router.Add("GET", "/v1/subscriptions/{id}/deliveries",
-             [&ctx](auto& r, auto done) { ListForSubscription(ctx, r, done); });
-  router.Add("GET", "/v1/deliveries/{id}", [&ctx](auto& r, auto done) { GetOne(ctx, r, done); });
+             [&ctx](auto& r, auto done) { ListForSubscription(ctx, r, std::move(done)); });
+  router.Add("GET", "/v1/deliveries/{id}",
+             [&ctx](auto& r, auto done) { GetOne(ctx, r, std::move(done)); });
 }
 
 }  // namespace punt::api

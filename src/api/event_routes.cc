@@ -77,8 +77,9 @@ void Ingest(Context& ctx, http::Request& req, http::Respond respond) {
   auto org = ctx.store.GetOrg(org_id, &failed);
   if (!org && !failed.ok()) return respond(Unreadable());
   if (!org) return respond(http::Error(401, "unauthorized", "the organisation no longer exists"));
-  xapi::OrgSettings settings{org->id, org->platform_url, org->mbox_opt_in};
   const bool statements = ctx.store.WantsStatements(org_id);
+  xapi::OrgSettings settings;  // read only when statements are built here
+  if (statements) settings = {org->id, org->platform_url, org->mbox_opt_in};
   std::vector<store::NewEvent> prepared;
   prepared.reserve(events.size());
   const size_t size_hint = req.body.size() / events.size();
@@ -97,7 +98,8 @@ void Ingest(Context& ctx, http::Request& req, http::Respond respond) {
   answer.get_object().emplace("accepted", std::move(accepted));
   http::Response stored = http::Json(202, answer);
   ctx.store.Ingest(org_id, std::move(prepared),
-                   [respond, stored = std::move(stored)](store::IngestResult result) mutable {
+                   [respond = std::move(respond),
+                    stored = std::move(stored)](store::IngestResult result) mutable {
                      if (!result.ok) {
                        return respond(http::Error(503, "unavailable",
                                                   "the events were not stored: " + result.error));
@@ -109,7 +111,7 @@ void Ingest(Context& ctx, http::Request& req, http::Respond respond) {
 }  // namespace
 
 void AddEventRoutes(http::Router& router, Context& ctx) {
-  router.Add("POST", "/v1/events", [&ctx](auto& r, auto done) { Ingest(ctx, r, done); });
+  router.Add("POST", "/v1/events", [&ctx](auto& r, auto done) { Ingest(ctx, r, std::move(done)); });
 }
 
 }  // namespace punt::api

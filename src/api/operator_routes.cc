@@ -212,11 +212,11 @@ void AddOperatorRoutes(http::Router& router, Context& ctx) {
   // Owned by the handler, so it lives as long as the router.
   auto worker = std::make_shared<ProbeWorker>();
   router.Add("POST", "/v1/deliveries/{id}/retry",
-             [&ctx](auto& r, auto done) { Retry(ctx, r, done); });
+             [&ctx](auto& r, auto done) { Retry(ctx, r, std::move(done)); });
   router.Add("POST", "/v1/subscriptions/{id}/replay",
-             [&ctx](auto& r, auto done) { Replay(ctx, r, done); });
+             [&ctx](auto& r, auto done) { Replay(ctx, r, std::move(done)); });
   router.Add("POST", "/v1/subscriptions/{id}/test",
-             [&ctx, worker](auto& r, auto done) { Test(ctx, *worker, r, done); });
+             [&ctx, worker](auto& r, auto done) { Test(ctx, *worker, r, std::move(done)); });
 }
 
 }  // namespace punt::api

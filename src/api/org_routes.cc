@@ -108,28 +108,30 @@ void PatchOrg(Context& ctx, http::Request& req, http::Respond respond) {
   auto body = ParseJsonObject(req);
   if (auto* error = std::get_if<http::Response>(&body)) return respond(std::move(*error));
   store::Status failed;
-  auto org = ctx.store.GetOrg(id, &failed);
-  if (!org) return respond(failed.ok() ? NotFound("organisation") : Unreadable());
-  if (auto problems = ApplyOrgJson(std::get<json::object>(body), false, *org);
-      !problems.empty()) {
+  auto stored = ctx.store.GetOrg(id, &failed);
+  if (!stored) return respond(failed.ok() ? NotFound("organisation") : Unreadable());
+  store::Org org = *stored;
+  if (auto problems = ApplyOrgJson(std::get<json::object>(body), false, org); !problems.empty()) {
     return respond(Invalid(problems));
   }
-  org->updated_at = ctx.clock.Now();
-  if (auto status = ctx.store.UpdateOrg(*org); !status.ok()) {
+  org.updated_at = ctx.clock.Now();
+  if (auto status = ctx.store.UpdateOrg(org); !status.ok()) {
     return respond(status.code == store::Status::Code::kNotFound
                        ? NotFound("organisation")
                        : http::Error(503, "unavailable", status.message));
   }
-  respond(http::Json(200, OrgView(*org)));
+  respond(http::Json(200, OrgView(org)));
 }
 
 }  // namespace
 
 void AddOrgRoutes(http::Router& router, Context& ctx) {
-  router.Add("POST", "/v1/orgs", [&ctx](auto& req, auto respond) { CreateOrg(ctx, req, respond); });
-  router.Add("GET", "/v1/orgs/{id}", [&ctx](auto& req, auto respond) { GetOrg(ctx, req, respond); });
+  router.Add("POST", "/v1/orgs",
+             [&ctx](auto& req, auto respond) { CreateOrg(ctx, req, std::move(respond)); });
+  router.Add("GET", "/v1/orgs/{id}",
+             [&ctx](auto& req, auto respond) { GetOrg(ctx, req, std::move(respond)); });
   router.Add("PATCH", "/v1/orgs/{id}",
-             [&ctx](auto& req, auto respond) { PatchOrg(ctx, req, respond); });
+             [&ctx](auto& req, auto respond) { PatchOrg(ctx, req, std::move(respond)); });
 }
 
 }  // namespace punt::api

@@ -8,14 +8,14 @@ namespace punt::api {
 namespace json = boost::json;
 
 std::optional<http::Response> RequireAdmin(const http::Request& req, const Context& ctx) {
-  std::string token = security::BearerToken(req.Header("authorization"));
+  std::string_view token = security::BearerToken(req.Header("authorization"));
   if (!token.empty() && security::ConstantTimeEquals(token, ctx.admin_key)) return std::nullopt;
   return http::Error(401, "unauthorized", "this route needs the admin key as a Bearer token");
 }
 
 std::variant<Caller, http::Response> RequireOrgKey(const http::Request& req, const Context& ctx,
                                                    unsigned scope) {
-  std::string token = security::BearerToken(req.Header("authorization"));
+  std::string_view token = security::BearerToken(req.Header("authorization"));
   if (!token.empty()) {
     store::Status failed;
     auto key = ctx.store.FindApiKey(security::HashApiKey(token), &failed);

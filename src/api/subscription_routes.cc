@@ -128,13 +128,16 @@ void Delete(Context& ctx, http::Request& req, http::Respond respond) {
 }  // namespace
 
 void AddSubscriptionRoutes(http::Router& router, Context& ctx) {
-  router.Add("POST", "/v1/subscriptions", [&ctx](auto& r, auto done) { Create(ctx, r, done); });
-  router.Add("GET", "/v1/subscriptions", [&ctx](auto& r, auto done) { List(ctx, r, done); });
-  router.Add("GET", "/v1/subscriptions/{id}", [&ctx](auto& r, auto done) { Get(ctx, r, done); });
+  router.Add("POST", "/v1/subscriptions",
+             [&ctx](auto& r, auto done) { Create(ctx, r, std::move(done)); });
+  router.Add("GET", "/v1/subscriptions",
+             [&ctx](auto& r, auto done) { List(ctx, r, std::move(done)); });
+  router.Add("GET", "/v1/subscriptions/{id}",
+             [&ctx](auto& r, auto done) { Get(ctx, r, std::move(done)); });
   router.Add("PATCH", "/v1/subscriptions/{id}",
-             [&ctx](auto& r, auto done) { Patch(ctx, r, done); });
+             [&ctx](auto& r, auto done) { Patch(ctx, r, std::move(done)); });
   router.Add("DELETE", "/v1/subscriptions/{id}",
-             [&ctx](auto& r, auto done) { Delete(ctx, r, done); });
+             [&ctx](auto& r, auto done) { Delete(ctx, r, std::move(done)); });
 }
 
 }  // namespace punt::api

@@ -49,7 +49,7 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string BearerToken(std::string_view authorization_header) {
+std::string_view BearerToken(std::string_view authorization_header) {
   std::string_view header = TrimWhitespace(authorization_header);
   constexpr std::string_view kScheme = "bearer";
   if (header.size() <= kScheme.size()) return {};
@@ -59,7 +59,7 @@ std::string BearerToken(std::string_view authorization_header) {
   if (header[kScheme.size()] != ' ' && header[kScheme.size()] != '\t') return {};
   std::string_view token = TrimWhitespace(header.substr(kScheme.size()));
   if (token.empty() || !std::all_of(token.begin(), token.end(), IsTokenChar)) return {};
-  return std::string(token);
+  return token;
 }
 
 std::optional<AdminKey> LoadOrCreateAdminKey(const std::filesystem::path& data_dir,

@@ -30,7 +30,8 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 // scheme is matched case-insensitively and must be followed by whitespace;
 // surrounding whitespace is trimmed. Empty if the scheme is not Bearer, the
 // token is empty, or the token contains whitespace or control characters.
-std::string BearerToken(std::string_view authorization_header);
+// A view into `authorization_header`.
+std::string_view BearerToken(std::string_view authorization_header);
 
 struct AdminKey {
   std::string key;

@@ -60,9 +60,13 @@ class Store {
   // Organisations and their keys. CreateOrg stores both or neither; an id or
   // key hash in use is a Conflict.
   virtual Status CreateOrg(const Org& org, const ApiKey& key) = 0;
-  virtual std::optional<Org> GetOrg(const std::string& org_id, Status* failed = nullptr) = 0;
+  // GetOrg and FindApiKey answer from a cache, shared: a hit copies nothing
+  // (every authenticated request reads both). Null: not found.
+  virtual std::shared_ptr<const Org> GetOrg(const std::string& org_id,
+                                            Status* failed = nullptr) = 0;
   virtual Status UpdateOrg(const Org& org) = 0;
-  virtual std::optional<ApiKey> FindApiKey(const std::string& hash, Status* failed = nullptr) = 0;
+  virtual std::shared_ptr<const ApiKey> FindApiKey(const std::string& hash,
+                                                   Status* failed = nullptr) = 0;
 
   // Subscriptions, always within one organisation: another organisation's
   // subscription is NotFound / nullopt. CreateSubscription: NotFound for an

@@ -80,6 +80,12 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
 }
 
 std::string FormatTimestamp(TimePoint t) {
+  std::string out;
+  AppendTimestamp(out, t);
+  return out;
+}
+
+void AppendTimestamp(std::string& out, TimePoint t) {
   using namespace std::chrono;
   auto day = floor<days>(t);
   year_month_day date{day};
@@ -90,12 +96,16 @@ std::string FormatTimestamp(TimePoint t) {
     std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", year,
                   unsigned(date.month()), unsigned(date.day()), ms / 3600000, ms / 60000 % 60,
                   ms / 1000 % 60, ms % 1000);
-    return buf;
+    out += buf;
+    return;
   }
   // Digits by hand: snprintf was a fifth of building a statement.
-  std::string out = "0000-00-00T00:00:00.000Z";
-  auto put = [&out](size_t end, long long value, int width) {
-    for (int i = 0; i < width; ++i, value /= 10) out[end - i] = static_cast<char>('0' + value % 10);
+  const size_t start = out.size();
+  out += "0000-00-00T00:00:00.000Z";
+  auto put = [&out, start](size_t end, long long value, int width) {
+    for (int i = 0; i < width; ++i, value /= 10) {
+      out[start + end - i] = static_cast<char>('0' + value % 10);
+    }
   };
   put(3, year, 4);
   put(6, unsigned(date.month()), 2);
@@ -104,7 +114,6 @@ std::string FormatTimestamp(TimePoint t) {
   put(15, ms / 60000 % 60, 2);
   put(18, ms / 1000 % 60, 2);
   put(22, ms % 1000, 3);
-  return out;
 }
 
 std::string FormatIsoDuration(std::chrono::milliseconds duration) {

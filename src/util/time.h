@@ -20,6 +20,8 @@ std::optional<TimePoint> ParseRfc3339(std::string_view text);
 
 // `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 std::string FormatTimestamp(TimePoint t);
+// The same, appended to `out` (no string of its own).
+void AppendTimestamp(std::string& out, TimePoint t);
 
 // An ISO 8601 duration such as `PT1H20M3.25S`, to hundredths of a second.
 // REQUIRES: duration >= 0.

@@ -20,7 +20,7 @@ std::string WebhookBody(const boost::json::value& event, size_t size_hint) {
   body += "{\"type\":";
   AppendJson(body, fields.at("type"));
   body += ",\"timestamp\":\"";
-  body += FormatTimestamp(occurred_at.value());  // digits and -:.TZ: nothing to escape
+  AppendTimestamp(body, occurred_at.value());  // digits and -:.TZ: nothing to escape
   body += "\",\"data\":";
   AppendJson(body, event);
   body += '}';

@@ -76,19 +76,37 @@ using Strings = std::vector<std::string>;
 
 TEST_F(SqliteStoreTest, CreatesOrgAndFindsItsKey) {
   CreateOrg("org_a");
-  std::optional<Org> org = store_->GetOrg("org_a");
+  auto org = store_->GetOrg("org_a");
   ASSERT_TRUE(org);
   EXPECT_EQ(org->name, "Org org_a");
   EXPECT_EQ(org->platform_url, "https://org_a.example");
   EXPECT_EQ(org->created_at, clock_.Now());
 
-  std::optional<ApiKey> key = store_->FindApiKey("hash_org_a");
+  auto key = store_->FindApiKey("hash_org_a");
   ASSERT_TRUE(key);
   EXPECT_EQ(key->id, "key_org_a");
   EXPECT_EQ(key->org_id, "org_a");
   EXPECT_EQ(key->scopes, kScopeAll);
   EXPECT_FALSE(store_->FindApiKey("hash_nope"));
   EXPECT_FALSE(store_->GetOrg("org_nope"));
+}
+
+TEST_F(SqliteStoreTest, OrgAndKeyReadsShareTheCachedRowUntilAnUpdate) {
+  CreateOrg("org_a");
+  auto first = store_->GetOrg("org_a");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(store_->GetOrg("org_a").get(), first.get());  // a hit: no copy
+  auto key = store_->FindApiKey("hash_org_a");
+  ASSERT_TRUE(key);
+  EXPECT_EQ(store_->FindApiKey("hash_org_a").get(), key.get());
+
+  Org changed = *first;
+  changed.name = "Renamed";
+  ASSERT_TRUE(store_->UpdateOrg(changed).ok());
+  auto after = store_->GetOrg("org_a");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->name, "Renamed");
+  EXPECT_EQ(first->name, "Org org_a");  // what a reader holds does not change under it
 }
 
 TEST_F(SqliteStoreTest, CreateOrgConflictsStoreNothing) {

@@ -97,6 +97,14 @@ TEST(Time, ParsesRfc3339WithOffsetsAndFractions) {
             "2027-01-01T00:30:00.000Z");
 }
 
+TEST(Time, AppendTimestampWritesAfterWhatIsThere) {
+  std::string text = "at ";
+  AppendTimestamp(text, *ParseRfc3339("2026-11-28T12:00:00.123Z"));
+  EXPECT_EQ(text, "at 2026-11-28T12:00:00.123Z");
+  AppendTimestamp(text, *ParseRfc3339("1999-01-02T03:04:05.006Z"));
+  EXPECT_EQ(text, "at 2026-11-28T12:00:00.123Z1999-01-02T03:04:05.006Z");
+}
+
 // Regression: an offset could move the instant out of the four-digit years,
 // and the xAPI statement then carried "10000-01-01T00:30:00.000Z", which an
 // LRS refuses (the statement died).

@@ -14,10 +14,10 @@ Response Json(unsigned status, const boost::json::value& body) {
   return response;
 }
 
-Response Text(unsigned status, std::string body, std::string content_type) {
+Response Text(unsigned status, std::string body, std::string_view content_type) {
   Response response;
   response.status = status;
-  response.content_type = std::move(content_type);
+  response.content_type = content_type;
   response.body = std::move(body);
   return response;
 }

@@ -18,7 +18,10 @@ namespace punt::http {
 
 struct Response {
   unsigned status = 200;
-  std::string content_type = "application/json";
+  // Static text (a literal): a response is built on one thread and may be
+  // written on another, and a std::string of this one would be a heap copy
+  // (past the 15 bytes kept inline) in every response.
+  std::string_view content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 };
@@ -31,7 +34,7 @@ struct FieldError {
 
 Response Json(unsigned status, const boost::json::value& body);
 Response Text(unsigned status, std::string body,
-              std::string content_type = "text/plain; charset=utf-8");
+              std::string_view content_type = "text/plain; charset=utf-8");
 Response Error(unsigned status, std::string_view code, std::string_view message,
                std::vector<FieldError> fields = {});
 

@@ -75,6 +75,14 @@ struct Responder {
   std::atomic<bool> done{false};
 };
 
+// A Respond that answers through `responder` once (later calls do nothing).
+Respond Through(std::shared_ptr<Responder> responder) {
+  return [responder = std::move(responder)](Response response) {
+    if (responder->done.exchange(true, std::memory_order_acq_rel)) return;
+    responder->session->Deliver(std::move(response));
+  };
+}
+
 }  // namespace
 
 Session::Session(std::shared_ptr<ServerState> state, Socket socket)
@@ -239,25 +247,19 @@ void Session::OnRequest() {
 }
 
 void Session::Handle(std::string_view encoded_path) {
-  Respond respond = MakeRespond();
+  // The handler gets the one Respond (a copy of it is a heap allocation); a
+  // throw answers through the responder they share.
+  auto responder = std::make_shared<Responder>(shared_from_this());
   try {
-    state_->router.Dispatch(request_, encoded_path, respond);
+    state_->router.Dispatch(request_, encoded_path, Through(responder));
   } catch (const std::exception& e) {
     LogError("http handler threw",
              {{"method", request_.method}, {"path", request_.path}, {"error", e.what()}});
-    respond(Error(500, "internal", "internal error"));
+    Through(responder)(Error(500, "internal", "internal error"));
   } catch (...) {
     LogError("http handler threw", {{"method", request_.method}, {"path", request_.path}});
-    respond(Error(500, "internal", "internal error"));
+    Through(responder)(Error(500, "internal", "internal error"));
   }
-}
-
-Respond Session::MakeRespond() {
-  auto responder = std::make_shared<Responder>(shared_from_this());
-  return [responder = std::move(responder)](Response response) {
-    if (responder->done.exchange(true, std::memory_order_acq_rel)) return;
-    responder->session->Deliver(std::move(response));
-  };
 }
 
 void Session::OnResponse(Response response) {

@@ -48,7 +48,6 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRequest();
   bool FillRequest();
   void Handle(std::string_view encoded_path);
-  Respond MakeRespond();
   void OnResponse(Response response);
   void WriteResponse(Response response);
   void OnWritten(boost::system::error_code ec);

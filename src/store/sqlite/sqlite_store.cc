@@ -241,7 +241,7 @@ Status SqliteStore::CreateOrg(const Org& org, const ApiKey& key) {
   });
 }
 
-std::optional<Org> SqliteStore::GetOrg(const std::string& org_id, Status* failed) {
+std::shared_ptr<const Org> SqliteStore::GetOrg(const std::string& org_id, Status* failed) {
   static const std::string kSql = "SELECT " + std::string(kOrgColumns) + " FROM orgs WHERE id = ?1";
   uint64_t generation = 0;
   {
@@ -253,14 +253,14 @@ std::optional<Org> SqliteStore::GetOrg(const std::string& org_id, Status* failed
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db) {
     NoteReadFailure(failed, "the organisation", error);
-    return std::nullopt;
+    return nullptr;
   }
   Query q = db->Prepare(kSql);
   if (!q.BindText(1, org_id).Step()) {
     if (!q.ok()) NoteReadFailure(failed, "the organisation", q.error());
-    return std::nullopt;
+    return nullptr;
   }
-  Org org = ReadOrg(q);
+  auto org = std::make_shared<const Org>(ReadOrg(q));
   std::lock_guard lock(cache_mu_);
   if (generation == org_generation_) orgs_.emplace(org_id, org);
   return org;
@@ -286,7 +286,7 @@ Status SqliteStore::UpdateOrg(const Org& org) {
   return status;
 }
 
-std::optional<ApiKey> SqliteStore::FindApiKey(const std::string& hash, Status* failed) {
+std::shared_ptr<const ApiKey> SqliteStore::FindApiKey(const std::string& hash, Status* failed) {
   static const std::string kSql =
       "SELECT " + std::string(kApiKeyColumns) + " FROM api_keys WHERE hash = ?1";
   {
@@ -297,14 +297,14 @@ std::optional<ApiKey> SqliteStore::FindApiKey(const std::string& hash, Status* f
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db) {
     NoteReadFailure(failed, "the API key", error);
-    return std::nullopt;
+    return nullptr;
   }
   Query q = db->Prepare(kSql);
   if (!q.BindText(1, hash).Step()) {  // unknown keys are not cached
     if (!q.ok()) NoteReadFailure(failed, "the API key", q.error());
-    return std::nullopt;
+    return nullptr;
   }
-  ApiKey key = ReadApiKey(q);
+  auto key = std::make_shared<const ApiKey>(ReadApiKey(q));
   std::lock_guard lock(cache_mu_);
   keys_by_hash_.emplace(hash, key);
   return key;

@@ -65,9 +65,10 @@ class SqliteStore final : public Store {
   ~SqliteStore() override { moves_stopped_ = true; }
 
   Status CreateOrg(const Org& org, const ApiKey& key) override;
-  std::optional<Org> GetOrg(const std::string& org_id, Status* failed = nullptr) override;
+  std::shared_ptr<const Org> GetOrg(const std::string& org_id, Status* failed = nullptr) override;
   Status UpdateOrg(const Org& org) override;
-  std::optional<ApiKey> FindApiKey(const std::string& hash, Status* failed = nullptr) override;
+  std::shared_ptr<const ApiKey> FindApiKey(const std::string& hash,
+                                           Status* failed = nullptr) override;
 
   Status CreateSubscription(const Subscription& sub) override;
   std::optional<Subscription> GetSubscription(const std::string& org_id, const std::string& id,
@@ -147,8 +148,9 @@ class SqliteStore final : public Store {
   // keys never change once created, so their entries never go stale.
   std::mutex cache_mu_;
   uint64_t org_generation_ = 0;                             // protected by cache_mu_
-  std::unordered_map<std::string, Org> orgs_;               // protected by cache_mu_
-  std::unordered_map<std::string, ApiKey> keys_by_hash_;    // protected by cache_mu_
+  std::unordered_map<std::string, std::shared_ptr<const Org>> orgs_;  // protected by cache_mu_
+  std::unordered_map<std::string, std::shared_ptr<const ApiKey>>
+      keys_by_hash_;  // protected by cache_mu_
   // WantsStatements by organisation. An entry read before a subscription
   // change commits is not kept (the generation moved on).
   uint64_t subscription_generation_ = 0;                    // protected by cache_mu_
