@@ -29,6 +29,7 @@
 #   BENCH_LATENCY_RATE=2000    events/s, one per POST, paced, for the latency figures
 #   BENCH_LATENCY_SECONDS=10   how long the paced ingest runs
 #   BENCH_LATENCY_WARMUP_SECONDS=2  left out of the steady-state latency figures
+#   BENCH_LATENCY_PRIME_SECONDS=1   the same pace before the latency run, not measured
 #   BENCH_FANOUT_SUBS=1000     webhook subscriptions of one org for the fan-out figure
 #   BENCH_FAIRNESS_BACKLOG=1000000  the backlog of subscription A (fairness, RSS, restart)
 #   BENCH_SOAK_SECONDS=600     how long punt's RSS is sampled (every 10 s) with it pending
@@ -59,6 +60,7 @@ ONLY=${BENCH_ONLY:-receiver,webhook,ingest,batch,xapi,goals}
 LATENCY_RATE=${BENCH_LATENCY_RATE:-2000}
 LATENCY_SECONDS=${BENCH_LATENCY_SECONDS:-10}
 LATENCY_WARMUP=${BENCH_LATENCY_WARMUP_SECONDS:-2}
+LATENCY_PRIME=${BENCH_LATENCY_PRIME_SECONDS:-1}
 FANOUT_SUBS=${BENCH_FANOUT_SUBS:-1000}
 FAIRNESS_BACKLOG=${BENCH_FAIRNESS_BACKLOG:-1000000}
 SOAK_SECONDS=${BENCH_SOAK_SECONDS:-600}
@@ -496,13 +498,15 @@ goals_run() {
 # punt_latency DB: punt's own record of the latency run's deliveries, read
 # from its database: from storing the event (events.accepted_at, stamped by
 # the writer) to the start of the request that delivered it
-# (deliveries.ok_at), p50 / p99 / max in whole milliseconds. Beside the node
+# (deliveries.ok_at), p50 / p99 / max in whole milliseconds; the priming
+# events (ids prime-...) left out. Beside the node
 # harness's figures it shows whether a tail is punt's delivery path or not.
 punt_latency() {
   local out p50 p99 max
   out=$(sqlite3 "file:$1?mode=ro" "
     CREATE TEMP TABLE l AS SELECT d.ok_at - e.accepted_at AS ms FROM deliveries d
-      JOIN events e ON e.seq = d.event_seq WHERE d.ok_at IS NOT NULL ORDER BY 1;
+      JOIN events e ON e.seq = d.event_seq
+      WHERE d.ok_at IS NOT NULL AND e.event_id NOT LIKE 'prime-%' ORDER BY 1;
     SELECT (SELECT ms FROM l LIMIT 1 OFFSET (SELECT count(*) / 2 FROM l)),
            (SELECT ms FROM l LIMIT 1 OFFSET (SELECT count(*) * 99 / 100 FROM l)),
            (SELECT max(ms) FROM l);" 2>&1) || {
@@ -521,9 +525,10 @@ measure_goals() {
   start_punt goals
   result goals_latency_idle_before "$(idle_percent)"
   out=$(goals_run latency $((LATENCY_SECONDS + 150)) latency "$base" "$key" "$tmp/templates.ndjson" \
-    "$LATENCY_RATE" "$LATENCY_SECONDS" "$CONNS" 60 "$LATENCY_WARMUP")
+    "$LATENCY_RATE" "$LATENCY_SECONDS" "$CONNS" 60 "$LATENCY_WARMUP" "$LATENCY_PRIME")
   for f in sent send_rate post_failed received missing duplicates p50_ms p90_ms p99_ms max_ms \
-    ingest_p50_ms ingest_p99_ms max_posts_in_flight node_cpu_percent warmup_s steady_received \
+    ingest_p50_ms ingest_p99_ms max_posts_in_flight primed primed_max_posts_in_flight \
+    node_cpu_percent warmup_s steady_received \
     steady_p50_ms steady_p90_ms steady_p99_ms steady_max_ms; do
     result "latency_$f" "$(field "$out" "$f")"
   done
@@ -664,5 +669,6 @@ BENCH_BACKLOG=$BACKLOG BENCH_BODY_BYTES=$BODY_BYTES BENCH_CONNECTIONS=$CONNS \
 BENCH_SECONDS=$SECONDS_PER_RUN BENCH_INGEST_ROUNDS=$INGEST_ROUNDS BENCH_BATCH=$BATCH BENCH_BATCH_CONNECTIONS=$BATCH_CONNS \
 BENCH_EVENT_TYPES=$TYPES BENCH_EVENT_IDS=$EVENT_IDS BENCH_WRK_THREADS=$WRK_THREADS BENCH_PUNT_THREADS=$PUNT_THREADS \
 BENCH_ONLY=$ONLY BENCH_LATENCY_RATE=$LATENCY_RATE BENCH_LATENCY_SECONDS=$LATENCY_SECONDS \
+BENCH_LATENCY_PRIME_SECONDS=$LATENCY_PRIME \
 BENCH_FANOUT_SUBS=$FANOUT_SUBS BENCH_FAIRNESS_BACKLOG=$FAIRNESS_BACKLOG BENCH_SOAK_SECONDS=$SOAK_SECONDS \
   node "$lib/report.js" "$results" "$RESULTS"

@@ -2,14 +2,16 @@
 // sender and lib/receiver.js run in this one process, so send and arrival
 // times come from the same clock (receiver.js's now()).
 //
-//   node goals.js latency BASE KEY TEMPLATES RATE SECONDS MAX_IN_FLIGHT [TIMEOUT_S] [WARMUP_S]
+//   node goals.js latency BASE KEY TEMPLATES RATE SECONDS MAX_IN_FLIGHT [TIMEOUT_S] [WARMUP_S] [PRIME_S]
 //     One enabled webhook subscription -> this receiver; POSTs one event per
 //     request to /v1/events, paced at RATE a second for SECONDS (open loop: a
 //     late answer does not slow the pacer; up to 256 connections, beyond that
 //     POSTs wait for one); latency of an event = its first arrival at the
-//     receiver - the moment the pacer issued its POST. The steady_* figures
-//     leave out the events issued in the first WARMUP_S (default 2) seconds,
-//     while both sides still open their connections.
+//     receiver - the moment the pacer issued its POST. Before that, PRIME_S
+//     (default 1) seconds at the same pace that are not measured (ids
+//     prime-...), so connections are open and this process warm. The steady_*
+//     figures also leave out the events issued in the first WARMUP_S
+//     (default 2) seconds of the measured run.
 //   node goals.js fanout BASE ADMIN_KEY TEMPLATES SUBS REPEATS [TIMEOUT_S]
 //     A new organisation with SUBS enabled webhook subscriptions, each to its own
 //     path /fan/N of this receiver; REPEATS times: POST one event and time
@@ -63,49 +65,68 @@ function until(cond, ms, what) {
   });
 }
 
-async function latency([base, key, tplFile, rate, seconds, maxInFlight, timeoutS = '60',
-  warmupS = '2']) {
-  const tpl = templates(tplFile);
-  const sent = new Map();   // id -> send time
-  const arrived = new Map(); // id -> first arrival
-  let duplicates = 0;
-  const receiver = createReceiver({ onArrival: (id, path, at) => {
-    if (arrived.has(id)) ++duplicates; else arrived.set(id, at);
-  } });
-  const port = await receiver.listen();
-  await webhookSub(base, key, `http://127.0.0.1:${port}/lat`, { max_in_flight: Number(maxInFlight) });
-
-  const perSecond = Number(rate);
-  const total = Math.round(perSecond * Number(seconds));
-  let issued = 0;
-  let failed = 0;
-  let inFlight = 0;
-  let maxPosts = 0;
-  const ingestMs = [];
+// POSTs TOTAL events paced at PER_SECOND (open loop), the i-th with the id
+// idOf(i); onSent(id, t) as each is issued. Resolves once all are issued.
+function pace(base, key, tpl, perSecond, total, idOf, onSent, stats) {
   const start = now();
-  const cpu0 = process.cpuUsage();
-  await new Promise((resolve) => {
+  let issued = 0;
+  return new Promise((resolve) => {
     const tick = () => {
       const due = Math.min(total, Math.floor(((now() - start) / 1000) * perSecond) + 1);
       while (issued < due) {
         const i = issued++;
-        const id = `lat-${runId}-${i}`;
+        const id = idOf(i);
         const t = now();
-        sent.set(id, t);
-        ++inFlight;
-        if (inFlight > maxPosts) maxPosts = inFlight;
+        onSent(id, t);
+        ++stats.inFlight;
+        if (stats.inFlight > stats.maxPosts) stats.maxPosts = stats.inFlight;
         request('POST', `${base}/v1/events`, { key, body: eventBody(tpl, i, id), timeoutMs: 30000 })
-          .then((res) => { if (res.status !== 202) ++failed; else ingestMs.push(now() - t); },
-            () => { ++failed; })
-          .finally(() => { --inFlight; });
+          .then((res) => { if (res.status !== 202) ++stats.failed; else stats.ingestMs.push(now() - t); },
+            () => { ++stats.failed; })
+          .finally(() => { --stats.inFlight; });
       }
       if (issued >= total) resolve(); else setTimeout(tick, 1);
     };
     tick();
   });
+}
+
+async function latency([base, key, tplFile, rate, seconds, maxInFlight, timeoutS = '60',
+  warmupS = '2', primeS = '1']) {
+  const tpl = templates(tplFile);
+  const sent = new Map();   // id -> send time
+  const arrived = new Map(); // id -> first arrival
+  let duplicates = 0;
+  let primed = 0;
+  const receiver = createReceiver({ onArrival: (id, path, at) => {
+    if (id.startsWith('prime-')) ++primed;
+    else if (arrived.has(id)) ++duplicates;
+    else arrived.set(id, at);
+  } });
+  const port = await receiver.listen();
+  await webhookSub(base, key, `http://127.0.0.1:${port}/lat`, { max_in_flight: Number(maxInFlight) });
+
+  const perSecond = Number(rate);
+  // Priming, not measured: the same pace for PRIME_S seconds, so this
+  // process's connections to punt and punt's to this receiver are open, and
+  // its code compiled, before the measured run (without it, the first second
+  // measured this process opening ~250 connections while receiving).
+  const primeStats = { inFlight: 0, maxPosts: 0, failed: 0, ingestMs: [] };
+  const primeTotal = Math.round(perSecond * Number(primeS));
+  await pace(base, key, tpl, perSecond, primeTotal, (i) => `prime-${runId}-${i}`, () => {},
+    primeStats);
+  await until(() => primeStats.inFlight === 0 && primed >= primeTotal - primeStats.failed,
+    Number(timeoutS) * 1000, 'primed arrivals').catch(() => {});
+
+  const total = Math.round(perSecond * Number(seconds));
+  const stats = { inFlight: 0, maxPosts: 0, failed: 0, ingestMs: [] };
+  const start = now();
+  const cpu0 = process.cpuUsage();
+  await pace(base, key, tpl, perSecond, total, (i) => `lat-${runId}-${i}`,
+    (id, t) => sent.set(id, t), stats);
   const sendSeconds = (now() - start) / 1000;
-  await until(() => inFlight === 0, 30000, 'ingest answers').catch(() => {});
-  await until(() => arrived.size + failed >= total, Number(timeoutS) * 1000, 'arrivals').catch(() => {});
+  await until(() => stats.inFlight === 0, 30000, 'ingest answers').catch(() => {});
+  await until(() => arrived.size + stats.failed >= total, Number(timeoutS) * 1000, 'arrivals').catch(() => {});
   const cpu = process.cpuUsage(cpu0);
   const cpuPercent = ((cpu.user + cpu.system) / 1000 / (now() - start)) * 100;
   receiver.close();
@@ -119,13 +140,14 @@ async function latency([base, key, tplFile, rate, seconds, maxInFlight, timeoutS
   }
   lat.sort((a, b) => a - b);
   steady.sort((a, b) => a - b);
-  ingestMs.sort((a, b) => a - b);
+  const ingestMs = stats.ingestMs.sort((a, b) => a - b);
   return {
-    sent: total, send_rate: r2(total / sendSeconds), post_failed: failed, received: lat.length,
-    missing: total - failed - lat.length, duplicates, p50_ms: r2(percentile(lat, 50)),
+    sent: total, send_rate: r2(total / sendSeconds), post_failed: stats.failed, received: lat.length,
+    missing: total - stats.failed - lat.length, duplicates, p50_ms: r2(percentile(lat, 50)),
     p90_ms: r2(percentile(lat, 90)), p99_ms: r2(percentile(lat, 99)), max_ms: r2(lat[lat.length - 1]),
     ingest_p50_ms: r2(percentile(ingestMs, 50)), ingest_p99_ms: r2(percentile(ingestMs, 99)),
-    max_posts_in_flight: maxPosts, node_cpu_percent: r2(cpuPercent),
+    max_posts_in_flight: stats.maxPosts, primed: primeTotal, primed_failed: primeStats.failed,
+    primed_max_posts_in_flight: primeStats.maxPosts, node_cpu_percent: r2(cpuPercent),
     warmup_s: Number(warmupS), steady_received: steady.length,
     steady_p50_ms: r2(percentile(steady, 50)), steady_p90_ms: r2(percentile(steady, 90)),
     steady_p99_ms: r2(percentile(steady, 99)), steady_max_ms: r2(steady[steady.length - 1]),

@@ -192,6 +192,7 @@ function goalsMarkdown(goals, r, env) {
   const out = ['', '## Absolute goals', '',
     'Recorded figures beside the issue\'s goals (no pass/fail). Parameters: ' +
     `BENCH_LATENCY_RATE=${env.BENCH_LATENCY_RATE} BENCH_LATENCY_SECONDS=${env.BENCH_LATENCY_SECONDS} BENCH_LATENCY_WARMUP_SECONDS=${r.latency_warmup_s} ` +
+    `BENCH_LATENCY_PRIME_SECONDS=${env.BENCH_LATENCY_PRIME_SECONDS} ` +
     `BENCH_FANOUT_SUBS=${env.BENCH_FANOUT_SUBS} BENCH_FAIRNESS_BACKLOG=${env.BENCH_FAIRNESS_BACKLOG} ` +
     `BENCH_SOAK_SECONDS=${env.BENCH_SOAK_SECONDS}.`, '',
     '| what | figure | goal |', '|---|---:|---:|'];
@@ -208,6 +209,8 @@ function goalsMarkdown(goals, r, env) {
   d('latency, punt\'s own record: event stored -> its delivering request started, p50 / p99 / max (whole ms)',
     r.latency_punt_p50_ms, ` ms / ${n(r.latency_punt_p99_ms)} ms / ${n(r.latency_punt_max_ms)} ms`);
   d('latency: most POSTs in flight at once (the pacer does not wait for answers)', r.latency_max_posts_in_flight);
+  d('latency: events POSTed at the same pace before the run, not measured (priming) / most POSTs in flight then',
+    r.latency_primed, ` / ${n(r.latency_primed_max_posts_in_flight)}`);
   d('latency: CPU of the node sender+receiver process (% of one core)', r.latency_node_cpu_percent, '%');
   d('fan-out: creating the subscriptions took', r.fanout_create_subs_ms, ' ms');
   for (const i of [1, 2, 3]) {
