@@ -153,7 +153,10 @@ void Session::ReadRequest() {
     return;
   }
   SetPhase(Phase::kReading, state_->options.idle_timeout);
-  parser_.emplace();
+  parser_.reset();          // its fields' memory goes back (to the arena: a no-op)
+  fields_arena_.release();  // the next request's fields start in fields_space_ again
+  parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                  std::make_tuple(FieldsAllocator(&fields_arena_)));
   // The body is read into the last request's buffer (OnRequest moved it to
   // request_.body): one allocation per connection instead of per request.
   request_.body.clear();

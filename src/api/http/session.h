@@ -6,11 +6,14 @@
 // Deliver(), BeginStop() and ForceClose() may be called from any thread.
 #pragma once
 
+#include <array>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <cstddef>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <string>
 
@@ -38,7 +41,11 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   enum class Phase { kReading, kHandling, kWriting, kLingering, kClosed };
   using Clock = std::chrono::steady_clock;
-  using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+  // The request's header fields are kept in fields_arena_ (one allocation
+  // each from the heap otherwise, freed on the next request).
+  using FieldsAllocator = std::pmr::polymorphic_allocator<char>;
+  using Parser =
+      boost::beast::http::request_parser<boost::beast::http::string_body, FieldsAllocator>;
 
   void OnStart();
   void ReadRequest();
@@ -65,7 +72,11 @@ class Session : public std::enable_shared_from_this<Session> {
   Socket socket_;
   Timer timer_;
   boost::beast::flat_buffer buffer_;
-  std::optional<Parser> parser_;
+  // Room for a usual request's header fields; larger ones spill to the heap.
+  // Emptied between requests, once the parser that used it is gone.
+  std::array<std::byte, 1024> fields_space_;
+  std::pmr::monotonic_buffer_resource fields_arena_{fields_space_.data(), fields_space_.size()};
+  std::optional<Parser> parser_;  // after fields_arena_: destroyed before it
   Request request_;
   std::string head_;
   std::string body_;
