@@ -82,6 +82,8 @@ done
 ((CONNS >= 1 && CONNS <= 64)) || die "BENCH_CONNECTIONS must be 1..64 (a subscription's max_in_flight)"
 [[ $EVENT_IDS == sequential || $EVENT_IDS == random ]] ||
   die "BENCH_EVENT_IDS must be sequential or random, not '$EVENT_IDS'"
+[[ $LATENCY_PRIME =~ ^[0-9]+(\.[0-9]+)?$ ]] ||
+  die "BENCH_LATENCY_PRIME_SECONDS must be a number of seconds >= 0, not '$LATENCY_PRIME'"
 
 tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/punt-bench.XXXXXX")
 results=$tmp/results

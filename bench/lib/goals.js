@@ -93,6 +93,7 @@ function pace(base, key, tpl, perSecond, total, idOf, onSent, stats) {
 
 async function latency([base, key, tplFile, rate, seconds, maxInFlight, timeoutS = '60',
   warmupS = '2', primeS = '1']) {
+  if (!(Number(primeS) >= 0)) throw new Error(`PRIME_S must be seconds >= 0, not '${primeS}'`);
   const tpl = templates(tplFile);
   const sent = new Map();   // id -> send time
   const arrived = new Map(); // id -> first arrival
