@@ -68,7 +68,7 @@
 //   DELETE /_stats                zero the counters (open counts stay)
 // SIGTERM/SIGINT: exit 0.
 'use strict';
-const { exitOnStopSignals, listenOnLoopback } = require('./peer-common');
+const { parseFlags, validPort, exitOnStopSignals, listenOnLoopback } = require('./peer-common');
 
 const fs = require('fs');
 const http = require('http');
@@ -90,29 +90,17 @@ function usage(msg) {
 }
 
 const opts = { port: 0, out: null, readyFile: null, tlsCert: null, tlsKey: null, plan: null };
-{
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) usage(`missing value for ${a}`);
-      return argv[++i];
-    };
-    switch (a) {
-      case '--port': opts.port = Number(next()); break;
-      case '--out': opts.out = next(); break;
-      case '--ready-file': opts.readyFile = next(); break;
-      case '--tls-cert': opts.tlsCert = next(); break;
-      case '--tls-key': opts.tlsKey = next(); break;
-      case '--plan': opts.plan = next(); break;
-      case '-h': case '--help': usage(); break;
-      default: usage(`unknown argument ${a}`);
-    }
-  }
-  if (!opts.out) usage('--out is required');
-  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) usage('bad --port');
-  if (!opts.tlsCert !== !opts.tlsKey) usage('--tls-cert and --tls-key go together');
-}
+parseFlags(process.argv.slice(2), {
+  '--port': (v) => { opts.port = Number(v); },
+  '--out': (v) => { opts.out = v; },
+  '--ready-file': (v) => { opts.readyFile = v; },
+  '--tls-cert': (v) => { opts.tlsCert = v; },
+  '--tls-key': (v) => { opts.tlsKey = v; },
+  '--plan': (v) => { opts.plan = v; },
+}, usage);
+if (!opts.out) usage('--out is required');
+if (!validPort(opts.port)) usage('bad --port');
+if (!opts.tlsCert !== !opts.tlsKey) usage('--tls-cert and --tls-key go together');
 
 // ------------------------------------------------------------------ the plan
 

@@ -22,7 +22,7 @@
 //   connection closed before any answer is logged with "status": null.
 // * SIGTERM / SIGINT: exits 0 and removes its temp directories.
 'use strict';
-const { exitOnStopSignals, announceReady } = require('./peer-common');
+const { parseFlags, validPort, exitOnStopSignals, announceReady } = require('./peer-common');
 
 const fs = require('fs');
 const os = require('os');
@@ -32,25 +32,16 @@ const http = require('http');
 // ---------------------------------------------------------------- arguments
 function parseArgs(argv) {
   const opts = { port: 0, key: null, secret: null, readyFile: null, log: null, logLevel: 'warn' };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) usage(`missing value for ${a}`);
-      return argv[++i];
-    };
-    switch (a) {
-      case '--port': opts.port = Number(next()); break;
-      case '--key': opts.key = next(); break;
-      case '--secret': opts.secret = next(); break;
-      case '--ready-file': opts.readyFile = next(); break;
-      case '--log': opts.log = next(); break;
-      case '--log-level': opts.logLevel = next(); break;
-      case '-h': case '--help': usage(); break;
-      default: usage(`unknown argument ${a}`);
-    }
-  }
+  parseFlags(argv, {
+    '--port': (v) => { opts.port = Number(v); },
+    '--key': (v) => { opts.key = v; },
+    '--secret': (v) => { opts.secret = v; },
+    '--ready-file': (v) => { opts.readyFile = v; },
+    '--log': (v) => { opts.log = v; },
+    '--log-level': (v) => { opts.logLevel = v; },
+  }, usage);
   if (opts.key === null || opts.secret === null) usage('--key and --secret are required');
-  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) usage('bad --port');
+  if (!validPort(opts.port)) usage('bad --port');
   if (opts.key.includes(':')) usage('the key cannot contain ":"');
   return opts;
 }

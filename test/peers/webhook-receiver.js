@@ -36,7 +36,7 @@
 //   GET  /_received   JSON list of every record so far (same objects as --out)
 //   DELETE /_received forget the in-memory list (--out is untouched)
 'use strict';
-const { exitOnStopSignals, listenOnLoopback } = require('./peer-common');
+const { parseFlags, validPort, exitOnStopSignals, listenOnLoopback } = require('./peer-common');
 
 const fs = require('fs');
 const http = require('http');
@@ -50,29 +50,17 @@ function usage(msg) {
 }
 
 const opts = { port: 0, secrets: [], expectAuth: null, out: null, readyFile: null, status: 204 };
-{
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) usage(`missing value for ${a}`);
-      return argv[++i];
-    };
-    switch (a) {
-      case '--port': opts.port = Number(next()); break;
-      case '--secret': opts.secrets.push(next()); break;
-      case '--expect-auth': opts.expectAuth = next(); break;
-      case '--out': opts.out = next(); break;
-      case '--ready-file': opts.readyFile = next(); break;
-      case '--status': opts.status = Number(next()); break;
-      case '-h': case '--help': usage(); break;
-      default: usage(`unknown argument ${a}`);
-    }
-  }
-  if (!opts.out) usage('--out is required');
-  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) usage('bad --port');
-  if (!validStatus(opts.status)) usage('bad --status');
-}
+parseFlags(process.argv.slice(2), {
+  '--port': (v) => { opts.port = Number(v); },
+  '--secret': (v) => { opts.secrets.push(v); },
+  '--expect-auth': (v) => { opts.expectAuth = v; },
+  '--out': (v) => { opts.out = v; },
+  '--ready-file': (v) => { opts.readyFile = v; },
+  '--status': (v) => { opts.status = Number(v); },
+}, usage);
+if (!opts.out) usage('--out is required');
+if (!validPort(opts.port)) usage('bad --port');
+if (!validStatus(opts.status)) usage('bad --status');
 
 function validStatus(s) { return Number.isInteger(s) && s >= 100 && s <= 599; }
 
