@@ -20,7 +20,8 @@
 #   BENCH_EVENT_TYPES=...      the event mix, comma-separated names from
 #                              test/golden/events (default: the nine learning events)
 #   BENCH_EVENT_IDS=sequential the ids of the events wrk sends: sequential (PREFIX-
-#                              THREAD-COUNTER) or random (64 random bits first, as UUIDs)
+#                              THREAD-COUNTER) or random (64 random bits first, as UUIDs);
+#                              with sequential, one more single-ingest run uses random ones
 #   BENCH_RECEIVER_URL=        deliver to this receiver instead of the bench's nginx
 #   BENCH_WRK_THREADS=1        wrk threads
 #   BENCH_PUNT_THREADS=2       punt serve --threads
@@ -401,6 +402,26 @@ measure_ingest() {
   cpu_record ingest_xapi event "$cpu_before" "$cpu_after" $((stored - first_stored))
   stop_punt
   measure_ingest_in_memory
+  [[ $EVENT_IDS == random ]] || measure_ingest_random_ids
+}
+
+# Not the target: the same single ingest on a fresh punt with ids in random
+# order, as platforms sending UUIDs have: each event then lands on a random
+# leaf of the (org, id) index that keeps ids unique, so a commit writes more
+# pages than with ids in order. Its ratio is to that punt's /healthz right
+# after it.
+measure_ingest_random_ids() {
+  local json rate after
+  start_punt ingest_random
+  disabled_sub webhook '["*"]' >/dev/null
+  json=$(run_wrk ingest_random "$CONNS" "$base" events "$tmp/templates.ndjson" 1 u1 "$key" random)
+  rate=$(wrk_rate "$json")
+  result ingest_random_rate "$rate"
+  json=$(run_wrk healthz_random "$CONNS" "$base" static GET /healthz)
+  after=$(wrk_rate "$json")
+  result healthz_random_rate "$after"
+  result ingest_random_ratio "$(awk -v r="$rate" -v h="$after" 'BEGIN { printf "%.3f", r / h }')"
+  stop_punt
 }
 
 # Not the target: where single ingest's round trip waits. What a durable

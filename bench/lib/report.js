@@ -301,6 +301,11 @@ function markdown(table, goals, r, env) {
       `a diagnostic, not the target): ${fmt(r.ingest_memory_rate, 'events/s')} against /healthz ${
       fmt(r.healthz_memory_rate, 'req/s')} right after = ${n(r.ingest_memory_ratio)} x`);
   }
+  if (Number.isFinite(r.ingest_random_rate)) {
+    out.push(`- single ingest with event ids in random order (as UUIDs; a fresh punt; not the target): ${
+      fmt(r.ingest_random_rate, 'events/s')} against /healthz ${fmt(r.healthz_random_rate, 'req/s')} right after = ${
+      n(r.ingest_random_ratio)} x`);
+  }
   d('batched ingest: events stored (held)', r.batch_stored);
   d('batched ingest: p99 latency of a request', r.batch_p99_ms, ' ms');
   d('xAPI: deliveries (delivered / dead)', r.xapi_delivered, ` / ${r.xapi_dead}`);
