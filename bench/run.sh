@@ -411,17 +411,24 @@ measure_ingest() {
 # pages than with ids in order. Its ratio is to that punt's /healthz right
 # after it.
 measure_ingest_random_ids() {
-  local json rate after
   start_punt ingest_random
-  disabled_sub webhook '["*"]' >/dev/null
-  json=$(run_wrk ingest_random "$CONNS" "$base" events "$tmp/templates.ndjson" 1 u1 "$key" random)
-  rate=$(wrk_rate "$json")
-  result ingest_random_rate "$rate"
-  json=$(run_wrk healthz_random "$CONNS" "$base" static GET /healthz)
-  after=$(wrk_rate "$json")
-  result healthz_random_rate "$after"
-  result ingest_random_ratio "$(awk -v r="$rate" -v h="$after" 'BEGIN { printf "%.3f", r / h }')"
+  ingest_then_healthz random u1 random
   stop_punt
+}
+
+# ingest_then_healthz NAME ID_PREFIX IDS: on the punt just started, a disabled
+# webhook subscription, one single-ingest run, then /healthz right after it;
+# records ingest_NAME_rate, healthz_NAME_rate and ingest_NAME_ratio.
+ingest_then_healthz() {
+  local name=$1 json rate after
+  disabled_sub webhook '["*"]' >/dev/null
+  json=$(run_wrk "ingest_$name" "$CONNS" "$base" events "$tmp/templates.ndjson" 1 "$2" "$key" "$3")
+  rate=$(wrk_rate "$json")
+  result "ingest_${name}_rate" "$rate"
+  json=$(run_wrk "healthz_$name" "$CONNS" "$base" static GET /healthz)
+  after=$(wrk_rate "$json")
+  result "healthz_${name}_rate" "$after"
+  result "ingest_${name}_ratio" "$(awk -v r="$rate" -v h="$after" 'BEGIN { printf "%.3f", r / h }')"
 }
 
 # Not the target: where single ingest's round trip waits. What a durable
@@ -429,7 +436,7 @@ measure_ingest_random_ids() {
 # one WAL sync's worth), and the same single ingest with the data dir in
 # memory (tmpfs), where that sync costs next to nothing.
 measure_ingest_in_memory() {
-  local out json rate after
+  local out
   out=$(timeout -k 5 120 node "$lib/flush.js" "$tmp") || die "flush.js: $out"
   result disk_flush_median_us "$(kv "$out" median_us)"
   result disk_flush_p90_us "$(kv "$out" p90_us)"
@@ -438,14 +445,7 @@ measure_ingest_in_memory() {
   out=$(timeout -k 5 120 node "$lib/flush.js" "$memory_tmp") || die "flush.js: $out"
   result memory_flush_median_us "$(kv "$out" median_us)"
   DATA_PARENT=$memory_tmp start_punt ingest_memory
-  disabled_sub webhook '["*"]' >/dev/null
-  json=$(run_wrk ingest_memory "$CONNS" "$base" events "$tmp/templates.ndjson" 1 m1 "$key" "$EVENT_IDS")
-  rate=$(wrk_rate "$json")
-  result ingest_memory_rate "$rate"
-  json=$(run_wrk healthz_memory "$CONNS" "$base" static GET /healthz)
-  after=$(wrk_rate "$json")
-  result healthz_memory_rate "$after"
-  result ingest_memory_ratio "$(awk -v r="$rate" -v h="$after" 'BEGIN { printf "%.3f", r / h }')"
+  ingest_then_healthz memory m1 "$EVENT_IDS"
   stop_punt
   rm -rf "$memory_tmp"
   memory_tmp=""
