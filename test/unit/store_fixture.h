@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -100,6 +101,26 @@ class StoreFixture : public ::testing::Test {
     query.state = state;
     query.limit = 500;
     return store_->ListDeliveries(query);
+  }
+
+  // Counts rows through a connection of its own, as another process would.
+  int64_t Count(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
+    int64_t n = -1;
+    if (sqlite3_step(stmt) == SQLITE_ROW) n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
+  }
+
+  // Writes the rows of the subscription's deliveries that have none yet
+  // (deferred_rows.h), as a read of its deliveries does: for a test that
+  // changes or counts rows by hand.
+  void WriteDeferredRows(const std::string& org, const std::string& sub) {
+    ASSERT_FALSE(store_->CountDeliveries(org, sub).empty());
   }
 
   // Runs `sql` on the store's write connection, as a writer job: for a state

@@ -46,19 +46,6 @@ class SqliteStoreTest : public testing::StoreFixture {
     return answer;
   }
 
-  // Counts rows through a connection of its own, as another process would.
-  int64_t Count(const std::string& sql) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
-    int64_t n = -1;
-    if (sqlite3_step(stmt) == SQLITE_ROW) n = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return n;
-  }
-
   // Waits until the writer has run the follow-up jobs of a deletion: the
   // subscription's row is gone. Bounded: gives up after about 10 s.
   bool WaitUntilGone(const std::string& sub_id) {
@@ -269,7 +256,9 @@ TEST_F(SqliteStoreTest, BodyIsStoredOncePerEventAndFormat) {
   EXPECT_EQ(result.deliveries, 5);
   EXPECT_EQ(Count("SELECT count(*) FROM statements"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM events WHERE webhook_body IS NOT NULL"), 1);
-  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 5);
+  // The xAPI deliveries' rows; the webhook ones' are written when they are
+  // claimed or read (deferred_rows.h).
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 3);
 
   // Every delivery sends the one body of its subscription's format.
   std::vector<DueDelivery> due = store_->ClaimDue(clock_.Now(), 10, kUnlimited);
@@ -413,11 +402,16 @@ TEST_F(SqliteStoreTest, ConcurrentIngestsShareCommits) {
               static_cast<long long>(commits), static_cast<long long>(after.largest_group));
   EXPECT_EQ(ok.load(), kCalls);
   EXPECT_EQ(Count("SELECT count(*) FROM events"), kCalls + kThreads);
-  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), kCalls + kThreads);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 0);  // written when needed
+  const sqlite::WriterStats ingested = impl().writer_stats();
   EXPECT_EQ(after.jobs - before.jobs, kCalls);
   EXPECT_LE(commits, kCalls);
   EXPECT_EQ(wakeups.load(), commits);  // once per group, not per call
   EXPECT_EQ(after.groups_run_again, before.groups_run_again);  // no job failed: no savepoints
+  // A read of the deliveries writes their rows, in slices of 2,000 events.
+  EXPECT_EQ(store_->CountDeliveries("org_a", "hook")[DeliveryState::kPending], kCalls + kThreads);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), kCalls + kThreads);
+  EXPECT_EQ(impl().writer_stats().jobs - ingested.jobs, 1);
 }
 
 // Claims and attempt records only repeat a delivery if a power loss takes
@@ -432,6 +426,10 @@ TEST_F(SqliteStoreTest, OnlyGroupsWithDurableJobsSync) {
   EXPECT_EQ(ingested.syncs - before.syncs, 1);  // the answer came after the WAL's sync
 
   DueDelivery due = store_->ClaimDue(clock_.Now(), 1, kUnlimited).at(0);
+  // The claim wrote the delivery's row (deferred_rows.h) without a sync.
+  sqlite::WriterStats claimed = impl().writer_stats();
+  EXPECT_EQ(claimed.commits - ingested.commits, 1);
+  EXPECT_EQ(claimed.synced_commits, ingested.synced_commits);
   AttemptOutcome delivered;
   delivered.delivery_id = due.delivery_id;
   delivered.attempt.at = clock_.Now();
@@ -439,9 +437,9 @@ TEST_F(SqliteStoreTest, OnlyGroupsWithDurableJobsSync) {
   delivered.new_state = DeliveryState::kDelivered;
   store_->RecordAttempts({delivered});
   sqlite::WriterStats recorded = impl().writer_stats();
-  // The claim wrote nothing (claims are kept in memory, read on a connection
-  // of their own); the record committed once, without a sync.
-  EXPECT_EQ(recorded.commits - ingested.commits, 1);
+  // The claim itself wrote nothing (claims are kept in memory, read on a
+  // connection of their own); the record committed once, without a sync.
+  EXPECT_EQ(recorded.commits - claimed.commits, 1);
   EXPECT_EQ(recorded.synced_commits, ingested.synced_commits);
   EXPECT_EQ(recorded.syncs, ingested.syncs);
   EXPECT_EQ(store_->GetDelivery("org_a", due.delivery_id)->state, DeliveryState::kDelivered);
@@ -528,6 +526,16 @@ class HeldGroupTest : public SqliteStoreTest {
   static bool Ready(std::future<IngestResult>& f) {
     return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
   }
+  // An attempt record's kind of job (not durable), waited for.
+  Status RenameOrg(bool urgent) {
+    return writer().RunSync(
+        [](sqlite::Db& db, bool*) {
+          return db.Exec("UPDATE orgs SET name = 'Renamed' WHERE id = 'org_a'", nullptr)
+                     ? Status::Ok()
+                     : Status::Failed("update failed");
+        },
+        /*durable=*/false, urgent);
+  }
 };
 
 TEST_F(HeldGroupTest, JobsThatComeDuringASyncShareOneCommitAfterIt) {
@@ -561,13 +569,7 @@ TEST_F(HeldGroupTest, AGroupOfOnlyNonDurableJobsIsNotHeld) {
   sqlite::WriterStats before = impl().writer_stats();
   auto a = IngestAndHoldItsSync("a");
   // An attempt record's kind of job: it returns while the sync is still held.
-  Status status = writer().RunSync(
-      [](sqlite::Db& db, bool*) {
-        return db.Exec("UPDATE orgs SET name = 'Renamed' WHERE id = 'org_a'", nullptr)
-                   ? Status::Ok()
-                   : Status::Failed("update failed");
-      },
-      /*durable=*/false);
+  Status status = RenameOrg(/*urgent=*/false);
   EXPECT_TRUE(status.ok()) << status.message;
   EXPECT_TRUE(writer().SyncingForTest());
   EXPECT_FALSE(Ready(a));
@@ -575,6 +577,25 @@ TEST_F(HeldGroupTest, AGroupOfOnlyNonDurableJobsIsNotHeld) {
   EXPECT_EQ(Count("SELECT count(*) FROM orgs WHERE name = 'Renamed'"), 1);
   writer().ReleaseSyncForTest();
   EXPECT_TRUE(a.get().ok);
+}
+
+// A claim waits for the rows a catch-up writes (deferred_rows.h), not for
+// the sync of the ingests it shares a group with: an urgent job's group
+// commits at once, and the job is finished at its commit.
+TEST_F(HeldGroupTest, AnUrgentJobCommitsTheHeldGroupAndReturnsBeforeItsSync) {
+  sqlite::WriterStats before = impl().writer_stats();
+  auto a = IngestAndHoldItsSync("a");
+  auto b = IngestAsync({Event("b")});
+  ASSERT_TRUE(WaitFor([&] { return writer().QueuedForTest() == 0; }));  // b's group is held
+  Status status = RenameOrg(/*urgent=*/true);
+  EXPECT_TRUE(status.ok()) << status.message;
+  EXPECT_TRUE(writer().SyncingForTest());
+  EXPECT_EQ(impl().writer_stats().commits, before.commits + 2);  // a; then b with it
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 2);
+  EXPECT_FALSE(Ready(b));  // b's answer still waits for its sync
+  writer().ReleaseSyncForTest();
+  EXPECT_TRUE(a.get().ok);
+  EXPECT_TRUE(b.get().ok);
 }
 
 TEST_F(HeldGroupTest, AJobThatFailsInAHeldGroupFailsAlone) {
@@ -674,6 +695,7 @@ TEST_F(SqliteStoreTest, EnablingReleasesRetryingDeliveriesInSlices) {
   std::vector<NewEvent> events;
   for (int i = 0; i < 35; ++i) events.push_back(Event("e" + std::to_string(i)));
   ASSERT_TRUE(IngestSync("org_a", std::move(events)).ok);
+  WriteDeferredRows("org_a", "hook");
   const Millis later = clock_.Now() + 3'600'000;
   ASSERT_TRUE(
       ExecOnWriter("UPDATE deliveries SET state = 2, next_attempt_at = " + std::to_string(later))
@@ -722,6 +744,7 @@ TEST_F(SqliteStoreTest, ARestartFinishesAnEnablingAStopInterrupted) {
   CreateOrg("org_a");
   CreateSub("org_a", "on", SubscriptionKind::kWebhook, {"*"});
   ASSERT_TRUE(IngestSync("org_a", {Event("e1"), Event("e2"), Event("e3")}).ok);
+  WriteDeferredRows("org_a", "on");
   const Millis enabled_at = clock_.Now();
   const Millis later = enabled_at + 3'600'000;
   store_.reset();
@@ -1183,6 +1206,7 @@ TEST_F(SqliteStoreTest, ResetInFlightMovesRowsAnOlderPuntLeftInFlight) {
   CreateOrg("org_a");
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
   ASSERT_TRUE(IngestSync("org_a", {Event("e1"), Event("e2")}).ok);
+  WriteDeferredRows("org_a", "hook");
   store_.reset();
   {
     sqlite3* db = nullptr;
@@ -1631,6 +1655,7 @@ TEST_F(SqliteStoreTest, ADeletionSliceTakesASliceAndTheRowLast) {
   ASSERT_TRUE(IngestSync("org_a", {Event("e1"), Event("e2"), Event("e3"), Event("e4"),
                                    Event("e5")})
                   .ok);
+  WriteDeferredRows("org_a", "hook");
   auto slice = [&](bool* gone) {
     return impl().writer_for_test().RunSync([gone](sqlite::Db& db, bool*) {
       return sqlite::DeleteDeliveriesSlice(db, "hook", 2, gone);
@@ -1763,7 +1788,7 @@ TEST_F(SqliteStoreTest, AnUpgradeDoesNotLeaveItsWalBehind) {
         << error;
   }
   Open();
-  EXPECT_EQ(impl().migrations_applied(), 1);
+  EXPECT_EQ(impl().migrations_applied(), sqlite::LatestSchemaVersion() - 8);
   EXPECT_EQ(Count("SELECT count(*) FROM events WHERE length(webhook_body) = 1000"), 2000);
   EXPECT_GT(fs::file_size(path()), 2'000'000u);
   EXPECT_LT(fs::file_size(path() + "-wal"), 100'000u);

@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "store/sqlite/deferred_rows.h"
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store_impl.h"
 #include "util/log.h"
@@ -19,6 +20,9 @@ namespace {
 constexpr int kMaxListLimit = 500;
 constexpr size_t kMaxResponseBytes = 4096;
 constexpr Millis kNoDueTime = std::numeric_limits<Millis>::max();
+// How many slices of deferred rows (deferred_rows.h) a claim writes at most
+// for one subscription before it reads what is due.
+constexpr int kDeferredSlicesInAClaim = 8;
 
 constexpr int64_t StateValue(DeliveryState state) { return static_cast<int64_t>(state); }
 
@@ -404,6 +408,91 @@ Status Record(Db& db, const AttemptOutcome& outcome, Millis now, RecordContext& 
 
 }  // namespace
 
+void SqliteStore::MarkBehind(const std::vector<std::string>& sub_ids) {
+  if (sub_ids.empty()) return;
+  std::lock_guard lock(behind_mu_);
+  behind_.insert(sub_ids.begin(), sub_ids.end());
+}
+
+// Taken out of behind_ before the job runs: an ingest that marks one again
+// meanwhile is caught up by the next claim. A disabled one is left out until
+// it is enabled (UpdateSubscription marks it then).
+void SqliteStore::CatchUpBehind(int wanted) {
+  if (writer_.failed()) return;  // it could write nothing: they stay marked
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(behind_mu_);
+    if (behind_.empty()) return;
+    ids.assign(behind_.begin(), behind_.end());
+    behind_.clear();
+  }
+  const int slice = slice_.load();
+  std::vector<DeferredSlice> slices(ids.size());
+  Status status = writer_.RunSync(
+      [&](Db& db, bool* made_due) {
+        for (size_t i = 0; i < ids.size(); ++i) {
+          // Slices until the claim could take all it wants, or a few.
+          DeferredSlice& all = slices[i];
+          all = DeferredSlice{};  // the writer may run this twice
+          for (int n = 0; n < kDeferredSlicesInAClaim; ++n) {
+            DeferredSlice next;
+            Status written = WriteDeferredRows(db, ids[i], "", slice, /*enabled_only=*/true,
+                                               clock_.Now(), &next);
+            if (!written.ok()) return written;
+            if (n == 0) all.due_from = next.due_from;  // the earliest
+            all.found = next.found;
+            all.enabled = next.enabled;
+            all.more = next.more;
+            all.written += next.written;
+            if (!next.more || !next.enabled || all.written >= wanted) break;
+          }
+          // More to write: the next claim, which this wakes, goes on.
+          if (all.more && all.enabled) *made_due = true;
+        }
+        return Status::Ok();
+      },
+      // Lost to a power cut, the rows are written again. The claim waits
+      // for the commit alone, not for a sync of ingests grouped with it.
+      /*durable=*/false, /*urgent=*/true);
+  if (!status.ok()) {
+    LogError("cannot write the rows of deliveries to claim", {{"error", status.message}});
+    MarkBehind(ids);
+    return;
+  }
+  std::vector<std::string> again;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    // Due since their events' acceptance: maybe behind a claim cursor.
+    if (slices[i].written > 0) cursors_.NoteMoved(ids[i], slices[i].due_from);
+    if (slices[i].enabled && slices[i].more) again.push_back(ids[i]);
+  }
+  MarkBehind(again);
+}
+
+Status SqliteStore::CatchUpRows(const std::string& org_id, const std::string& sub_id) {
+  {
+    // Most reads find nothing to write: they need not wait for the writer.
+    std::string error;
+    ReadPool::Lease db = readers_.Acquire(&error);
+    if (!db) return Status::Failed("cannot read: " + error);
+    bool any = false;
+    Status status = HasDeferred(*db, sub_id, org_id, &any);
+    if (!status.ok() || !any) return status;
+  }
+  const int slice = slice_.load();
+  DeferredSlice done;
+  do {
+    Status status = writer_.RunSync(
+        [&](Db& db, bool*) {
+          return WriteDeferredRows(db, sub_id, org_id, slice, /*enabled_only=*/false, clock_.Now(),
+                                   &done);
+        },
+        /*durable=*/false, /*urgent=*/true);
+    if (!status.ok()) return status;
+    if (done.written > 0) cursors_.NoteMoved(sub_id, done.due_from);
+  } while (done.more && !moves_stopped_);
+  return Status::Ok();
+}
+
 void SqliteStore::ShowClaimed(Delivery& delivery) const {
   if (ClaimedSet::ShowsInFlight(delivery.state) && claimed_.Contains(delivery.id)) {
     delivery.state = DeliveryState::kInFlight;
@@ -427,6 +516,9 @@ std::vector<Delivery> SqliteStore::ListDeliveries(const DeliveryQuery& query, St
       "AND (?7 IS NULL OR d.updated_at < ?7) ORDER BY d.id LIMIT ?5";
   std::vector<Delivery> deliveries;
   std::string error;
+  Status rows = CatchUpRows(query.org_id, query.subscription_id);
+  // Read on without them if they cannot be written (the writer refuses).
+  if (!rows.ok()) LogWarn("cannot write deferred delivery rows", {{"error", rows.message}});
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db) {
     NoteReadFailure(failed, "the deliveries", error);
@@ -500,6 +592,7 @@ std::vector<DueDelivery> SqliteStore::ClaimDue(Millis now, int limit,
   std::vector<DueDelivery> claimed;
   // Once the writer refuses, no outcome could be recorded: send nothing more.
   if (limit <= 0 || writer_.failed()) return claimed;
+  CatchUpBehind(limit);  // committed before the claim's snapshot starts
   size_t turn = claim_turn_++;
   // A claim writes nothing, so it reads on a read connection and never waits
   // for the writer. One claim at a time, and the claims are copied before its
@@ -588,6 +681,7 @@ int SqliteStore::ResetInFlight() {
   int moved = 0;
   std::vector<std::string> deleted;   // subscriptions whose deletion a stop interrupted
   std::vector<std::string> enabling;  // the same for their enabling's slices
+  std::vector<std::string> behind;    // enabled webhook subscriptions
   Status status = writer_.RunSync([&](Db& db, bool* made_due) {
     // In flight (1) written out: deliveries_in_flight_held_dead.
     Query q = db.Prepare("UPDATE deliveries SET state = 0, updated_at = ?1 WHERE state = 1");
@@ -602,8 +696,15 @@ int SqliteStore::ResetInFlight() {
         "SELECT id, deleted_at > 0 FROM subscriptions WHERE deleted_at > 0 "
         "OR (enabled = 1 AND (requeue_until > 0 OR release_until > 0))");
     while (marked.Step()) (marked.Int(1) ? deleted : enabling).push_back(marked.Text(0));
-    return marked.ok() ? Status::Ok() : QueryStatus(marked, "cannot find unfinished work");
+    if (!marked.ok()) return QueryStatus(marked, "cannot find unfinished work");
+    // Events may wait for their deliveries' rows (deferred_rows.h).
+    behind.clear();
+    Query webhooks = db.Prepare(
+        "SELECT id FROM subscriptions WHERE kind = 'webhook' AND enabled = 1 AND deleted_at = 0");
+    while (webhooks.Step()) behind.push_back(webhooks.Text(0));
+    return webhooks.ok() ? Status::Ok() : QueryStatus(webhooks, "cannot read subscriptions");
   });
+  MarkBehind(behind);
   if (status.ok()) {
     for (const std::string& sub_id : deleted) {
       LogInfo("going on deleting a subscription deleted before the stop",
@@ -622,6 +723,7 @@ int SqliteStore::ResetInFlight() {
 }
 
 std::optional<Millis> SqliteStore::NextDueTime(Millis after) {
+  CatchUpBehind(1);  // deliveries without rows are due too
   std::string error;
   ReadPool::Lease db = readers_.Acquire(&error);
   if (!db) return std::nullopt;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "store/sqlite/bodies.h"
+#include "store/sqlite/deferred_rows.h"
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store_impl.h"
 
@@ -12,6 +13,13 @@ namespace punt::store::sqlite {
 namespace {
 
 using SubscriptionsByOrg = std::unordered_map<std::string, std::vector<Subscription>>;
+
+// The events' accepted_at, which never goes backwards (deferred_rows.h), and
+// the clock's time, at which their deliveries written now are due.
+struct IngestTimes {
+  Millis accepted_at = 0;
+  Millis clock = 0;
+};
 
 // The organisation's subscriptions as ingest needs them (kept by the store
 // in ingest_subscriptions_ until one changes). Only the fields Matches and
@@ -68,12 +76,14 @@ Status InsertDelivery(Db& db, const Subscription& sub, int64_t seq, Millis now) 
 }
 
 // An event that came without its statement gets one if an xAPI
-// subscription takes a delivery of it.
+// subscription takes a delivery of it. A webhook subscription's delivery
+// gets its row later (deferred_rows.h): deferred[i] is set for subs[i].
 Status StoreEvent(Db& db, const std::string& org_id, const NewEvent& event,
-                  const std::vector<Subscription>& subs, Millis now, MissingStatements& missing,
-                  IngestResult* result, bool* made_due) {
+                  const std::vector<Subscription>& subs, const IngestTimes& now,
+                  MissingStatements& missing, IngestResult* result, bool* made_due,
+                  std::vector<char>& deferred) {
   int64_t seq = 0;
-  Status status = InsertEvent(db, org_id, event, now, &seq);
+  Status status = InsertEvent(db, org_id, event, now.accepted_at, &seq);
   if (!status.ok()) return status;
   if (seq == 0) {
     ++result->duplicates;
@@ -93,19 +103,25 @@ Status StoreEvent(Db& db, const std::string& org_id, const NewEvent& event,
       }
     }
   }
-  for (const Subscription& sub : subs) {
-    if (!status.ok()) break;
+  for (size_t i = 0; i < subs.size() && status.ok(); ++i) {
+    const Subscription& sub = subs[i];
     if (!Matches(sub, event.type, event.learning)) continue;
-    status = InsertDelivery(db, sub, seq, now);
     ++result->deliveries;
     *made_due = *made_due || sub.enabled;
+    if (sub.kind == SubscriptionKind::kWebhook) {
+      deferred[i] = 1;
+    } else {
+      status = InsertDelivery(db, sub, seq, now.clock);
+    }
   }
   return status;
 }
 
+// *deferred: the webhook subscriptions with deliveries whose rows wait.
 Status IngestBatch(Db& db, const std::string& org_id, const std::vector<NewEvent>& events,
-                   Millis now, SubscriptionsByOrg& cache, const StatementBuilder& builder,
-                   IngestResult* result, bool* made_due) {
+                   const IngestTimes& now, SubscriptionsByOrg& cache,
+                   const StatementBuilder& builder, IngestResult* result, bool* made_due,
+                   std::vector<std::string>* deferred) {
   Status status = Status::Ok();
   auto cached = cache.find(org_id);
   if (cached == cache.end()) {
@@ -116,9 +132,13 @@ Status IngestBatch(Db& db, const std::string& org_id, const std::vector<NewEvent
   }
   const std::vector<Subscription>& subs = cached->second;
   MissingStatements missing(db, org_id, builder);
+  std::vector<char> waiting(subs.size(), 0);
   for (const NewEvent& event : events) {
     if (!status.ok()) break;
-    status = StoreEvent(db, org_id, event, subs, now, missing, result, made_due);
+    status = StoreEvent(db, org_id, event, subs, now, missing, result, made_due, waiting);
+  }
+  for (size_t i = 0; i < subs.size(); ++i) {
+    if (waiting[i]) deferred->push_back(subs[i].id);
   }
   return status;
 }
@@ -131,8 +151,24 @@ void SqliteStore::Ingest(const std::string& org_id, std::vector<NewEvent> events
   WriteJob job;
   job.run = [this, org_id, events = std::move(events), result](Db& db, bool* made_due) {
     *result = IngestResult{};
-    return IngestBatch(db, org_id, events, clock_.Now(), ingest_subscriptions_,
-                       statement_builder_, result.get(), made_due);
+    // accepted_at never goes backwards, even when the clock does
+    // (deferred_rows.h reads the events in that order).
+    if (last_accepted_at_ < 0) {
+      Status status = NewestAcceptedAt(db, &last_accepted_at_);
+      if (!status.ok()) {
+        last_accepted_at_ = -1;
+        return status;
+      }
+    }
+    const Millis now = clock_.Now();
+    last_accepted_at_ = std::max(now, last_accepted_at_);
+    std::vector<std::string> deferred;
+    Status status = IngestBatch(db, org_id, events, {last_accepted_at_, now}, ingest_subscriptions_,
+                                statement_builder_, result.get(), made_due, &deferred);
+    // Marked even if this job is rolled back: a catch-up with nothing to do
+    // costs a read.
+    if (status.ok()) MarkBehind(deferred);
+    return status;
   };
   job.finish = [result, done = std::move(done)](const Status& status) {
     if (status.ok()) {

@@ -4,8 +4,10 @@
 #include <utility>
 
 #include "store/sqlite/bodies.h"
+#include "store/sqlite/deferred_rows.h"
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store_impl.h"
+#include "util/log.h"
 
 namespace punt::store::sqlite {
 
@@ -218,6 +220,10 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
                                                               const std::string& subscription_id,
                                                               Status* failed) {
   std::map<DeliveryState, int64_t> counts;
+  Status rows = CatchUpRows(org_id, subscription_id);
+  // If they cannot be written (the writer refuses), they are counted as
+  // pending from the events.
+  if (!rows.ok()) LogWarn("cannot write deferred delivery rows", {{"error", rows.message}});
   // Before the snapshot starts (delivery_totals.h).
   const DeliveryTotals::Kept kept = totals_.Get(subscription_id);
   std::string error;
@@ -276,6 +282,15 @@ std::map<DeliveryState, int64_t> SqliteStore::CountDeliveries(const std::string&
     } else {
       counts.clear();
       read_error = q.error();
+    }
+  }
+  if (!counts.empty() && !rows.ok()) {
+    int64_t deferred = 0;
+    Status counted = CountDeferred(*db, subscription_id, &deferred);
+    counts[DeliveryState::kPending] += deferred;
+    if (!counted.ok()) {
+      counts.clear();
+      read_error = counted.message;
     }
   }
   // Claimed deliveries whose rows still wait count as in_flight

@@ -5,6 +5,7 @@
 #include <memory>
 #include <utility>
 
+#include "store/sqlite/deferred_rows.h"
 #include "store/sqlite/rows.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_store_impl.h"
@@ -362,6 +363,11 @@ Status SqliteStore::CreateSubscription(const Subscription& sub) {
     Query q = db.Prepare(kSql);
     BindSubscription(q, row);
     if (!q.Run()) return QueryStatus(q, "cannot create subscription");
+    // Its deliveries are of the events stored from now on (deferred_rows.h).
+    Query from = db.Prepare(
+        "UPDATE subscriptions SET rows_through = (SELECT ifnull(max(seq), 0) FROM events) "
+        "WHERE id = ?1");
+    if (!from.BindText(1, row.id).Run()) return QueryStatus(from, "cannot create subscription");
     return Status::Ok();
   });
   ForgetWantsStatements(sub.org_id);  // after the commit: a read before it is not kept
@@ -369,6 +375,10 @@ Status SqliteStore::CreateSubscription(const Subscription& sub) {
 }
 
 namespace {
+
+// How many slices of deferred rows a change of a subscription's filter
+// writes in its own commit; a longer backlog's are written before it.
+constexpr int kDeferredSlicesInAChange = 4;
 
 // One subscription (?1 id, ?2 org_id) as the API reads it.
 const std::string& SelectSubscriptionSql() {
@@ -425,60 +435,91 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub, const Subscripti
   bool enabling = false;
   bool more = false;  // the enabling's first slice was full: more may wait
   Millis now = 0;
-  Status status = writer_.RunSync([&](Db& db, bool* made_due) {
-    enabling = more = false;  // the writer may run this twice
-    ingest_subscriptions_.erase(sub.org_id);
-    bool was_enabled = false;
-    Millis last_updated_at = 0;
-    {
-      Query current = db.Prepare(
-          "SELECT enabled, updated_at FROM subscriptions "
-          "WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
-      if (!current.BindText(1, sub.id).BindText(2, sub.org_id).Step()) {
-        if (!current.ok()) return QueryStatus(current, "cannot read subscription");
-        return Status::NotFound("no subscription " + sub.id);
+  int64_t written = 0;  // deferred rows written (deferred_rows.h), by a run
+  int64_t total_written = 0;
+  bool behind = false;  // a new filter waits for the rows of a long backlog
+  Status status = Status::Ok();
+  for (;;) {
+    status = writer_.RunSync([&](Db& db, bool* made_due) {
+      enabling = more = behind = false;  // the writer may run this twice
+      written = 0;
+      ingest_subscriptions_.erase(sub.org_id);
+      bool was_enabled = false;
+      Millis last_updated_at = 0;
+      std::vector<std::string> events;
+      {
+        Query current = db.Prepare(
+            "SELECT enabled, updated_at, events FROM subscriptions "
+            "WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
+        if (!current.BindText(1, sub.id).BindText(2, sub.org_id).Step()) {
+          if (!current.ok()) return QueryStatus(current, "cannot read subscription");
+          return Status::NotFound("no subscription " + sub.id);
+        }
+        was_enabled = current.Int(0) != 0;
+        last_updated_at = current.Int(1);
+        events = DecodeEventTypes(current.Text(2));
+        if (as_read && (as_read->enabled != was_enabled || as_read->updated_at != current.Int(1))) {
+          return Status::Conflict("subscription " + sub.id + " changed since it was read");
+        }
       }
-      was_enabled = current.Int(0) != 0;
-      last_updated_at = current.Int(1);
-      if (as_read && (as_read->enabled != was_enabled || as_read->updated_at != current.Int(1))) {
-        return Status::Conflict("subscription " + sub.id + " changed since it was read");
+      // A new filter takes the events stored from its commit on: the
+      // deliveries of those before get their rows first, with the filter
+      // they came under (deferred_rows.h). A long backlog's go in slices
+      // of their own first (CatchUpRows below), and then this runs again.
+      DeferredSlice rows{.more = events != sub.events};
+      for (int i = 0; rows.more && i < kDeferredSlicesInAChange; ++i, written += rows.written) {
+        Status status =
+            WriteDeferredRows(db, sub.id, sub.org_id, slice, false, clock_.Now(), &rows);
+        if (!status.ok()) return status;
       }
-    }
-    now = clock_.Now();
-    Subscription row = sub;
-    // Always later than the last change, even in the same millisecond: a
-    // stale read (and a 410 to a request built before this change) is told
-    // by updated_at.
-    row.updated_at = std::max(now, last_updated_at + 1);
-    Query update = db.Prepare(
-        "UPDATE subscriptions SET url = ?4, description = ?5, events = ?6, enabled = ?7, "
-        "xapi_version = ?8, token_sealed = ?9, secret_sealed = ?10, token_hint = ?11, "
-        "max_in_flight = ?12, batch_size = ?13, updated_at = ?15 WHERE id = ?1 AND org_id = ?2");
-    BindSubscription(update, row);
-    if (!update.Run()) return QueryStatus(update, "cannot update subscription");
-    Status changed = Status::Ok();
-    if (was_enabled != sub.enabled) {
-      if (!sub.enabled) {
-        // Disabling moves nothing: its waiting deliveries read as held from now.
-        changed = SetDisabledReason(db, sub.id, "disabled by an admin");
-      } else {
-        enabling = true;
-        *made_due = true;  // its waiting deliveries can be claimed again
-        changed = StartEnabling(db, sub.id, now, slice, &more);
+      if (rows.more) {
+        behind = true;
+        return Status::Ok();
       }
-    }
-    if (!changed.ok() || !as_stored) return changed;
-    // Read in this transaction: an attempt's outcome committed after it
-    // (enabling makes deliveries due at once) is not part of this change.
-    Query read = db.Prepare(SelectSubscriptionSql());
-    if (!read.BindText(1, sub.id).BindText(2, sub.org_id).Step()) {
-      return QueryStatus(read, "cannot read subscription");
-    }
-    *as_stored = ReadSubscription(read);
-    return Status::Ok();
-  });
-  // Dead deliveries re-queued with old ids may be behind a claim cursor.
+      now = clock_.Now();
+      Subscription row = sub;
+      // Always later than the last change, even in the same millisecond: a
+      // stale read (and a 410 to a request built before this change) is told
+      // by updated_at.
+      row.updated_at = std::max(now, last_updated_at + 1);
+      Query update = db.Prepare(
+          "UPDATE subscriptions SET url = ?4, description = ?5, events = ?6, enabled = ?7, "
+          "xapi_version = ?8, token_sealed = ?9, secret_sealed = ?10, token_hint = ?11, "
+          "max_in_flight = ?12, batch_size = ?13, updated_at = ?15 WHERE id = ?1 AND org_id = ?2");
+      BindSubscription(update, row);
+      if (!update.Run()) return QueryStatus(update, "cannot update subscription");
+      Status changed = Status::Ok();
+      if (was_enabled != sub.enabled) {
+        if (!sub.enabled) {
+          // Disabling moves nothing: its waiting deliveries read as held from now.
+          changed = SetDisabledReason(db, sub.id, "disabled by an admin");
+        } else {
+          enabling = true;
+          *made_due = true;  // its waiting deliveries can be claimed again
+          changed = StartEnabling(db, sub.id, now, slice, &more);
+        }
+      }
+      if (!changed.ok() || !as_stored) return changed;
+      // Read in this transaction: an attempt's outcome committed after it
+      // (enabling makes deliveries due at once) is not part of this change.
+      Query read = db.Prepare(SelectSubscriptionSql());
+      if (!read.BindText(1, sub.id).BindText(2, sub.org_id).Step()) {
+        return QueryStatus(read, "cannot read subscription");
+      }
+      *as_stored = ReadSubscription(read);
+      return Status::Ok();
+    });
+    if (status.ok()) total_written += written;
+    if (!status.ok() || !behind) break;
+    status = CatchUpRows(sub.org_id, sub.id);
+    if (!status.ok()) break;
+  }
+  // Dead deliveries re-queued with old ids may be behind a claim cursor, as
+  // may rows just written for deliveries due since their events came.
   if (status.ok() && enabling) cursors_.NoteMoved(sub.id, now);
+  if (total_written > 0) cursors_.NoteMoved(sub.id, 0);
+  // Its events may wait for their deliveries' rows (deferred_rows.h).
+  if (status.ok() && enabling) MarkBehind({sub.id});
   if (status.ok()) NoteSubscriptionsChanged({sub.id});
   if (status.ok() && more) EnableRest(sub.id, slice);
   return status;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "store/sqlite/claim_cursors.h"
@@ -131,6 +132,15 @@ class SqliteStore final : public Store {
   // Runs `slice` as writer jobs, one after the other, until it has no more;
   // logs `stopped` (a string literal) if one fails.
   void RunSlices(const std::string& sub_id, std::string_view stopped, SliceJob slice);
+  // Deferred delivery rows (deferred_rows.h). MarkBehind notes webhook
+  // subscriptions that may have events past their rows_through; a claim
+  // first writes rows for each that is enabled (CatchUpBehind), at least
+  // `wanted` if there are as many (or a few slices).
+  // CatchUpRows writes all of one subscription's, slice by slice, before an
+  // API read or change of its deliveries (none: no writer job).
+  void MarkBehind(const std::vector<std::string>& sub_ids);
+  void CatchUpBehind(int wanted);
+  Status CatchUpRows(const std::string& org_id, const std::string& sub_id);
   // The slices of an enabling after its first (EnablingSlice).
   void EnableRest(const std::string& sub_id, int slice);
   struct ReplayProgress;
@@ -176,6 +186,11 @@ class SqliteStore final : public Store {
   std::unordered_map<std::string, std::vector<Subscription>> ingest_subscriptions_;
   // Writer thread only (SetStatementBuilder sets it through a writer job).
   StatementBuilder statement_builder_;
+  // Writer thread only: the accepted_at of the last ingest (-1: not read
+  // yet); the next is no earlier (deferred_rows.h).
+  Millis last_accepted_at_ = -1;
+  std::mutex behind_mu_;
+  std::unordered_set<std::string> behind_;  // protected by behind_mu_ (MarkBehind)
 
   // The deliveries the dispatcher holds (ClaimDue to RecordAttempts); their
   // rows still say pending or retrying.

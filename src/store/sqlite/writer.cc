@@ -69,7 +69,8 @@ void Writer::Submit(WriteJob job) {
   if (wake) work_.notify_one();
 }
 
-Status Writer::RunSync(std::function<Status(Db& db, bool* made_due)> run, bool durable) {
+Status Writer::RunSync(std::function<Status(Db& db, bool* made_due)> run, bool durable,
+                       bool urgent) {
   if (std::this_thread::get_id() == thread_.get_id() ||
       std::this_thread::get_id() == sync_thread_.get_id()) {
     return Status::Failed("a synchronous store write was called on the writer thread");
@@ -77,8 +78,8 @@ Status Writer::RunSync(std::function<Status(Db& db, bool* made_due)> run, bool d
   // Shared: the waiting caller may return while set_value is still finishing.
   auto promise = std::make_shared<std::promise<Status>>();
   std::future<Status> result = promise->get_future();
-  Submit({std::move(run), [promise](const Status& status) { promise->set_value(status); },
-          durable});
+  Submit({std::move(run), [promise](const Status& status) { promise->set_value(status); }, durable,
+          urgent && !durable});
   return result.get();
 }
 
@@ -245,9 +246,13 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
     for (size_t i = 0; i < group.size(); ++i) group[i].finish(outcomes[i].status);
     return;
   }
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (group[i].urgent) group[i].finish(outcomes[i].status);
+  }
   {
     std::lock_guard lock(mu_);
     for (size_t i = 0; i < group.size(); ++i) {
+      if (group[i].urgent) continue;
       to_sync_.push_back({std::move(group[i].finish), std::move(outcomes[i].status)});
     }
   }
@@ -300,8 +305,10 @@ void Writer::SyncLoop() {
 }
 
 bool Writer::TakeMoreWhileSyncing(std::deque<WriteJob>& group) {
-  // Only non-durable jobs: they are finished at their commit, not held.
-  if (std::none_of(group.begin(), group.end(), [](const WriteJob& job) { return job.durable; })) {
+  // Only non-durable jobs: they are finished at their commit, not held. An
+  // urgent job's caller waits for its commit.
+  if (std::none_of(group.begin(), group.end(), [](const WriteJob& job) { return job.durable; }) ||
+      std::any_of(group.begin(), group.end(), [](const WriteJob& job) { return job.urgent; })) {
     return false;
   }
   std::unique_lock lock(mu_);

@@ -23,7 +23,8 @@
 // safe to call twice: it starts from the state it captured, not from what an
 // earlier call left behind. After COMMIT every job of the group is finished
 // in submission order: on the writer thread for a group of only non-durable
-// jobs, on the sync thread after the sync otherwise. If a group cannot be
+// jobs, on the sync thread after the sync otherwise (but an urgent job at
+// its commit, on the writer thread: see WriteJob). If a group cannot be
 // committed, or a sync fails, every job waiting on it fails and the writer
 // refuses all later jobs (bg_error): it never carries on as if data were
 // safe.
@@ -59,6 +60,10 @@ struct WriteJob {
   std::function<void(const Status& status)> finish;
   // False when losing the commit to a power failure only repeats work.
   bool durable = true;
+  // For a non-durable job a caller waits on before it reads what the job
+  // wrote: a group holding it is not kept open for a sync, and it is
+  // finished at its commit even in a group that waits for a sync.
+  bool urgent = false;
 };
 
 struct WriterStats {
@@ -88,8 +93,10 @@ class Writer {
   }
 
   void Submit(WriteJob job);
-  // Submits `run` and waits for its group's outcome.
-  Status RunSync(std::function<Status(Db& db, bool* made_due)> run, bool durable = true);
+  // Submits `run` and waits for its group's outcome (`urgent` only when not
+  // `durable`: see WriteJob).
+  Status RunSync(std::function<Status(Db& db, bool* made_due)> run, bool durable = true,
+                 bool urgent = false);
 
   WriterStats stats() const;
   // True once a commit or a sync failed: every later job is refused.
