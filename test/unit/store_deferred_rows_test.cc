@@ -123,6 +123,22 @@ TEST_F(DeferredRowsTest, AFilterChangeAppliesToTheEventsAfterIt) {
   EXPECT_EQ(EventIds(all), expected);
 }
 
+// A replay's deliveries come after those ingest left without rows, as they
+// did when ingest wrote them.
+TEST_F(DeferredRowsTest, AReplayComesAfterTheDeliveriesWaitingForRows) {
+  CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
+  const Millis ingested_at = clock_.Now();
+  Ingest({"e1", "e2"});
+  clock_.Advance(1000);
+  ReplayResult replayed = store_->ReplaySync("org_a", "hook", 0, clock_.Now());
+  ASSERT_EQ(std::get<int64_t>(replayed), 2);
+  std::vector<Delivery> all = List("org_a", "hook");
+  EXPECT_EQ(EventIds(all), (Strings{"e1", "e2", "e1", "e2"}));
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0].created_at, ingested_at);
+  EXPECT_EQ(all[3].created_at, clock_.Now());
+}
+
 // After a restart, the claims go on writing rows from where the last one
 // stopped: none twice.
 TEST_F(DeferredRowsTest, ARestartGoesOnFromTheLastRowWritten) {

@@ -117,7 +117,8 @@ Status StoreEvent(Db& db, const std::string& org_id, const NewEvent& event,
   return status;
 }
 
-// *deferred: the webhook subscriptions with deliveries whose rows wait.
+// *deferred: the enabled webhook subscriptions with deliveries whose rows
+// wait (deferred_rows.h).
 Status IngestBatch(Db& db, const std::string& org_id, const std::vector<NewEvent>& events,
                    const IngestTimes& now, SubscriptionsByOrg& cache,
                    const StatementBuilder& builder, IngestResult* result, bool* made_due,
@@ -137,8 +138,9 @@ Status IngestBatch(Db& db, const std::string& org_id, const std::vector<NewEvent
     if (!status.ok()) break;
     status = StoreEvent(db, org_id, event, subs, now, missing, result, made_due, waiting);
   }
+  // A disabled one is marked when it is enabled.
   for (size_t i = 0; i < subs.size(); ++i) {
-    if (waiting[i]) deferred->push_back(subs[i].id);
+    if (waiting[i] && subs[i].enabled) deferred->push_back(subs[i].id);
   }
   return status;
 }
