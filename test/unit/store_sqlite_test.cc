@@ -1877,6 +1877,8 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseThatThenClaimsAndCounts) {
   EXPECT_EQ(Count("SELECT count(*) FROM events WHERE webhook_body = 'body ' || event_id"), 7);
   EXPECT_EQ(Count("SELECT event_seq FROM statements WHERE body = 'statement e3'"), 3);
   EXPECT_EQ(Count("SELECT count(*) FROM statements"), 1);
+  // Step 10: every subscription has the rows of every event stored before.
+  EXPECT_EQ(Count("SELECT count(*) FROM subscriptions WHERE rows_through = 7"), 2);
 
   using Counts = std::map<DeliveryState, int64_t>;
   EXPECT_EQ(store_->CountDeliveries("org_a", "off")[DeliveryState::kHeld], 2);
@@ -1928,6 +1930,11 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseThatThenClaimsAndCounts) {
   EXPECT_EQ(store_->ResetInFlight(), 4);  // e1, e4 of "hook"; e1, e2 of "off"
   EXPECT_EQ(store_->CountDeliveries("org_a", "hook")[DeliveryState::kPending], 2);
   EXPECT_EQ(store_->CountDeliveries("org_a", "off")[DeliveryState::kPending], 2);
+  // A new event's deliveries get their rows after the old ones', once each.
+  ASSERT_TRUE(IngestSync("org_a", {Event("e8")}).ok);
+  EXPECT_EQ(store_->CountDeliveries("org_a", "hook")[DeliveryState::kPending], 3);
+  EXPECT_EQ(store_->CountDeliveries("org_a", "off")[DeliveryState::kPending], 3);
+  EXPECT_EQ(Count("SELECT count(*) FROM deliveries"), 11);
 }
 
 TEST_F(SqliteStoreTest, RefusesAFileThatIsNotADatabase) {
