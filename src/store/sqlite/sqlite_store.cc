@@ -388,6 +388,48 @@ const std::string& SelectSubscriptionSql() {
   return kSql;
 }
 
+// What an update changes from: the subscription as stored.
+struct Stored {
+  bool enabled = false;
+  Millis updated_at = 0;
+  std::vector<std::string> events;
+};
+
+// NotFound when the organisation has none such; Conflict when `as_read` is
+// set and the stored one changed since (its updated_at or enabled differ).
+Status ReadStored(Db& db, const Subscription& sub, const Subscription* as_read, Stored* out) {
+  Query current = db.Prepare(
+      "SELECT enabled, updated_at, events FROM subscriptions "
+      "WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
+  if (!current.BindText(1, sub.id).BindText(2, sub.org_id).Step()) {
+    if (!current.ok()) return QueryStatus(current, "cannot read subscription");
+    return Status::NotFound("no subscription " + sub.id);
+  }
+  out->enabled = current.Int(0) != 0;
+  out->updated_at = current.Int(1);
+  out->events = DecodeEventTypes(current.Text(2));
+  if (as_read && (as_read->enabled != out->enabled || as_read->updated_at != out->updated_at)) {
+    return Status::Conflict("subscription " + sub.id + " changed since it was read");
+  }
+  return Status::Ok();
+}
+
+// A new filter takes the events stored from its commit on: the deliveries
+// of those before get their rows first, with the filter they came under
+// (deferred_rows.h), up to kDeferredSlicesInAChange slices here. *behind:
+// more are left, to be written in slices of their own before the change.
+Status WriteRowsBeforeNewFilter(Db& db, const Subscription& sub, const Stored& stored, int slice,
+                                Millis now, int64_t* written, bool* behind) {
+  DeferredSlice rows{.more = stored.events != sub.events};
+  for (int i = 0; rows.more && i < kDeferredSlicesInAChange; ++i) {
+    Status status = WriteDeferredRows(db, sub.id, sub.org_id, slice, false, now, &rows);
+    if (!status.ok()) return status;
+    *written += rows.written;
+  }
+  *behind = rows.more;
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::optional<Subscription> SqliteStore::GetSubscription(const std::string& org_id,
@@ -435,7 +477,7 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub, const Subscripti
   bool enabling = false;
   bool more = false;  // the enabling's first slice was full: more may wait
   Millis now = 0;
-  int64_t written = 0;  // deferred rows written (deferred_rows.h), by a run
+  int64_t written = 0;  // deferred rows written (deferred_rows.h) by the last run
   int64_t total_written = 0;
   bool behind = false;  // a new filter waits for the rows of a long backlog
   Status status = Status::Ok();
@@ -444,44 +486,20 @@ Status SqliteStore::UpdateSubscription(const Subscription& sub, const Subscripti
       enabling = more = behind = false;  // the writer may run this twice
       written = 0;
       ingest_subscriptions_.erase(sub.org_id);
-      bool was_enabled = false;
-      Millis last_updated_at = 0;
-      std::vector<std::string> events;
-      {
-        Query current = db.Prepare(
-            "SELECT enabled, updated_at, events FROM subscriptions "
-            "WHERE id = ?1 AND org_id = ?2 AND deleted_at = 0");
-        if (!current.BindText(1, sub.id).BindText(2, sub.org_id).Step()) {
-          if (!current.ok()) return QueryStatus(current, "cannot read subscription");
-          return Status::NotFound("no subscription " + sub.id);
-        }
-        was_enabled = current.Int(0) != 0;
-        last_updated_at = current.Int(1);
-        events = DecodeEventTypes(current.Text(2));
-        if (as_read && (as_read->enabled != was_enabled || as_read->updated_at != current.Int(1))) {
-          return Status::Conflict("subscription " + sub.id + " changed since it was read");
-        }
-      }
-      // A new filter takes the events stored from its commit on: the
-      // deliveries of those before get their rows first, with the filter
-      // they came under (deferred_rows.h). A long backlog's go in slices
-      // of their own first (CatchUpRows below), and then this runs again.
-      DeferredSlice rows{.more = events != sub.events};
-      for (int i = 0; rows.more && i < kDeferredSlicesInAChange; ++i, written += rows.written) {
-        Status status =
-            WriteDeferredRows(db, sub.id, sub.org_id, slice, false, clock_.Now(), &rows);
-        if (!status.ok()) return status;
-      }
-      if (rows.more) {
-        behind = true;
-        return Status::Ok();
-      }
+      Stored stored;
+      Status step = ReadStored(db, sub, as_read, &stored);
+      if (!step.ok()) return step;
+      // A long backlog's rows are written in slices of their own (CatchUpRows
+      // below), and then this runs again.
+      step = WriteRowsBeforeNewFilter(db, sub, stored, slice, clock_.Now(), &written, &behind);
+      if (!step.ok() || behind) return step;
+      const bool was_enabled = stored.enabled;
       now = clock_.Now();
       Subscription row = sub;
       // Always later than the last change, even in the same millisecond: a
       // stale read (and a 410 to a request built before this change) is told
       // by updated_at.
-      row.updated_at = std::max(now, last_updated_at + 1);
+      row.updated_at = std::max(now, stored.updated_at + 1);
       Query update = db.Prepare(
           "UPDATE subscriptions SET url = ?4, description = ?5, events = ?6, enabled = ?7, "
           "xapi_version = ?8, token_sealed = ?9, secret_sealed = ?10, token_hint = ?11, "
