@@ -39,6 +39,13 @@ class DeferredRowsTest : public testing::StoreFixture {
     return ids;
   }
 
+  // "prefix0" ... "prefix<n-1>".
+  static std::vector<std::string> Ids(const std::string& prefix, int n) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) ids.push_back(prefix + std::to_string(i));
+    return ids;
+  }
+
   int64_t Rows(const std::string& sub) {
     return Count("SELECT count(*) FROM deliveries WHERE subscription_id = '" + sub + "'");
   }
@@ -107,8 +114,7 @@ TEST_F(DeferredRowsTest, ANewSubscriptionStartsAtTheNewestEvent) {
 TEST_F(DeferredRowsTest, AFilterChangeAppliesToTheEventsAfterIt) {
   impl().set_slice_for_test(2);
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"lesson.completed"});
-  std::vector<std::string> before;
-  for (int i = 0; i < 25; ++i) before.push_back("c" + std::to_string(i));
+  const std::vector<std::string> before = Ids("c", 25);
   Ingest(before);
   Ingest({"t1"}, "term.searched");
   Subscription sub = *store_->GetSubscription("org_a", "hook");
@@ -174,9 +180,7 @@ TEST_F(DeferredRowsTest, AcceptedAtNeverGoesBackwards) {
 TEST_F(DeferredRowsTest, AClaimWritesWhatItWantsAndWakesForTheRest) {
   impl().set_slice_for_test(3);
   CreateSub("org_a", "hook", SubscriptionKind::kWebhook, {"*"});
-  std::vector<std::string> ids;
-  for (int i = 0; i < 40; ++i) ids.push_back("e" + std::to_string(i));
-  Ingest(ids);
+  Ingest(Ids("e", 40));
   std::atomic<int> wakeups{0};  // the listener runs on the writer thread
   store_->SetCommitListener([&] { ++wakeups; });
   EXPECT_EQ(Claim(4).size(), 4u);

@@ -4,10 +4,10 @@
 // dispatcher's claims and the API's reads of the subscription's deliveries
 // write them first, a slice of events at a time, each row as ingest wrote
 // it before (pending, created and updated at the event's acceptance, due
-// then),
-// in the order of the events, with the filter in force; rows_through then
-// moves past those events. An ingest commit so writes the events alone, and
-// a backlog that no one sends or reads costs no delivery rows.
+// then), in the order of the events, with the filter in force;
+// rows_through then moves past those events. An ingest commit so writes
+// the events alone, and a backlog that no one sends or reads costs no
+// delivery rows.
 //
 // An organisation's events after rows_through are found in
 // events_by_accepted: ingest keeps accepted_at from going backwards, so
@@ -34,9 +34,9 @@ struct DeferredSlice {
 // Writes the rows of the subscription's deliveries of up to `slice` events
 // after its rows_through (those its filter takes), due at the event's
 // acceptance or `now` if earlier (the clock stepped back), and moves
-// rows_through past them. Writes nothing for a subscription that is not a webhook one,
-// is deleted, is not `org_id`'s (unless that is empty), or, with
-// `enabled_only`, is disabled.
+// rows_through past them. Writes nothing for a subscription that is not a
+// webhook one, is deleted, is not `org_id`'s (unless that is empty), or,
+// with `enabled_only`, is disabled.
 Status WriteDeferredRows(Db& db, const std::string& sub_id, const std::string& org_id, int slice,
                          bool enabled_only, Millis now, DeferredSlice* out);
 
