@@ -507,6 +507,10 @@ measure_xapi() {
 }
 
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
+# The part of the RSS in punt's own memory (RssAnon) and in mapped files
+# (RssFile: the WAL map of the writer's checkpoints, page cache the kernel
+# can reclaim), in MB.
+rss_kind_mb() { awk -v k="$2:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # goals_run NAME TIME_LIMIT MODE ARGS...: lib/goals.js; prints its JSON line.
@@ -627,6 +631,8 @@ measure_goals() {
   result rss_first_mb "$first"
   result rss_max_mb "$max"
   result rss_last_mb "$last"
+  result rss_last_anon_mb "$(rss_kind_mb "$punt_pid" RssAnon)"
+  result rss_last_file_mb "$(rss_kind_mb "$punt_pid" RssFile)"
   result rss_samples "$samples"
   result goals_soak_pending_end "$(field "$(counts "$sub_a")" pending)"
   result goals_soak_delivered "$(field "$(counts "$sub_a")" delivered)"

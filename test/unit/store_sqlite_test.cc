@@ -1027,6 +1027,46 @@ TEST(SqliteDbTest, OnlyAnUpgradeLogsItsSchemaSteps) {
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path.string() + suffix);
 }
 
+// The writer's automatic checkpoints wait for kCheckpointPages WAL pages,
+// not SQLite's 1,000: three commits of ~800 pages each are all still in the
+// WAL (with 1,000, the second commit's checkpoint would have copied them and
+// the third would have started the WAL again from its start). A read
+// connection does not checkpoint on its own.
+TEST(SqliteDbTest, TheWriterCheckpointsOnlyAfterItsManyWalPages) {
+  const fs::path path =
+      fs::temp_directory_path() / ("punt_db_checkpoint_" + std::to_string(getpid()) + ".db");
+  std::string error;
+  std::unique_ptr<sqlite::Db> db = sqlite::Db::Open(path.string(), &error);
+  ASSERT_NE(db, nullptr) << error;
+  ASSERT_TRUE(sqlite::ConfigureConnection(*db, /*reader=*/false, &error)) << error;
+  auto autocheckpoint = [](sqlite::Db& connection) {
+    sqlite::Query q = connection.Prepare("PRAGMA wal_autocheckpoint");
+    return q.Step() ? q.Int(0) : -1;
+  };
+  EXPECT_EQ(autocheckpoint(*db), sqlite::kCheckpointPages);
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (b BLOB)", &error)) << error;
+  for (int commit = 0; commit < 3; ++commit) {
+    ASSERT_TRUE(
+        db->Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                 "WHERE i < 800) INSERT INTO t SELECT randomblob(3500) FROM n",
+                 &error))
+        << error;
+  }
+  {
+    sqlite::Query checkpoint = db->Prepare("PRAGMA wal_checkpoint(PASSIVE)");
+    ASSERT_TRUE(checkpoint.Step());
+    EXPECT_GE(checkpoint.Int(1), 2400);  // the WAL's frames, none copied before this
+  }
+  db.reset();
+
+  std::unique_ptr<sqlite::Db> reader = sqlite::Db::Open(path.string(), &error);
+  ASSERT_NE(reader, nullptr) << error;
+  ASSERT_TRUE(sqlite::ConfigureConnection(*reader, /*reader=*/true, &error)) << error;
+  EXPECT_EQ(autocheckpoint(*reader), 1000);  // SQLite's default; it writes nothing
+  reader.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path.string() + suffix);
+}
+
 // A read connection logs its failures, with SQLite's error and the
 // statement; the writer's come back as a Status.
 TEST(SqliteDbTest, AReadConnectionLogsItsFailures) {

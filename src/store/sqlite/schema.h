@@ -14,8 +14,13 @@ namespace punt::store::sqlite {
 // The version Migrate brings a database to.
 int LatestSchemaVersion();
 
+// The writer's automatic checkpoint copies the WAL into the database file
+// once the WAL holds this many pages (SQLite's default is 1,000).
+inline constexpr int kCheckpointPages = 4000;
+
 // Sets the per-connection pragmas: WAL, foreign keys, and synchronous: FULL
-// for readers, NORMAL for the writer (whose sync thread syncs the WAL).
+// for readers, NORMAL for the writer (whose sync thread syncs the WAL, and
+// whose automatic checkpoints come every kCheckpointPages WAL pages).
 // A reader connection is also made query-only.
 bool ConfigureConnection(Db& db, bool reader, std::string* error);
 
