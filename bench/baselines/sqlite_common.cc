@@ -118,9 +118,13 @@ sqlite3* OpenFresh(const std::string& path, const std::string& synchronous) {
     Die("cannot open " + path);
   }
   sqlite3_busy_timeout(db, 5000);
-  // The pragmas of punt's ConfigureConnection (schema.cc).
+  // The pragmas of punt's ConfigureConnection (schema.cc), its writer's
+  // checkpoint window too.
   Exec(db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;");
   Exec(db, ("PRAGMA synchronous = " + synchronous).c_str());
+  Exec(db, ("PRAGMA wal_autocheckpoint = " +
+            std::to_string(punt::store::sqlite::kCheckpointPages))
+               .c_str());
   return db;
 }
 
