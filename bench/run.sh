@@ -506,11 +506,12 @@ measure_xapi() {
   rm -f "$tmp"/sqlite-xapi.db*
 }
 
-rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
-# The part of the RSS in punt's own memory (RssAnon) and in mapped files
-# (RssFile: the WAL map of the writer's checkpoints, page cache the kernel
-# can reclaim), in MB.
+# rss_kind_mb PID FIELD: a memory figure of /proc/PID/status in MB: VmRSS,
+# or its part in punt's own memory (RssAnon) or in mapped files (RssFile:
+# the binary and its libraries, and the WAL map of the writer's checkpoints:
+# page cache the kernel can reclaim).
 rss_kind_mb() { awk -v k="$2:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
+rss_mb() { rss_kind_mb "$1" VmRSS; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # goals_run NAME TIME_LIMIT MODE ARGS...: lib/goals.js; prints its JSON line.

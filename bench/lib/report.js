@@ -225,8 +225,9 @@ function goalsMarkdown(goals, r, env) {
     r.goals_backlog_topped_up);
   d('soak: A\'s pending deliveries at its start / end', r.goals_soak_pending_start, ` / ${n(r.goals_soak_pending_end)}`);
   d('soak: RSS samples', r.rss_samples);
-  d('soak: RSS at its end in punt\'s own memory / in mapped files (the WAL map of the checkpoints: ' +
-    'page cache the kernel can reclaim)', r.rss_last_anon_mb, ` / ${n(r.rss_last_file_mb)} MB`);
+  d('soak: RSS at its end in punt\'s own memory / in mapped files (the binary and its libraries, ' +
+    'and the WAL map of the checkpoints: page cache the kernel can reclaim)', r.rss_last_anon_mb,
+    ` / ${n(r.rss_last_file_mb)} MB`);
   d('restart: SIGTERM until punt exited', r.restart_stop_ms, ' ms');
   d('restart: spawn until the listen address was logged (polled every 100 ms)', r.restart_listen_ms, ' ms');
   d('restart: RSS just after the first delivery', r.restart_rss_mb, ' MB');
