@@ -12,7 +12,7 @@ using boost::system::error_code;
 
 Listener::Listener(std::shared_ptr<ServerState> state)
     : state_(std::move(state)),
-      acceptor_(asio::make_strand(*state_->iocs.front())),
+      acceptor_(state_->iocs.front()->get_executor()),
       retry_timer_(acceptor_.get_executor()) {}
 
 bool Listener::Open(const asio::ip::tcp::endpoint& endpoint, std::string* error) {
@@ -51,7 +51,7 @@ void Listener::Stop() {
 
 void Listener::Accept() {
   if (!acceptor_.is_open()) return;
-  acceptor_.async_accept(asio::make_strand(state_->NextContext()),
+  acceptor_.async_accept(state_->NextContext().get_executor(),
                          [self = shared_from_this()](error_code ec, Socket socket) {
                            self->OnAccept(ec, std::move(socket));
                          });

@@ -1,6 +1,7 @@
-// Internal: accepts connections and starts a Session on a fresh strand for
-// each. Thread-safety: Open() before the io_context runs; Start() and Stop()
-// from any thread (they post to the acceptor's strand).
+// Internal: accepts connections and starts a Session for each on the next
+// io_context in turn. Thread-safety: Open() before the io_context runs;
+// Start() and Stop() from any thread (they post to the acceptor's io_context,
+// which one thread runs).
 #pragma once
 
 #include <memory>

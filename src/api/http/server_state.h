@@ -8,7 +8,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -21,7 +20,7 @@
 
 namespace punt::http::internal {
 
-using Executor = boost::asio::strand<boost::asio::io_context::executor_type>;
+using Executor = boost::asio::io_context::executor_type;
 using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
 using Acceptor = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, Executor>;
 using Timer = boost::asio::basic_waitable_timer<
@@ -54,7 +53,7 @@ struct ServerState {
   std::mutex mu;
   std::condition_variable sessions_empty;  // Notified when `sessions` becomes empty.
   // State below is protected by mu.
-  std::unordered_set<Session*> sessions;  // Registered on their strand, removed in ~Session.
+  std::unordered_set<Session*> sessions;  // Registered on their thread, removed in ~Session.
   bool stopping = false;                  // New sessions close at once.
   bool closed = false;                    // Nothing may be posted to iocs from outside.
 };

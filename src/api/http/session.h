@@ -2,7 +2,8 @@
 // requests wait in the buffer), hands it to the router, writes the answer,
 // and loops while keep-alive holds.
 //
-// Thread-safety: all state is touched only on the socket's strand. Start(),
+// Thread-safety: all state is touched only on the thread that runs the
+// socket's io_context (ServerState: one thread each). Start(),
 // Deliver(), BeginStop() and ForceClose() may be called from any thread.
 #pragma once
 
